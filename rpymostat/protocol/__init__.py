@@ -1,0 +1,34 @@
+"""What every RPyMostat daemon agrees on: the shared protocol.
+
+This package is the only part of :mod:`rpymostat` that the sensor, control and
+web UI daemons may import.  It must never import engine internals (Klein,
+storage, scheduling), so that each daemon installs and runs alone on a small
+host.  Anyone writing a replacement daemon in another language needs nothing
+but the constants below and the OpenAPI document served by the engine.
+"""
+
+#: The DNS-SD service type the engine advertises and the daemons browse for.
+SERVICE_TYPE = "_rpymostat._tcp.local."
+
+#: The path prefix of the current engine API; advertised in the TXT record
+#: under :data:`TXT_API_PATH` so clients need not hard-code it.
+API_BASE_PATH = "/v1"
+
+#: TXT record keys of the engine's DNS-SD advertisement.
+TXT_VERSION = "version"
+TXT_API_PATH = "api"
+
+#: Where sensor daemons push readings (``PUT``).
+SENSORS_UPDATE_PATH = API_BASE_PATH + "/sensors/update"
+
+#: The range of temperatures, in degrees Celsius, that the engine accepts as a
+#: reading.  Anything outside is a broken sensor, not weather.
+READING_MIN_C = -60.0
+READING_MAX_C = 130.0
+
+#: How far in the future a reading's timestamp may lie before the engine
+#: rejects it: clocks on small hosts drift, but not by this much.
+MAX_FUTURE_SKEW_S = 300
+
+#: The largest request body the engine reads.
+MAX_BODY_BYTES = 1024 * 1024

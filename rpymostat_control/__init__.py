@@ -1,0 +1,1 @@
+"""RPyMostat control daemon (a skeleton until its issue lands)."""

@@ -1,0 +1,1 @@
+"""RPyMostat sensor daemon (a skeleton until its issue lands)."""

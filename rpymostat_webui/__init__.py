@@ -1,0 +1,1 @@
+"""RPyMostat webui daemon (a skeleton until its issue lands)."""

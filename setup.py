@@ -1,0 +1,78 @@
+"""Packaging for the RPyMostat suite.
+
+One distribution, several hosts: the extras decide which daemon a host can run,
+so a Raspberry Pi Zero that only reads sensors never installs Klein or a
+MongoDB driver.  The base install holds what every daemon shares: Twisted for
+the event loop and python-zeroconf for finding the engine.
+"""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = {}
+exec((HERE / "rpymostat" / "version.py").read_text(), VERSION)
+
+BASE = [
+    "twisted>=23.8",
+    "zeroconf>=0.131",
+    "ifaddr>=0.2",
+]
+
+EXTRAS = {
+    "engine": [
+        "klein>=23.12",
+        "jsonschema>=4.18",
+        "referencing>=0.30",
+        "txmongo>=23.0",
+        "pymongo>=4.0",
+        "tzlocal>=5.0",
+    ],
+    "sensor": [
+        "w1thermsensor>=2.0",
+    ],
+    "control": [
+        "phidget22>=1.19",
+        "gpiozero>=2.0",
+    ],
+    "webui": [
+        "flask>=3.0",
+        "requests>=2.31",
+    ],
+}
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+
+setup(
+    name="rpymostat",
+    version=VERSION["__version__"],
+    description="An open, modular, intelligent home thermostat",
+    long_description=(HERE / "README.rst").read_text(),
+    long_description_content_type="text/x-rst",
+    license="AGPL-3.0-or-later",
+    url="https://github.com/jantman/RPyMostat",
+    packages=find_packages(include=["rpymostat*"]),
+    package_data={
+        "rpymostat.api": ["*.json", "*.html"],
+        "rpymostat.storage": ["schema/*.sql"],
+    },
+    python_requires=">=3.11",
+    install_requires=BASE,
+    extras_require=EXTRAS,
+    entry_points={
+        "console_scripts": [
+            "rpymostat-engine = rpymostat.runner:main",
+            "rpymostat-sensor = rpymostat_sensor.__main__:main",
+            "rpymostat-control = rpymostat_control.__main__:main",
+            "rpymostat-webui = rpymostat_webui.__main__:main",
+        ],
+    },
+    classifiers=[
+        "Development Status :: 3 - Alpha",
+        "Framework :: Twisted",
+        "License :: OSI Approved :: GNU Affero General Public License v3 or later (AGPLv3+)",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.11",
+        "Topic :: Home Automation",
+    ],
+)

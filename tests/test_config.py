@@ -1,0 +1,120 @@
+"""Engine configuration from the environment, and ``--show-config``."""
+
+import io
+from pathlib import Path
+
+import pytest
+
+from rpymostat import runner
+from rpymostat.config import SETTINGS, EngineConfig, from_environ
+from rpymostat.protocol.settings import ConfigError
+
+BASE = {"HOME": "/home/pi", "TZ": "Europe/Berlin"}
+
+
+def test_defaults():
+    config = from_environ(BASE)
+    assert config == EngineConfig(
+        api_host="0.0.0.0",
+        api_port=8088,
+        data_dir=Path("/home/pi/.local/share/rpymostat"),
+        db=None,
+        timezone="Europe/Berlin",
+        advertise=True,
+        mdns_interfaces=(),
+    )
+    assert config.sqlite_path == Path("/home/pi/.local/share/rpymostat/rpymostat.sqlite3")
+
+
+def test_data_dir_follows_xdg_data_home():
+    assert from_environ({**BASE, "XDG_DATA_HOME": "/data"}).data_dir == Path("/data/rpymostat")
+
+
+def test_host_timezone_without_tz_is_a_valid_zone():
+    import zoneinfo
+
+    zoneinfo.ZoneInfo(from_environ({"HOME": "/root"}).timezone)
+
+
+def test_every_setting_is_read():
+    config = from_environ(
+        {
+            "RPYMOSTAT_API_HOST": "127.0.0.1",
+            "RPYMOSTAT_API_PORT": "9000",
+            "RPYMOSTAT_DATA_DIR": "/var/lib/rpymostat",
+            "RPYMOSTAT_DB": "mongodb://db.local:27017/thermostat",
+            "RPYMOSTAT_TIMEZONE": "America/New_York",
+            "RPYMOSTAT_ADVERTISE": "off",
+            "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1, ::1",
+        }
+    )
+    assert config == EngineConfig(
+        api_host="127.0.0.1",
+        api_port=9000,
+        data_dir=Path("/var/lib/rpymostat"),
+        db="mongodb://db.local:27017/thermostat",
+        timezone="America/New_York",
+        advertise=False,
+        mdns_interfaces=("127.0.0.1", "::1"),
+    )
+
+
+def test_empty_value_means_default():
+    assert from_environ({**BASE, "RPYMOSTAT_API_PORT": "  "}).api_port == 8088
+
+
+@pytest.mark.parametrize(
+    "variable, value, reason",
+    [
+        ("RPYMOSTAT_API_HOST", "localhost", "expected an IP address"),
+        ("RPYMOSTAT_API_PORT", "eighty", "expected a whole number from 0 to 65535"),
+        ("RPYMOSTAT_API_PORT", "65536", "expected a whole number from 0 to 65535"),
+        ("RPYMOSTAT_DATA_DIR", "/etc/hostname", "exists and is not a directory"),
+        ("RPYMOSTAT_DB", "postgres://x/y", "expected mongodb://host:port/dbname"),
+        ("RPYMOSTAT_DB", "mongodb:///rpymostat", "the URL names no host"),
+        ("RPYMOSTAT_DB", "mongodb://db:27017", "the URL names no database"),
+        ("RPYMOSTAT_TIMEZONE", "Mars/Olympus", "not an IANA time zone name"),
+        ("RPYMOSTAT_TIMEZONE", "../../etc/passwd", "not an IANA time zone name"),
+        ("RPYMOSTAT_ADVERTISE", "maybe", "expected 1 or 0"),
+        ("RPYMOSTAT_MDNS_INTERFACES", "eth0", "expected an IP address"),
+    ],
+)
+def test_bad_value_names_the_variable(variable, value, reason):
+    with pytest.raises(ConfigError) as raised:
+        from_environ({**BASE, variable: value})
+    assert str(raised.value).startswith(f"{variable}={value!r} is invalid: {reason}")
+
+
+def test_bad_value_exits_2_with_message():
+    stderr = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("sys.stderr", stderr)
+        status = runner.main(["--show-config"], {**BASE, "RPYMOSTAT_API_PORT": "x"})
+    assert status == 2
+    assert stderr.getvalue().startswith("rpymostat-engine: RPYMOSTAT_API_PORT='x' is invalid")
+
+
+def test_show_config_prints_every_setting_and_exits_0(capsys):
+    status = runner.main(["--show-config"], {**BASE, "RPYMOSTAT_API_PORT": "9000"})
+    out = capsys.readouterr().out
+    assert status == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["VARIABLE", "TYPE", "DEFAULT", "VALUE", "DESCRIPTION"]
+    for setting in SETTINGS:
+        assert any(line.startswith(setting.env + " ") for line in lines[1:]), setting.env
+    [port] = [line for line in lines if line.startswith("RPYMOSTAT_API_PORT")]
+    assert port.split()[:4] == ["RPYMOSTAT_API_PORT", "port", "8088", "9000"]
+    [db] = [line for line in lines if line.startswith("RPYMOSTAT_DB ")]
+    assert db.split()[1:4] == ["URL", "(unset)", "(unset)"]
+    [advertise] = [line for line in lines if line.startswith("RPYMOSTAT_ADVERTISE")]
+    assert advertise.split()[1:4] == ["bool", "1", "1"]
+    [interfaces] = [line for line in lines if line.startswith("RPYMOSTAT_MDNS_INTERFACES")]
+    assert interfaces.split()[1:5] == ["IP", "list", "(all)", "(all)"]
+
+
+def test_help_mentions_verbosity_and_show_config(capsys):
+    with pytest.raises(SystemExit) as raised:
+        runner.main(["--help"], BASE)
+    assert raised.value.code == 0
+    out = capsys.readouterr().out
+    assert "-v, --verbose" in out and "--show-config" in out
