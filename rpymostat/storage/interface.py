@@ -1,0 +1,104 @@
+"""The one storage interface the engine talks to, and the records it hands back.
+
+Every backend (SQLite, MongoDB, the in-memory fake in :mod:`rpymostat.testing`)
+implements :class:`IStorage` and passes the same contract suite
+(``tests/test_storage_contract.py``), so the API cannot tell them apart.  All
+methods return Deferreds and never block the reactor.
+
+Times are floats of seconds since the epoch (UTC) everywhere below: the API
+turns them into ISO 8601 text at its edge.
+"""
+
+import dataclasses
+from typing import Optional
+
+from zope.interface import Attribute, Interface
+
+
+class StorageError(Exception):
+    """The database could not do what was asked; nothing was changed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """One validated reading from a sensor daemon, ready to store.
+
+    ``timestamp`` is when it was measured: the daemon's own timestamp for a
+    reading it buffered, else the time the engine received it.  ``value`` is
+    ``None`` when the device reported that it could not measure.
+    """
+
+    sensor_id: str
+    sensor_type: str
+    value: Optional[float]
+    timestamp: float
+    alias: Optional[str] = None
+    extra: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SensorRecord:
+    """What the engine knows about one sensor: the device's data and the user's name."""
+
+    sensor_id: str
+    host_id: str
+    sensor_type: str
+    alias: Optional[str]
+    extra: Optional[str]
+    value: Optional[float]
+    last_seen: float
+    name: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryEntry:
+    """One stored reading of a sensor."""
+
+    sensor_id: str
+    timestamp: float
+    value: Optional[float]
+    extra: Optional[str] = None
+
+
+class IStorage(Interface):
+    """Asynchronous storage of everything the engine must not lose."""
+
+    description = Attribute("Human-readable name of the backend, e.g. 'sqlite:/path'.")
+
+    def open():
+        """Connect and bring the schema or indexes up to date.
+
+        Fires with None when ready; fails with StorageError when the database
+        cannot be used, in which case the engine must not start.
+        """
+
+    def close():
+        """Finish pending writes and release the database; fires with None."""
+
+    def ping():
+        """Fire with True if the database answers now, False if not; never fails."""
+
+    def record_readings(host_id, readings):
+        """Store a batch of :class:`Reading` from one host, all or nothing.
+
+        Each reading is appended to its sensor's history; a reading with the
+        same sensor id and timestamp as a stored one is a re-delivery and is
+        not stored twice.  A sensor's current value and ``last_seen`` only move
+        forward in time, so a buffered old reading arriving late never
+        replaces a newer one.  Fires with the list of sensor ids in the batch.
+        """
+
+    def sensors():
+        """Fire with every known :class:`SensorRecord`, ordered by sensor id."""
+
+    def sensor(sensor_id):
+        """Fire with the :class:`SensorRecord` for ``sensor_id``, or None."""
+
+    def set_sensor_name(sensor_id, name):
+        """Set the user's name (``None`` clears it); fire with the record, or None if unknown."""
+
+    def history(sensor_id, start=None, end=None):
+        """Fire with the :class:`HistoryEntry` list of a sensor, oldest first.
+
+        ``start`` is inclusive and ``end`` exclusive; either may be None.
+        """

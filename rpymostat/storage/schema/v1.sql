@@ -1,0 +1,23 @@
+-- RPyMostat SQLite schema, version 1 (a fresh database is created from the
+-- newest vN.sql; older ones are brought forward by upgrade-to-vN.sql files).
+
+CREATE TABLE sensors (
+    sensor_id   TEXT PRIMARY KEY NOT NULL,
+    host_id     TEXT NOT NULL,
+    sensor_type TEXT NOT NULL,
+    alias       TEXT,
+    extra       TEXT,
+    value       REAL,
+    last_seen   REAL NOT NULL,
+    name        TEXT
+);
+
+-- Every reading ever accepted.  The primary key makes a re-delivered reading
+-- (same sensor, same timestamp) a no-op instead of a duplicate.
+CREATE TABLE readings (
+    sensor_id   TEXT NOT NULL,
+    timestamp   REAL NOT NULL,
+    value       REAL,
+    extra       TEXT,
+    PRIMARY KEY (sensor_id, timestamp)
+) WITHOUT ROWID;

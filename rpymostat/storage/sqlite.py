@@ -1,0 +1,161 @@
+"""The embedded storage backend: one SQLite file, used from one worker thread.
+
+SQLite calls block, so every call runs on a private one-thread pool
+(``deferToThreadPool``), which also serialises writes without locks.  Each
+write is one transaction; WAL with ``synchronous=FULL`` makes an acknowledged
+write durable before its Deferred fires.
+"""
+
+import sqlite3
+from pathlib import Path
+
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+from zope.interface import implementer
+
+from rpymostat.storage import sqlite_schema
+from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+
+_SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name"
+
+_UPSERT_SENSOR = """
+INSERT INTO sensors (sensor_id, host_id, sensor_type, alias, extra, value, last_seen)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (sensor_id) DO UPDATE SET
+    host_id = excluded.host_id,
+    sensor_type = excluded.sensor_type,
+    alias = excluded.alias,
+    extra = excluded.extra,
+    value = excluded.value,
+    last_seen = excluded.last_seen
+WHERE excluded.last_seen >= sensors.last_seen
+"""
+
+_APPEND_READING = """
+INSERT OR IGNORE INTO readings (sensor_id, timestamp, value, extra) VALUES (?, ?, ?, ?)
+"""
+
+
+@implementer(IStorage)
+class SQLiteStorage:
+    """:class:`IStorage` on a SQLite file at ``path``."""
+
+    def __init__(self, path: Path, reactor, schema_files=sqlite_schema.SCHEMA_FILES):
+        self.path = Path(path)
+        self.description = f"sqlite:{self.path}"
+        self._reactor = reactor
+        self._schema_files = schema_files
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-sqlite")
+        self._connection = None
+
+    def _run(self, function, *args):
+        return deferToThreadPool(self._reactor, self._pool, function, *args)
+
+    def open(self):
+        self._pool.start()
+
+        def connect():
+            self._connection = sqlite_schema.connect(self.path, self._schema_files)
+
+        def failed(failure):
+            self._pool.stop()
+            return failure
+
+        return self._run(connect).addErrback(failed)
+
+    def close(self):
+        def disconnect():
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+        def stop(result):
+            self._pool.stop()
+            return result
+
+        return self._run(disconnect).addBoth(stop)
+
+    def ping(self):
+        def check():
+            try:
+                self._connection.execute("SELECT 1").fetchone()
+                return True
+            except (sqlite3.Error, AttributeError):
+                return False
+
+        return self._run(check)
+
+    def _write(self, function, *args):
+        """Run ``function(connection, *args)`` in one transaction on the worker thread."""
+
+        def transaction():
+            connection = self._connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                result = function(connection, *args)
+                connection.execute("COMMIT")
+                return result
+            except sqlite3.Error as e:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise StorageError(f"SQLite write failed: {e}") from None
+
+        return self._run(transaction)
+
+    def _read(self, query, *params):
+        def select():
+            try:
+                return self._connection.execute(query, params).fetchall()
+            except sqlite3.Error as e:
+                raise StorageError(f"SQLite read failed: {e}") from None
+
+        return self._run(select)
+
+    def record_readings(self, host_id, readings):
+        readings = list(readings)
+
+        def store(connection):
+            connection.executemany(
+                _APPEND_READING,
+                [(r.sensor_id, r.timestamp, r.value, r.extra) for r in readings],
+            )
+            connection.executemany(
+                _UPSERT_SENSOR,
+                [
+                    (r.sensor_id, host_id, r.sensor_type, r.alias, r.extra, r.value, r.timestamp)
+                    for r in readings
+                ],
+            )
+            return [r.sensor_id for r in readings]
+
+        return self._write(store)
+
+    def sensors(self):
+        query = f"SELECT {_SENSOR_COLUMNS} FROM sensors ORDER BY sensor_id"
+        return self._read(query).addCallback(lambda rows: [SensorRecord(*row) for row in rows])
+
+    def sensor(self, sensor_id):
+        query = f"SELECT {_SENSOR_COLUMNS} FROM sensors WHERE sensor_id = ?"
+        return self._read(query, sensor_id).addCallback(_first_sensor)
+
+    def set_sensor_name(self, sensor_id, name):
+        def rename(connection):
+            connection.execute("UPDATE sensors SET name = ? WHERE sensor_id = ?", (name, sensor_id))
+            query = f"SELECT {_SENSOR_COLUMNS} FROM sensors WHERE sensor_id = ?"
+            return connection.execute(query, (sensor_id,)).fetchall()
+
+        return self._write(rename).addCallback(_first_sensor)
+
+    def history(self, sensor_id, start=None, end=None):
+        query = (
+            "SELECT sensor_id, timestamp, value, extra FROM readings WHERE sensor_id = ?"
+            " AND timestamp >= coalesce(?, timestamp) AND timestamp < coalesce(?, timestamp + 1)"
+            " ORDER BY timestamp"
+        )
+        return self._read(query, sensor_id, start, end).addCallback(
+            lambda rows: [HistoryEntry(*row) for row in rows]
+        )
+
+
+def _first_sensor(rows):
+    return SensorRecord(*rows[0]) if rows else None

@@ -1,0 +1,140 @@
+"""The storage contract: every IStorage implementation, fake included, passes these."""
+
+import pytest_twisted
+from zope.interface.verify import verifyObject
+
+from rpymostat.storage.interface import HistoryEntry, IStorage, Reading, SensorRecord
+
+T0 = 1795608000.0
+
+
+def reading(sensor_id="28-0000075565ad", value=20.5, timestamp=T0, **fields):
+    return Reading(
+        sensor_id=sensor_id,
+        sensor_type=fields.pop("sensor_type", "DS18B20"),
+        value=value,
+        timestamp=timestamp,
+        **fields,
+    )
+
+
+def test_provides_interface(storage):
+    assert verifyObject(IStorage, storage)
+    assert storage.description
+
+
+@pytest_twisted.ensureDeferred
+async def test_ping_answers_true_when_open(storage):
+    assert await storage.ping() is True
+
+
+@pytest_twisted.ensureDeferred
+async def test_empty_storage_has_no_sensors(storage):
+    assert await storage.sensors() == []
+    assert await storage.sensor("28-unknown") is None
+    assert await storage.history("28-unknown") == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_record_readings_creates_sensors(storage):
+    ids = await storage.record_readings(
+        "pi-kitchen",
+        [
+            reading("28-b", 19.25, alias="window", extra="ok"),
+            reading("28-a", 21.0),
+        ],
+    )
+    assert sorted(ids) == ["28-a", "28-b"]
+    assert await storage.sensors() == [
+        SensorRecord("28-a", "pi-kitchen", "DS18B20", None, None, 21.0, T0, None),
+        SensorRecord("28-b", "pi-kitchen", "DS18B20", "window", "ok", 19.25, T0, None),
+    ]
+    assert await storage.sensor("28-b") == SensorRecord(
+        "28-b", "pi-kitchen", "DS18B20", "window", "ok", 19.25, T0, None
+    )
+
+
+@pytest_twisted.ensureDeferred
+async def test_empty_batch_stores_nothing(storage):
+    assert await storage.record_readings("pi-kitchen", []) == []
+    assert await storage.sensors() == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_every_reading_is_kept_in_history(storage):
+    await storage.record_readings("h", [reading(value=20.0, timestamp=T0)])
+    await storage.record_readings("h", [reading(value=20.5, timestamp=T0 + 30)])
+    await storage.record_readings("h", [reading(value=None, timestamp=T0 + 60, extra="crc")])
+    assert await storage.history("28-0000075565ad") == [
+        HistoryEntry("28-0000075565ad", T0, 20.0, None),
+        HistoryEntry("28-0000075565ad", T0 + 30, 20.5, None),
+        HistoryEntry("28-0000075565ad", T0 + 60, None, "crc"),
+    ]
+    current = await storage.sensor("28-0000075565ad")
+    assert current.value is None
+    assert current.extra == "crc"
+    assert current.last_seen == T0 + 60
+
+
+@pytest_twisted.ensureDeferred
+async def test_history_window_is_start_inclusive_end_exclusive(storage):
+    for offset in (0, 30, 60, 90):
+        await storage.record_readings("h", [reading(value=offset, timestamp=T0 + offset)])
+    window = await storage.history("28-0000075565ad", start=T0 + 30, end=T0 + 90)
+    assert [entry.timestamp for entry in window] == [T0 + 30, T0 + 60]
+    assert [e.timestamp for e in await storage.history("28-0000075565ad", start=T0 + 60)] == [
+        T0 + 60,
+        T0 + 90,
+    ]
+    assert [e.timestamp for e in await storage.history("28-0000075565ad", end=T0 + 30)] == [T0]
+
+
+@pytest_twisted.ensureDeferred
+async def test_redelivered_reading_is_stored_once(storage):
+    await storage.record_readings("h", [reading(value=20.0)])
+    await storage.record_readings("h", [reading(value=20.0)])
+    assert len(await storage.history("28-0000075565ad")) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_late_buffered_reading_does_not_replace_newer_value(storage):
+    await storage.record_readings("h", [reading(value=22.0, timestamp=T0 + 120)])
+    await storage.record_readings("h", [reading(value=18.0, timestamp=T0)])
+    current = await storage.sensor("28-0000075565ad")
+    assert (current.value, current.last_seen) == (22.0, T0 + 120)
+    history = await storage.history("28-0000075565ad")
+    assert [(e.timestamp, e.value) for e in history] == [(T0, 18.0), (T0 + 120, 22.0)]
+
+
+@pytest_twisted.ensureDeferred
+async def test_sensor_moved_to_another_host_follows_it(storage):
+    await storage.record_readings("old-host", [reading(timestamp=T0)])
+    await storage.record_readings("new-host", [reading(timestamp=T0 + 30, alias="moved")])
+    current = await storage.sensor("28-0000075565ad")
+    assert (current.host_id, current.alias) == ("new-host", "moved")
+
+
+@pytest_twisted.ensureDeferred
+async def test_name_is_kept_across_readings(storage):
+    await storage.record_readings("h", [reading(timestamp=T0)])
+    named = await storage.set_sensor_name("28-0000075565ad", "Living room")
+    assert named.name == "Living room"
+    await storage.record_readings("h", [reading(timestamp=T0 + 30, value=21.0)])
+    current = await storage.sensor("28-0000075565ad")
+    assert (current.name, current.value) == ("Living room", 21.0)
+    cleared = await storage.set_sensor_name("28-0000075565ad", None)
+    assert cleared.name is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_naming_unknown_sensor_creates_nothing(storage):
+    assert await storage.set_sensor_name("28-unknown", "Ghost") is None
+    assert await storage.sensors() == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_float_precision_of_timestamps_survives(storage):
+    precise = T0 + 0.123456
+    await storage.record_readings("h", [reading(timestamp=precise)])
+    assert (await storage.sensor("28-0000075565ad")).last_seen == precise
+    assert (await storage.history("28-0000075565ad"))[0].timestamp == precise
