@@ -1,0 +1,1 @@
+"""The engine's HTTP API: a root Klein app with ``/v1`` mounted as a branch."""

@@ -1,0 +1,78 @@
+"""Every API error is JSON: ``{"status": "error", "error": "<message>"}``.
+
+Handlers raise :class:`ApiError`; :func:`render_failure` turns any failure,
+including Klein's own 404 and 405, into that shape.  An unexpected exception is
+logged with its traceback and answered with a 500 that leaks nothing, but the
+aim is that no input ever reaches that branch.
+"""
+
+import json
+
+from twisted.logger import Logger
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+
+from rpymostat.storage.interface import StorageError
+
+log = Logger()
+
+
+class ApiError(Exception):
+    """An error with an HTTP status and a message meant for the client."""
+
+    code = 400
+
+    def __init__(self, message, code=None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadJson(ApiError):
+    code = 400
+
+
+class NotFoundError(ApiError):
+    code = 404
+
+
+class PayloadTooLarge(ApiError):
+    code = 413
+
+
+class InvalidContent(ApiError):
+    code = 422
+
+
+def json_bytes(request, code, document) -> bytes:
+    """Set status and content type on ``request`` and return ``document`` as JSON bytes."""
+    request.setResponseCode(code)
+    request.setHeader(b"Content-Type", b"application/json")
+    return json.dumps(document, allow_nan=False).encode("utf-8") + b"\n"
+
+
+def error_bytes(request, code, message) -> bytes:
+    """The JSON error body for ``code`` with a human-readable ``message``."""
+    return json_bytes(request, code, {"status": "error", "error": message})
+
+
+def render_failure(request, failure) -> bytes:
+    """Answer any failure raised while handling ``request`` with a JSON error."""
+    error = failure.value
+    if isinstance(error, ApiError):
+        return error_bytes(request, error.code, error.message)
+    if isinstance(error, StorageError):
+        log.error("storage failed: {error}", error=error)
+        return error_bytes(request, 503, f"database unavailable: {error}")
+    if isinstance(error, MethodNotAllowed):
+        allowed = ", ".join(sorted(error.valid_methods or ()))
+        request.setHeader(b"Allow", allowed.encode("ascii"))
+        method = request.method.decode("ascii", "replace")
+        return error_bytes(request, 405, f"method {method} not allowed here; allowed: {allowed}")
+    if isinstance(error, NotFound):
+        path = request.uri.decode("utf-8", "replace").split("?", 1)[0]
+        return error_bytes(request, 404, f"no such resource: {path}")
+    if isinstance(error, HTTPException):
+        return error_bytes(request, error.code, error.description or error.name)
+    log.failure("unexpected error answering {uri}", failure, uri=request.uri)
+    return error_bytes(request, 500, "internal error; the engine log has the details")

@@ -1,0 +1,40 @@
+"""A small JSON client over ``treq.testing.StubTreq`` for the API tests."""
+
+import json
+
+from treq.testing import StubTreq
+
+from rpymostat.access import OpenAccess
+from rpymostat.events import EventBus
+from rpymostat.api.site import build_site
+
+BASE = "http://engine.test"
+
+
+class ApiClient:
+    """Talks HTTP to the engine's real resource tree, in memory."""
+
+    def __init__(self, storage, clock, access=None):
+        self.events = EventBus()
+        self.published = []
+        self.events.subscribe(self.published.append)
+        site = build_site(storage, clock, self.events, access or OpenAccess())
+        self.treq = StubTreq(site.resource)
+
+    async def request(self, method, path, body=None, raw=None, headers=None):
+        """Send a request; return ``(status, decoded JSON or text, response)``."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        response = await self.treq.request(method, BASE + path, data=data, headers=headers)
+        content = await response.content()
+        kind = response.headers.getRawHeaders(b"content-type", [b""])[0]
+        decoded = json.loads(content) if kind.startswith(b"application/json") else content.decode()
+        return response.code, decoded, response
+
+    async def get(self, path):
+        return await self.request("GET", path)
+
+    async def put(self, path, body=None, raw=None):
+        return await self.request("PUT", path, body, raw)
+
+    async def patch(self, path, body=None, raw=None):
+        return await self.request("PATCH", path, body, raw)

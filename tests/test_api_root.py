@@ -1,0 +1,100 @@
+"""The home page, status, and JSON errors for unknown paths and wrong methods."""
+
+import pytest
+import pytest_twisted
+from twisted.logger import globalLogPublisher
+
+from rpymostat.testing import FakeStorage
+from rpymostat.version import __version__
+from tests.api_client import ApiClient
+
+
+@pytest.fixture
+def store():
+    return FakeStorage()
+
+
+@pytest.fixture
+def api(store, clock):
+    return ApiClient(store, clock)
+
+
+@pytest_twisted.ensureDeferred
+async def test_home_page_links_docs_source_status_and_openapi(api):
+    code, page, response = await api.get("/")
+    assert code == 200
+    assert response.headers.getRawHeaders(b"content-type") == [b"text/html; charset=utf-8"]
+    assert f"Version {__version__}" in page
+    for link in (
+        'href="/v1/status"',
+        'href="/v1/openapi.json"',
+        'href="https://rpymostat.readthedocs.io/"',
+        'href="https://github.com/jantman/RPyMostat"',
+    ):
+        assert link in page
+
+
+@pytest_twisted.ensureDeferred
+async def test_status_ok(api):
+    assert (await api.get("/v1/status"))[:2] == (
+        200,
+        {"status": True, "dependencies": {"database": True}},
+    )
+
+
+@pytest_twisted.ensureDeferred
+async def test_status_503_when_database_down(api, store):
+    store.available = False
+    assert (await api.get("/v1/status"))[:2] == (
+        503,
+        {"status": False, "dependencies": {"database": False}},
+    )
+
+
+@pytest.mark.parametrize("path", ["/nope", "/v1", "/v1/", "/v1/nope", "/v2/status", "/v1/sensors/a/b"])
+@pytest_twisted.ensureDeferred
+async def test_unknown_path_is_json_404(api, path):
+    code, body, _ = await api.get(path)
+    assert code == 404
+    assert body == {"status": "error", "error": f"no such resource: {path}"}
+
+
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("POST", "/v1/status", "GET, HEAD"),
+        ("POST", "/v1/sensors", "GET, HEAD"),
+        ("DELETE", "/v1/sensors/28-a", "GET, HEAD, PATCH"),
+        ("PUT", "/", "GET, HEAD"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_wrong_method_is_json_405_with_allow(api, method, path, allowed):
+    code, body, response = await api.request(method, path)
+    assert code == 405
+    assert body["status"] == "error"
+    assert body["error"] == f"method {method} not allowed here; allowed: {allowed}"
+    assert response.headers.getRawHeaders(b"allow") == [allowed.encode()]
+
+
+class ExplodingStorage(FakeStorage):
+    """A storage whose listing raises a programming error, to see the last-resort handler."""
+
+    def sensors(self):
+        raise RuntimeError("boom")
+
+
+@pytest_twisted.ensureDeferred
+async def test_unexpected_error_is_json_500_logged_not_leaked(clock):
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        api = ApiClient(ExplodingStorage(), clock)
+        code, body, _ = await api.get("/v1/sensors")
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+    assert code == 500
+    assert body == {"status": "error", "error": "internal error; the engine log has the details"}
+    [event] = [e for e in logged if "log_failure" in e]
+    assert event["log_failure"].check(RuntimeError)
+    assert event["uri"] == b"/v1/sensors"
