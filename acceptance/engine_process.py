@@ -1,0 +1,109 @@
+"""Starting and talking to a real ``rpymostat-engine`` process, for acceptance tests."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BROWSER = REPO / "tests" / "mdns_browse.py"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def engine_command():
+    """The installed console script; acceptance tests run what users run."""
+    script = shutil.which("rpymostat-engine")
+    assert script, "rpymostat-engine is not installed (pip install -e '.[engine]')"
+    return [script]
+
+
+class EngineProcess:
+    """One engine process on a free loopback port with its own data directory."""
+
+    def __init__(self, data_dir, port=None, advertise=False, extra_env=None):
+        self.port = port or free_port()
+        self.data_dir = Path(data_dir)
+        self.log_path = self.data_dir / f"engine-{self.port}.log"
+        self.env = {
+            **os.environ,
+            "RPYMOSTAT_API_HOST": "127.0.0.1",
+            "RPYMOSTAT_API_PORT": str(self.port),
+            "RPYMOSTAT_DATA_DIR": str(self.data_dir),
+            "RPYMOSTAT_ADVERTISE": "1" if advertise else "0",
+            "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1",
+            "RPYMOSTAT_TIMEZONE": "Europe/Berlin",
+            **(extra_env or {}),
+        }
+        self.process = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=20.0):
+        """Start the process and wait until ``/v1/status`` answers 200."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            engine_command() + ["-vv"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"engine exited {self.process.returncode}:\n{self.log()}")
+            try:
+                if self.request("GET", "/v1/status")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"engine did not answer within {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def request(self, method, path, body=None):
+        """``(status, decoded JSON body)`` of one HTTP request."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def stop(self, sig=signal.SIGTERM, timeout=15.0) -> int:
+        """Send ``sig`` and wait for the exit status."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else 0
+        self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise AssertionError(f"engine ignored {sig!r} for {timeout} s:\n{self.log()}")
+
+
+def browse(timeout=5.0, count=1, watch=False):
+    """Run the mDNS browser in a process of its own on 127.0.0.1; return its JSON lines."""
+    command = [sys.executable, str(BROWSER), "_rpymostat._tcp.local.", str(timeout), "127.0.0.1"]
+    command += ["--watch"] if watch else ["--count", str(count)]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=timeout + 20)
+    assert output.returncode == 0, output.stderr
+    return [json.loads(line) for line in output.stdout.splitlines() if line.strip()]

@@ -1,0 +1,86 @@
+"""The engine's Twisted service tree.
+
+``make_service(config, reactor)`` builds an :class:`EngineService`; starting it
+opens storage first, then listens for HTTP, then advertises the real port by
+DNS-SD.  Stopping runs the other way round (withdraw the advertisement, stop
+listening, close the database), so a SIGTERM leaves nothing half-done.
+Timers for later loops (decisions, timeline) join the same tree.
+"""
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.logger import Logger
+
+from rpymostat.api.site import build_site
+from rpymostat.discovery import AdvertiseService
+from rpymostat.events import EventBus
+from rpymostat.storage import open_storage
+from rpymostat.version import __version__
+
+log = Logger()
+
+
+class EngineService(MultiService):
+    """Storage, HTTP API and DNS-SD advertisement, started in that order.
+
+    ``when_ready()`` fires with the listening port once the API answers, or
+    fails when the engine could not start (the runner then exits 1).
+    """
+
+    def __init__(self, config, reactor, storage=None):
+        super().__init__()
+        self.config = config
+        self.reactor = reactor
+        self.storage = storage if storage is not None else open_storage(config, reactor)
+        self.events = EventBus()
+        self.port = None
+        self._storage_open = False
+        self._advertiser = None
+        self._ready = None
+
+    def when_ready(self) -> Deferred:
+        return self._ready
+
+    def startService(self):
+        super().startService()
+        self._ready = ensureDeferred(self._start())
+
+    async def _start(self):
+        await self.storage.open()
+        self._storage_open = True
+        log.info("storage ready: {storage}", storage=self.storage.description)
+        site = build_site(self.storage, self.reactor, self.events)
+        endpoint_class = TCP6ServerEndpoint if ":" in self.config.api_host else TCP4ServerEndpoint
+        endpoint = endpoint_class(self.reactor, self.config.api_port, interface=self.config.api_host)
+        self.port = await endpoint.listen(site)
+        address = self.port.getHost()
+        log.info("API listening on http://{host}:{port}/", host=address.host, port=address.port)
+        if self.config.advertise:
+            self._advertiser = AdvertiseService(
+                self.reactor,
+                port=address.port,
+                interfaces=self.config.mdns_interfaces,
+                host=self.config.api_host,
+                version=__version__,
+            )
+            self._advertiser.setServiceParent(self)
+        return self.port
+
+    def stopService(self):
+        return ensureDeferred(self._stop())
+
+    async def _stop(self):
+        await super().stopService()
+        if self.port is not None:
+            await self.port.stopListening()
+            self.port = None
+        if self._storage_open:
+            self._storage_open = False
+            await self.storage.close()
+        log.info("engine stopped")
+
+
+def make_service(config, reactor) -> EngineService:
+    """The engine's service tree for ``config``; nothing happens until it starts."""
+    return EngineService(config, reactor)
