@@ -46,6 +46,7 @@ class FakeStorage:
         return succeed(None)
 
     def close(self):
+        self.available = False
         return succeed(None)
 
     def ping(self):

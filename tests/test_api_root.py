@@ -98,3 +98,19 @@ async def test_unexpected_error_is_json_500_logged_not_leaked(clock):
     [event] = [e for e in logged if "log_failure" in e]
     assert event["log_failure"].check(RuntimeError)
     assert event["uri"] == b"/v1/sensors"
+
+
+@pytest.mark.parametrize("path", ["/%ff", "/v1/sensors/%C3%28"])
+@pytest_twisted.ensureDeferred
+async def test_non_utf8_path_is_json_400(api, path):
+    assert (await api.get(path))[:2] == (
+        400,
+        {"status": "error", "error": "the URL path is not valid UTF-8"},
+    )
+
+
+@pytest_twisted.ensureDeferred
+async def test_query_string_is_ignored_and_utf8_ids_work(api):
+    assert (await api.get("/v1/status?verbose=1"))[0] == 200
+    code, body, _ = await api.get("/v1/sensors/%C3%A9t%C3%A9")
+    assert (code, body["error"]) == (404, "no sensor with id 'été'")

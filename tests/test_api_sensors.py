@@ -108,6 +108,9 @@ INVALID = [
     ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "yesterday"}}}, "sensors.28-a.timestamp: 'yesterday' is not an ISO 8601 date and time"),
     ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "2026-11-25T12:00:00"}}}, "sensors.28-a.timestamp: '2026-11-25T12:00:00' has no UTC offset"),
     ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "2026-11-25T12:05:01Z"}}}, "sensors.28-a.timestamp: '2026-11-25T12:05:01Z' is more than 300 seconds in the future"),
+    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "1970-01-01T00:00:10Z"}}}, "sensors.28-a.timestamp: '1970-01-01T00:00:10Z' is before 2000"),
+    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": 1795608000}}}, "sensors.28-a.timestamp: 1795608000 is not of type 'string'"),
+    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": [float("nan")]}}}, "sensors.28-a.value.0: must be a finite number"),
     ([1, 2], "body: [1, 2] is not of type 'object'"),
 ]
 

@@ -118,3 +118,28 @@ def test_help_mentions_verbosity_and_show_config(capsys):
     assert raised.value.code == 0
     out = capsys.readouterr().out
     assert "-v, --verbose" in out and "--show-config" in out
+
+
+@pytest.mark.parametrize("text, value", [("1", True), ("Yes", True), ("ON", True), ("0", False), ("false", False), ("no", False)])
+def test_parse_bool(text, value):
+    from rpymostat.protocol.settings import parse_bool
+
+    assert parse_bool(text) is value
+
+
+@pytest.mark.parametrize("text, value", [("30", 30.0), ("0.5", 0.5)])
+def test_parse_positive_seconds(text, value):
+    from rpymostat.protocol.settings import parse_positive_seconds
+
+    assert parse_positive_seconds(text) == value
+
+
+@pytest.mark.parametrize(
+    "text, reason",
+    [("soon", "expected a number of seconds"), ("0", "greater than 0"), ("-5", "greater than 0"), ("nan", "greater than 0"), ("inf", "greater than 0")],
+)
+def test_parse_positive_seconds_rejects(text, reason):
+    from rpymostat.protocol.settings import parse_positive_seconds
+
+    with pytest.raises(ValueError, match=reason):
+        parse_positive_seconds(text)

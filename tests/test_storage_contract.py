@@ -1,9 +1,10 @@
 """The storage contract: every IStorage implementation, fake included, passes these."""
 
+import pytest
 import pytest_twisted
 from zope.interface.verify import verifyObject
 
-from rpymostat.storage.interface import HistoryEntry, IStorage, Reading, SensorRecord
+from rpymostat.storage.interface import HistoryEntry, IStorage, Reading, SensorRecord, StorageError
 
 T0 = 1795608000.0
 
@@ -138,3 +139,20 @@ async def test_float_precision_of_timestamps_survives(storage):
     await storage.record_readings("h", [reading(timestamp=precise)])
     assert (await storage.sensor("28-0000075565ad")).last_seen == precise
     assert (await storage.history("28-0000075565ad"))[0].timestamp == precise
+
+
+@pytest_twisted.ensureDeferred
+async def test_closed_storage_reports_down_and_refuses_work(backend_name, request, tmp_path):
+    from twisted.internet import reactor
+
+    from tests.conftest import make_storage
+
+    backend = make_storage(backend_name, request, tmp_path, reactor)
+    await backend.open()
+    await backend.close()
+    await backend.close()
+    assert await backend.ping() is False
+    with pytest.raises(StorageError):
+        await backend.sensors()
+    with pytest.raises(StorageError):
+        await backend.record_readings("h", [reading()])

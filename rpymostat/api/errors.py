@@ -21,11 +21,9 @@ class ApiError(Exception):
 
     code = 400
 
-    def __init__(self, message, code=None):
+    def __init__(self, message):
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
 
 
 class BadJson(ApiError):

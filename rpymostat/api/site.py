@@ -1,8 +1,12 @@
 """Assembling the engine's HTTP site from its parts."""
 
+from urllib.parse import unquote_to_bytes
+
+from twisted.web.resource import Resource
 from twisted.web.server import Site
 
 from rpymostat.access import OpenAccess
+from rpymostat.api.errors import error_bytes
 from rpymostat.api.root import RootApi
 from rpymostat.api.v1 import V1Api
 from rpymostat.events import EventBus
@@ -15,6 +19,27 @@ def build_site(storage, clock, events=None, access=None) -> Site:
     exactly what the engine serves.
     """
     v1 = V1Api(storage, clock, events or EventBus(), access or OpenAccess())
-    site = Site(RootApi(v1).app.resource())
+    site = Site(Utf8PathGuard(RootApi(v1).app.resource()))
     site.displayTracebacks = False
     return site
+
+
+class Utf8PathGuard(Resource):
+    """Answers a path that is not UTF-8 with a JSON 400 before Klein sees it.
+
+    Klein would answer such a path in plain text and log a traceback for
+    each, which lets any client fill the log; everything else passes through.
+    """
+
+    isLeaf = True
+
+    def __init__(self, inner):
+        super().__init__()
+        self._inner = inner
+
+    def render(self, request):
+        try:
+            unquote_to_bytes(request.path).decode("utf-8")
+        except UnicodeDecodeError:
+            return error_bytes(request, 400, "the URL path is not valid UTF-8")
+        return self._inner.render(request)

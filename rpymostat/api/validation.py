@@ -20,7 +20,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from rpymostat.api.errors import InvalidContent
-from rpymostat.protocol import MAX_FUTURE_SKEW_S
+from rpymostat.protocol import MAX_FUTURE_SKEW_S, MIN_READING_TIMESTAMP
 from rpymostat.storage.interface import Reading
 
 OPENAPI_URI = "urn:rpymostat:openapi"
@@ -112,17 +112,20 @@ class RequestValidator:
 
 
 def parse_timestamp(text: str, now: float, field: str) -> float:
-    """An ISO 8601 date-time with a UTC offset, not in the future, as epoch seconds."""
+    """An ISO 8601 date-time with a UTC offset, as epoch seconds.
+
+    It may lie at most :data:`MAX_FUTURE_SKEW_S` in the future and not before
+    the year 2000, since either means the sending host's clock is wrong.
+    """
     try:
         moment = datetime.datetime.fromisoformat(text)
     except ValueError:
         raise InvalidContent(f"{field}: {text!r} is not an ISO 8601 date and time") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidContent(f"{field}: {text!r} has no UTC offset (add Z or +01:00)")
-    try:
-        seconds = moment.timestamp()
-    except (OverflowError, ValueError, OSError):
-        raise InvalidContent(f"{field}: {text!r} is out of range") from None
+    seconds = moment.timestamp()
+    if seconds < MIN_READING_TIMESTAMP:
+        raise InvalidContent(f"{field}: {text!r} is before 2000; check the sending host's clock")
     if seconds > now + MAX_FUTURE_SKEW_S:
         raise InvalidContent(
             f"{field}: {text!r} is more than {MAX_FUTURE_SKEW_S} seconds in the future;"

@@ -30,5 +30,9 @@ READING_MAX_C = 130.0
 #: rejects it: clocks on small hosts drift, but not by this much.
 MAX_FUTURE_SKEW_S = 300
 
+#: The earliest reading timestamp the engine accepts (2000-01-01T00:00:00Z): an
+#: older one comes from a host whose clock was never set, and would poison history.
+MIN_READING_TIMESTAMP = 946684800
+
 #: The largest request body the engine reads.
 MAX_BODY_BYTES = 1024 * 1024

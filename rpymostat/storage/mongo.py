@@ -152,8 +152,14 @@ class MongoStorage:
     def _readings(self):
         return self._database["readings"]
 
-    def _call(self, what, deferred):
-        """``deferred`` bounded by the timeout, its database failures as StorageError."""
+    def _call(self, what, operation):
+        """Run ``operation()``, bounded by the timeout, its database failures as StorageError.
+
+        A closed backend fails at once instead of waiting for a connection.
+        """
+        if self._pool is None:
+            return defer.fail(StorageError(f"MongoDB {what} refused: {self.description} is closed"))
+        deferred = defer.maybeDeferred(operation)
         deferred.addTimeout(self._timeout, self._reactor)
 
         def failed(failure):
@@ -189,11 +195,11 @@ class MongoStorage:
         try:
             await self._call(
                 "creating indexes",
-                self._sensors.create_index(sort(ASCENDING("sensor_id")), unique=True),
+                lambda: self._sensors.create_index(sort(ASCENDING("sensor_id")), unique=True),
             )
             await self._call(
                 "creating indexes",
-                self._readings.create_index(
+                lambda: self._readings.create_index(
                     sort(ASCENDING(["sensor_id", "timestamp"])), unique=True
                 ),
             )
@@ -255,8 +261,11 @@ class MongoStorage:
                     {"$set": fields},
                 )
             )
-        stored = self._writes.run(lambda: defer.ensureDeferred(self._write(history, sensors)))
-        return self._call("write", stored).addCallback(lambda _: [r.sensor_id for r in readings])
+        stored = self._call(
+            "write",
+            lambda: self._writes.run(lambda: defer.ensureDeferred(self._write(history, sensors))),
+        )
+        return stored.addCallback(lambda _: [r.sensor_id for r in readings])
 
     async def _write(self, history, sensors):
         """History first, then sensors; in one transaction where the server has them."""
@@ -270,22 +279,29 @@ class MongoStorage:
                 await self._sensors.bulk_write(sensors, ordered=True, session=session)
 
     def sensors(self):
-        found = self._sensors.find({}, projection=_SENSOR_FIELDS).sort({"sensor_id": 1})
-        return self._call("read", found).addCallback(lambda rows: [SensorRecord(**r) for r in rows])
+        found = self._call(
+            "read", lambda: self._sensors.find({}, projection=_SENSOR_FIELDS).sort({"sensor_id": 1})
+        )
+        return found.addCallback(lambda rows: [SensorRecord(**r) for r in rows])
 
     def sensor(self, sensor_id):
-        found = self._sensors.find_one({"sensor_id": sensor_id}, projection=_SENSOR_FIELDS)
-        return self._call("read", found).addCallback(_sensor_record)
+        found = self._call(
+            "read", lambda: self._sensors.find_one({"sensor_id": sensor_id}, projection=_SENSOR_FIELDS)
+        )
+        return found.addCallback(_sensor_record)
 
     def set_sensor_name(self, sensor_id, name):
-        renamed = self._writes.run(
-            self._sensors.find_one_and_update,
-            {"sensor_id": sensor_id},
-            {"$set": {"name": name}},
-            projection=_SENSOR_FIELDS,
-            return_document=ReturnDocument.AFTER,
+        renamed = self._call(
+            "write",
+            lambda: self._writes.run(
+                self._sensors.find_one_and_update,
+                {"sensor_id": sensor_id},
+                {"$set": {"name": name}},
+                projection=_SENSOR_FIELDS,
+                return_document=ReturnDocument.AFTER,
+            ),
         )
-        return self._call("write", renamed).addCallback(_sensor_record)
+        return renamed.addCallback(_sensor_record)
 
     def history(self, sensor_id, start=None, end=None):
         window = {}
@@ -296,8 +312,10 @@ class MongoStorage:
         query = {"sensor_id": sensor_id}
         if window:
             query["timestamp"] = window
-        found = self._readings.find(query, projection=_HISTORY_FIELDS).sort({"timestamp": 1})
-        return self._call("read", found).addCallback(lambda rows: [HistoryEntry(**r) for r in rows])
+        found = self._call(
+            "read", lambda: self._readings.find(query, projection=_HISTORY_FIELDS).sort({"timestamp": 1})
+        )
+        return found.addCallback(lambda rows: [HistoryEntry(**r) for r in rows])
 
 
 def _sensor_record(document):

@@ -9,6 +9,7 @@ write durable before its Deferred fires.
 import sqlite3
 from pathlib import Path
 
+from twisted.internet.defer import fail, succeed
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
@@ -49,6 +50,8 @@ class SQLiteStorage:
         self._connection = None
 
     def _run(self, function, *args):
+        if not self._pool.started:
+            return fail(StorageError(f"{self.description} is closed"))
         return deferToThreadPool(self._reactor, self._pool, function, *args)
 
     def open(self):
@@ -64,6 +67,9 @@ class SQLiteStorage:
         return self._run(connect).addErrback(failed)
 
     def close(self):
+        if not self._pool.started:
+            return succeed(None)
+
         def disconnect():
             if self._connection is not None:
                 self._connection.close()
@@ -76,11 +82,14 @@ class SQLiteStorage:
         return self._run(disconnect).addBoth(stop)
 
     def ping(self):
+        if not self._pool.started:
+            return succeed(False)
+
         def check():
             try:
                 self._connection.execute("SELECT 1").fetchone()
                 return True
-            except (sqlite3.Error, AttributeError):
+            except sqlite3.Error:
                 return False
 
         return self._run(check)

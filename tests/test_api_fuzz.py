@@ -1,0 +1,70 @@
+"""No input makes the sensor API answer 500, and a rejected input stores nothing."""
+
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from twisted.internet.defer import ensureDeferred
+from twisted.internet.task import Clock
+
+from rpymostat.testing import FakeStorage
+from tests.api_client import ApiClient
+from tests.conftest import NOW
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+
+field_values = st.one_of(
+    json_values,
+    st.floats(min_value=-100, max_value=200),
+    st.sampled_from(["2026-11-25T11:59:00Z", "2026-11-25T13:00:00+01:00", "2026-13-01T00:00:00Z", "", "  "]),
+)
+
+readings = st.dictionaries(
+    st.sampled_from(["type", "value", "alias", "extra", "timestamp", "other"]),
+    field_values,
+    max_size=6,
+)
+
+near_valid = st.fixed_dictionaries(
+    {"host_id": st.one_of(st.just("pi"), json_values)},
+    optional={
+        "sensors": st.dictionaries(st.text(max_size=12), readings, max_size=3) | json_values,
+        "extra_key": json_values,
+    },
+)
+
+
+def answer(document):
+    """PUT ``document`` and return (status, body, storage); StubTreq + FakeStorage finish at once."""
+    storage = FakeStorage()
+    clock = Clock()
+    clock.advance(NOW)
+    api = ApiClient(storage, clock)
+    raw = json.dumps(document).encode()
+    outcome = ensureDeferred(api.put("/v1/sensors/update", raw=raw))
+    assert outcome.called
+    code, body, _ = outcome.result
+    return code, body, storage
+
+
+def stored_sensors(storage):
+    listing = storage.sensors()
+    return listing.result
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(json_values, near_valid))
+def test_any_document_gets_a_clear_answer(document):
+    code, body, storage = answer(document)
+    assert code in (201, 400, 422), body
+    if code == 201:
+        assert body["status"] == "created"
+        assert sorted(body["ids"]) == sorted(document["sensors"])
+    else:
+        assert body["status"] == "error" and body["error"]
+        assert stored_sensors(storage) == []

@@ -1,0 +1,95 @@
+"""The engine's service tree over real loopback HTTP and a real SQLite file."""
+
+import dataclasses
+import json
+
+import pytest
+import pytest_twisted
+import treq
+from twisted.internet import reactor
+
+from rpymostat.config import EngineConfig
+from rpymostat.service import EngineService, make_service
+from rpymostat.storage import open_storage
+from rpymostat.storage.interface import StorageError
+from rpymostat.storage.mongo import MongoStorage
+from rpymostat.storage.sqlite import SQLiteStorage
+
+
+@pytest.fixture
+def config(tmp_path):
+    return EngineConfig(
+        api_host="127.0.0.1", api_port=0, data_dir=tmp_path / "data", advertise=False
+    )
+
+
+def test_embedded_sqlite_is_the_default(config):
+    storage = open_storage(config, reactor)
+    assert isinstance(storage, SQLiteStorage)
+    assert storage.path == config.data_dir / "rpymostat.sqlite3"
+
+
+def test_db_url_selects_mongodb(config):
+    mongo = dataclasses.replace(config, db="mongodb://127.0.0.1:1/rpymostat")
+    assert isinstance(make_service(mongo, reactor).storage, MongoStorage)
+
+
+@pytest_twisted.ensureDeferred
+async def test_serves_http_on_loopback_and_stops_cleanly(config):
+    service = make_service(config, reactor)
+    service.startService()
+    port = await service.when_ready()
+    url = f"http://127.0.0.1:{port.getHost().port}"
+    try:
+        body = {"host_id": "h", "sensors": {"28-a": {"type": "DS18B20", "value": 20.25}}}
+        response = await treq.put(url + "/v1/sensors/update", json.dumps(body).encode())
+        assert response.code == 201
+        await response.content()
+        response = await treq.get(url + "/v1/sensors/28-a")
+        assert (await response.json())["value"] == 20.25
+    finally:
+        await service.stopService()
+    assert service.port is None
+    assert not (await service.storage.ping())
+
+
+@pytest_twisted.ensureDeferred
+async def test_storage_failure_fails_readiness_and_stop_is_safe(config):
+    config.data_dir.mkdir(parents=True)
+    config.sqlite_path.write_bytes(b"not a database" * 100)
+    service = EngineService(config, reactor)
+    service.startService()
+    with pytest.raises(StorageError):
+        await service.when_ready()
+    await service.stopService()
+    assert service.port is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_advertises_only_after_listening(config):
+    advertising = dataclasses.replace(config, advertise=True, mdns_interfaces=("127.0.0.1",))
+    service = make_service(advertising, reactor)
+    service.startService()
+    port = await service.when_ready()
+    try:
+        [advertiser] = list(service)
+        assert advertiser.port == port.getHost().port
+        assert advertiser.running
+        assert await advertiser.when_advertised()
+    finally:
+        await service.stopService()
+    assert not advertiser.running
+
+
+@pytest_twisted.ensureDeferred
+async def test_declared_oversized_body_is_413_over_real_http(config):
+    service = make_service(config, reactor)
+    service.startService()
+    port = await service.when_ready()
+    try:
+        url = f"http://127.0.0.1:{port.getHost().port}/v1/sensors/update"
+        response = await treq.put(url, b"x" * (2 * 1024 * 1024))
+        assert response.code == 413
+        assert (await response.json())["status"] == "error"
+    finally:
+        await service.stopService()

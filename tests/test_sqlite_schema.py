@@ -1,0 +1,133 @@
+"""The SQLite backend's schema versions, upgrades with backups, and failure modes."""
+
+import sqlite3
+
+import pytest
+import pytest_twisted
+
+from rpymostat.storage import sqlite_schema
+from rpymostat.storage.interface import Reading, StorageError
+from rpymostat.storage.sqlite import SQLiteStorage
+
+V1 = "CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT);\n"
+V2 = "CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT, colour TEXT);\n"
+UPGRADE_TO_V2 = "ALTER TABLE things ADD COLUMN colour TEXT;\n"
+
+
+def schema_dir(tmp_path, name, files):
+    directory = tmp_path / name
+    directory.mkdir()
+    for file_name, text in files.items():
+        (directory / file_name).write_text(text)
+    return directory
+
+
+def test_fresh_database_gets_newest_schema_in_wal_mode(tmp_path):
+    path = tmp_path / "sub" / "db.sqlite3"
+    connection = sqlite_schema.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone() == (
+        sqlite_schema.latest_version(),
+    )
+    assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert {"sensors", "readings"} <= tables
+    connection.close()
+
+
+def test_upgrade_backs_up_then_migrates_keeping_data(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    old = schema_dir(tmp_path, "old", {"v1.sql": V1})
+    new = schema_dir(tmp_path, "new", {"v1.sql": V1, "v2.sql": V2, "upgrade-to-v2.sql": UPGRADE_TO_V2})
+    connection = sqlite_schema.connect(path, old)
+    connection.execute("INSERT INTO things (label) VALUES ('kept')")
+    connection.close()
+
+    connection = sqlite_schema.connect(path, new)
+    assert connection.execute("PRAGMA user_version").fetchone() == (2,)
+    assert connection.execute("SELECT label, colour FROM things").fetchall() == [("kept", None)]
+    connection.close()
+
+    backup = sqlite3.connect(tmp_path / "db.sqlite3.v1.bak")
+    assert backup.execute("PRAGMA user_version").fetchone() == (1,)
+    assert backup.execute("SELECT label FROM things").fetchall() == [("kept",)]
+    backup.close()
+
+
+def test_failed_upgrade_changes_nothing(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    old = schema_dir(tmp_path, "old", {"v1.sql": V1})
+    broken = schema_dir(
+        tmp_path,
+        "broken",
+        {"v1.sql": V1, "v2.sql": V2, "upgrade-to-v2.sql": UPGRADE_TO_V2 + "NOT SQL AT ALL;\n"},
+    )
+    sqlite_schema.connect(path, old).close()
+    with pytest.raises(StorageError, match="cannot use SQLite database"):
+        sqlite_schema.connect(path, broken)
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone() == (1,)
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(things)")]
+    assert columns == ["id", "label"]
+    connection.close()
+
+
+def test_database_newer_than_code_is_refused(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    with pytest.raises(StorageError, match="schema version 99, newer than this RPyMostat"):
+        sqlite_schema.connect(path)
+
+
+def test_file_that_is_not_a_database_is_refused(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="cannot use SQLite database"):
+        sqlite_schema.connect(path)
+
+
+@pytest_twisted.ensureDeferred
+async def test_open_failure_is_storage_error_and_stops_worker(tmp_path):
+    from twisted.internet import reactor
+
+    path = tmp_path / "db.sqlite3"
+    path.write_bytes(b"garbage" * 1000)
+    storage = SQLiteStorage(path, reactor)
+    with pytest.raises(StorageError):
+        await storage.open()
+    assert not storage._pool.started
+
+
+@pytest_twisted.ensureDeferred
+async def test_failed_write_stores_nothing_of_the_batch(tmp_path):
+    from twisted.internet import reactor
+
+    storage = SQLiteStorage(tmp_path / "db.sqlite3", reactor)
+    await storage.open()
+    try:
+        good = Reading("28-a", "DS18B20", 20.0, 1.0)
+        broken = Reading("28-b", None, 20.0, 1.0)  # sensor_type is NOT NULL
+        with pytest.raises(StorageError, match="SQLite write failed"):
+            await storage.record_readings("h", [good, broken])
+        assert await storage.sensors() == []
+        assert await storage.history("28-a") == []
+    finally:
+        await storage.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_broken_database_handle_reports_down_and_reads_fail(tmp_path):
+    from twisted.internet import reactor
+
+    storage = SQLiteStorage(tmp_path / "db.sqlite3", reactor)
+    await storage.open()
+    storage._connection.close()  # what a vanished or failing disk leaves behind
+    try:
+        assert await storage.ping() is False
+        with pytest.raises(StorageError, match="SQLite read failed"):
+            await storage.sensors()
+    finally:
+        storage._connection = None
+        await storage.close()
