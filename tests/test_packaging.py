@@ -1,0 +1,73 @@
+"""Each host installs only what it runs, and the daemons share only the protocol."""
+
+import subprocess
+import sys
+from importlib import metadata
+
+import pytest
+from packaging.requirements import Requirement
+
+ENGINE_ONLY = {"klein", "txmongo", "pymongo", "jsonschema", "flask"}
+
+
+def requirements_for(extra):
+    """Names of the distributions ``pip install rpymostat[extra]`` pulls in directly."""
+    names = set()
+    for text in metadata.requires("rpymostat") or ():
+        requirement = Requirement(text)
+        wanted = requirement.marker is None or requirement.marker.evaluate({"extra": extra or ""})
+        if wanted:
+            names.add(requirement.name.lower())
+    return names
+
+
+def test_base_install_is_small():
+    assert requirements_for(None) == {"twisted", "zeroconf", "ifaddr"}
+
+
+def test_sensor_host_gets_no_web_framework_or_database_driver():
+    sensor = requirements_for("sensor")
+    assert "w1thermsensor" in sensor
+    assert sensor.isdisjoint(ENGINE_ONLY)
+
+
+def test_control_host_gets_no_web_framework_or_database_driver():
+    control = requirements_for("control")
+    assert {"phidget22", "gpiozero"} <= control
+    assert control.isdisjoint(ENGINE_ONLY)
+
+
+def test_engine_extra_has_what_the_engine_imports():
+    assert {"klein", "txmongo", "pymongo", "jsonschema", "tzlocal"} <= requirements_for("engine")
+
+
+def test_all_extra_is_the_union():
+    union = set()
+    for extra in ("engine", "sensor", "control", "webui"):
+        union |= requirements_for(extra)
+    assert requirements_for("all") == union
+
+
+def test_protocol_package_imports_no_engine_internals():
+    code = (
+        "import sys, rpymostat.protocol, rpymostat.protocol.settings, rpymostat.protocol.daemon\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('klein', 'txmongo', 'pymongo', 'jsonschema', 'werkzeug', 'rpymostat'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == [
+        "rpymostat",
+        "rpymostat.protocol",
+        "rpymostat.protocol.daemon",
+        "rpymostat.protocol.settings",
+        "rpymostat.version",
+    ]
+
+
+@pytest.mark.parametrize("daemon", ["sensor", "control", "webui"])
+def test_unbuilt_daemons_say_so_and_exit_2(daemon):
+    result = subprocess.run(
+        [sys.executable, "-m", f"rpymostat_{daemon}"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"rpymostat-{daemon}: not implemented yet\n"
