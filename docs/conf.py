@@ -28,6 +28,7 @@ version = ".".join(release.split(".")[:2])
 
 extensions = [
     "settings_table",
+    "openapi_doc",
 ]
 
 exclude_patterns = ["_build"]
