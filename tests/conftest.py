@@ -20,6 +20,20 @@ def clock():
     return fake
 
 
+@pytest.fixture
+def store():
+    """An in-memory storage (the contract suite keeps it honest)."""
+    return FakeStorage()
+
+
+@pytest.fixture
+def api(store, clock):
+    """A JSON client of the engine's real resource tree over ``store``, at :data:`NOW`."""
+    from tests.api_client import ApiClient
+
+    return ApiClient(store, clock)
+
+
 @pytest.fixture(params=["fake", "sqlite", pytest.param("mongo", marks=pytest.mark.mongo)])
 def backend_name(request):
     """The name of each :class:`IStorage` implementation, the fake included."""

@@ -9,16 +9,6 @@ from rpymostat.version import __version__
 from tests.api_client import ApiClient
 
 
-@pytest.fixture
-def store():
-    return FakeStorage()
-
-
-@pytest.fixture
-def api(store, clock):
-    return ApiClient(store, clock)
-
-
 @pytest_twisted.ensureDeferred
 async def test_home_page_links_docs_source_status_and_openapi(api):
     code, page, response = await api.get("/")

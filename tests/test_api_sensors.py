@@ -3,21 +3,9 @@
 import pytest
 import pytest_twisted
 
-from rpymostat.testing import FakeStorage
-from tests.api_client import ApiClient
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def store():
-    return FakeStorage()
-
-
-@pytest.fixture
-def api(store, clock):
-    return ApiClient(store, clock)
 
 
 def update(**sensors):
