@@ -24,6 +24,7 @@ EXTRAS = {
     "engine": [
         "klein>=23.12",
         "jsonschema>=4.18",
+        "fastjsonschema>=2.19",
         "referencing>=0.30",
         "txmongo>=23.0",
         "pymongo>=4.0",

@@ -2,11 +2,13 @@
 
 import json
 
+import fastjsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.task import Clock
 
+from rpymostat.api.validation import RequestValidator
 from rpymostat.testing import FakeStorage
 from tests.api_client import ApiClient
 from tests.conftest import NOW
@@ -68,3 +70,28 @@ def test_any_document_gets_a_clear_answer(document):
     else:
         assert body["status"] == "error" and body["error"]
         assert stored_sensors(storage) == []
+
+
+VALIDATOR = RequestValidator()
+
+
+def fast_accepts(schema_name, document):
+    try:
+        VALIDATOR.fast_validator(schema_name)(document)
+        return True
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(json_values, near_valid), st.sampled_from(["SensorUpdate", "SensorPatch"]))
+def test_fast_validator_never_accepts_what_the_reference_refuses(document, schema_name):
+    reference_accepts = VALIDATOR.reference_validator(schema_name).is_valid(document)
+    if fast_accepts(schema_name, document):
+        assert reference_accepts, document
+
+
+def test_fast_and_reference_agree_on_a_valid_update():
+    document = {"host_id": "pi", "sensors": {"28-a": {"type": "DS18B20", "value": 20.5}}}
+    assert fast_accepts("SensorUpdate", document)
+    assert VALIDATOR.reference_validator("SensorUpdate").is_valid(document)
