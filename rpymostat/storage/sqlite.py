@@ -1,20 +1,22 @@
 """The embedded storage backend: one SQLite file, used from one worker thread.
 
 SQLite calls block, so every call runs on a private one-thread pool
-(``deferToThreadPool``), which also serialises writes without locks.  Each
-write is one transaction; WAL with ``synchronous=FULL`` makes an acknowledged
-write durable before its Deferred fires.
+(``deferToThreadPool``), which also serialises writes without locks.  Writes
+are committed in groups (:mod:`~rpymostat.storage.group_commit`), each write
+still all or nothing; WAL with ``synchronous=FULL`` makes an acknowledged write
+durable, even across a power cut, before its Deferred fires.
 """
 
 import sqlite3
 from pathlib import Path
 
-from twisted.internet.defer import fail, succeed
+from twisted.internet.defer import ensureDeferred, fail, succeed
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
 from rpymostat.storage import sqlite_schema
+from rpymostat.storage.group_commit import GroupCommitter
 from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
 
 _SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name"
@@ -48,6 +50,7 @@ class SQLiteStorage:
         self._schema_files = schema_files
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-sqlite")
         self._connection = None
+        self._writes = GroupCommitter(self._run, lambda: self._connection)
 
     def _run(self, function, *args):
         if not self._pool.started:
@@ -69,17 +72,20 @@ class SQLiteStorage:
     def close(self):
         if not self._pool.started:
             return succeed(None)
+        return ensureDeferred(self._close())
+
+    async def _close(self):
+        await self._writes.drained()
 
         def disconnect():
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
 
-        def stop(result):
+        try:
+            await self._run(disconnect)
+        finally:
             self._pool.stop()
-            return result
-
-        return self._run(disconnect).addBoth(stop)
 
     def ping(self):
         if not self._pool.started:
@@ -94,22 +100,9 @@ class SQLiteStorage:
 
         return self._run(check)
 
-    def _write(self, function, *args):
-        """Run ``function(connection, *args)`` in one transaction on the worker thread."""
-
-        def transaction():
-            connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                result = function(connection, *args)
-                connection.execute("COMMIT")
-                return result
-            except sqlite3.Error as e:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise StorageError(f"SQLite write failed: {e}") from None
-
-        return self._run(transaction)
+    def _write(self, function):
+        """Run ``function(connection)`` in a transaction (shared with concurrent writes)."""
+        return self._writes.submit(function)
 
     def _read(self, query, *params):
         def select():
