@@ -36,7 +36,6 @@ class EngineService(MultiService):
         self.events = EventBus()
         self.port = None
         self._storage_open = False
-        self._advertiser = None
         self._ready = None
 
     def when_ready(self) -> Deferred:
@@ -57,14 +56,14 @@ class EngineService(MultiService):
         address = self.port.getHost()
         log.info("API listening on http://{host}:{port}/", host=address.host, port=address.port)
         if self.config.advertise:
-            self._advertiser = AdvertiseService(
+            advertiser = AdvertiseService(
                 self.reactor,
                 port=address.port,
                 interfaces=self.config.mdns_interfaces,
                 host=self.config.api_host,
                 version=__version__,
             )
-            self._advertiser.setServiceParent(self)
+            advertiser.setServiceParent(self)
         return self.port
 
     def stopService(self):
