@@ -4,12 +4,13 @@
 repository root, starts the installed ``rpymostat-engine`` (SQLite in a temporary
 data directory, no mDNS) and ``bare_klein.py`` (the same Twisted and Klein stack
 answering a constant), each in its own process on a free 127.0.0.1 port.  This
-process generates the load, raw HTTP/1.1 on persistent asyncio connections, cheap
-enough not to hide the servers' cost.  It measures a closed loop (``C`` clients
-sending ``PUT /v1/sensors/update`` back to back for ``N`` s after a warm-up
-second) against each server, an open loop (``R`` updates/s against the engine,
-each sent at its scheduled time whatever became of the others, latency counted
-from that time), and both servers' memory, idle before the load and after it.
+process generates the load with ``http_load.py``, beside this script: raw HTTP/1.1
+on persistent asyncio connections, cheap enough not to hide the servers' cost.  It
+measures a closed loop (``C`` clients sending ``PUT /v1/sensors/update`` back to
+back for ``N`` s after a warm-up second) against each server, an open loop (``R``
+updates/s against the engine, each sent at its scheduled time whatever became of
+the others, latency counted from that time), and both servers' memory, idle before
+the load and after it.
 
 Each update carries five readings with timestamps and values of their own, so
 every one is a real write; the stored readings are counted at the end.  Figures
@@ -20,12 +21,9 @@ answer other than 201, a lost connection, a server that did not start or stop).
 
 import argparse
 import asyncio
-import collections
-import dataclasses
 import datetime
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -40,14 +38,13 @@ from pathlib import Path
 
 import psutil
 
+from http_load import LATE_S, WARMUP_S, closed_loop, open_loop  # beside this script
+
 HERE = Path(__file__).resolve().parent
 UPDATE_PATH = "/v1/sensors/update"
 DATABASE_NAME = "rpymostat.sqlite3"  # EngineConfig.sqlite_path, inside the data dir
 SENSORS_PER_UPDATE = 5
-WARMUP_S = 1.0
 SETTLE_S = 3.0
-LATE_S = 0.001  # an open-loop send this long after its scheduled time counts as late
-MAX_OPEN_LOOP_CONNECTIONS = 64  # beyond this many in flight, a due send is missed
 
 TARGET_RATIO = 0.5
 TARGET_P99_S = 0.020
@@ -148,195 +145,22 @@ class UpdateSource:
         return self.head.format(length=len(body)).encode() + body
 
 
-_CONTENT_LENGTH = re.compile(rb"content-length:\s*(\d+)")
-
-
-def parse_response(buffer: bytes):
-    """``(status, end)`` of the complete response that starts ``buffer``, or None.
-
-    Twisted answers chunked when a handler's body comes after its headers.
-    """
-    head_end = buffer.find(b"\r\n\r\n")
-    if head_end < 0:
-        return None
-    head = buffer[:head_end].lower()
-    status, position = int(head[9:12]), head_end + 4
-    if b"transfer-encoding: chunked" in head:
-        while True:
-            line_end = buffer.find(b"\r\n", position)
-            if line_end < 0:
-                return None
-            size = int(buffer[position:line_end].split(b";")[0], 16)
-            position = line_end + 2 + size + 2
-            if position > len(buffer):
-                return None
-            if size == 0:
-                return status, position
-    match = _CONTENT_LENGTH.search(head)
-    end = position + (int(match.group(1)) if match else 0)
-    return (status, end) if end <= len(buffer) else None
-
-
-class HttpConnection(asyncio.Protocol):
-    """One persistent HTTP/1.1 connection carrying one request at a time."""
-
-    def __init__(self):
-        self.transport = None
-        self._buffer = b""
-        self._waiter = None
-
-    def connection_made(self, transport):
-        self.transport = transport  # asyncio sets TCP_NODELAY on it
-
-    def data_received(self, data):
-        self._buffer += data
-        parsed = parse_response(self._buffer)
-        if parsed is not None and self._waiter is not None:
-            status, end = parsed
-            self._buffer = self._buffer[end:]
-            waiter, self._waiter = self._waiter, None
-            if not waiter.done():  # cancelled on Ctrl-C
-                waiter.set_result(status)
-
-    def connection_lost(self, exc):
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_exception(ConnectionError(f"connection lost: {exc}"))
-
-    def send(self, request: bytes) -> asyncio.Future:
-        """A future of the response's status code, set once the response has fully arrived."""
-        self._waiter = asyncio.get_running_loop().create_future()
-        self.transport.write(request)
-        return self._waiter
-
-
-async def connect(port) -> HttpConnection:
-    loop = asyncio.get_running_loop()
-    _, connection = await loop.create_connection(HttpConnection, "127.0.0.1", port)
-    return connection
-
-
-@dataclasses.dataclass
-class Tally:
-    """The latencies of the requests answered 201, and what became of the others."""
-
-    latencies: list = dataclasses.field(default_factory=list)
-    statuses: collections.Counter = dataclasses.field(default_factory=collections.Counter)
-    errors: int = 0
-    late: int = 0
-    missed: int = 0
-    connections: int = 0
-    sent: int = 0
-    seconds: float = 0.0
-    server_cpu: float = 0.0  # cores busy, over the run
-    client_cpu: float = 0.0
-
-    def add(self, status, latency):
-        self.statuses[status] += 1
-        if status == 201:
-            self.latencies.append(latency)
-
-    @property
-    def broken(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status != 201) + self.errors
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds
-
-    def percentile(self, fraction) -> float:
-        ordered = sorted(self.latencies)
-        if not ordered:
-            return float("nan")
-        return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
-
-
-async def closed_loop(port, clients, seconds, tag) -> Tally:
-    """``clients`` senders back to back; only requests started after the warm-up count."""
-    loop = asyncio.get_running_loop()
-    tally = Tally(seconds=seconds, connections=clients)
-    record_from = loop.time() + WARMUP_S
-    stop_at = record_from + seconds
-    sources = [UpdateSource(port, f"bench-{tag}-{number}") for number in range(clients)]
-
-    async def client(source):
-        connection = await connect(port)
-        try:
-            while loop.time() < stop_at:
-                started = loop.time()
-                status = await connection.send(source.next_request())
-                if started >= record_from:
-                    tally.add(status, loop.time() - started)
-        finally:
-            connection.transport.close()
-
-    senders = [asyncio.ensure_future(client(source)) for source in sources]
-    done, stuck = await asyncio.wait(senders, timeout=WARMUP_S + seconds + 30)
-    for task in stuck:
-        task.cancel()
-    tally.errors += len(stuck) + sum(1 for task in done if task.exception())
-    tally.sent = sum(source.sent for source in sources)
-    return tally
-
-
-async def wait_until(loop, due):
-    """Sleep until ``due``, not later: epoll wakes in whole milliseconds, rounded up,
-    so sleep to 2 ms before, then yield to the loop until due."""
-    while (left := due - loop.time()) > 0:
-        await asyncio.sleep(left - 0.002 if left > 0.002 else 0)
-
-
-async def open_loop(port, rate, seconds) -> Tally:
-    """``rate`` updates a second, each sent when the clock says, latency from that time."""
-    loop = asyncio.get_running_loop()
-    tally = Tally(seconds=seconds)
-    source = UpdateSource(port, "bench-open")
-    idle = [await connect(port) for _ in range(4)]
-    tally.connections = len(idle)
-    exchanges = []
-
-    async def exchange(connection, due):
-        if connection is None:  # all busy: a new connection, its set-up counted as latency
-            connection = await connect(port)
-        status = await connection.send(source.next_request())
-        tally.add(status, loop.time() - due)
-        idle.append(connection)
-
-    start = loop.time() + 0.1
-    for number in range(int(rate * seconds)):
-        due = start + number / rate
-        await wait_until(loop, due)
-        if loop.time() - due > LATE_S:
-            tally.late += 1
-        if idle:
-            connection = idle.pop()
-        elif tally.connections < MAX_OPEN_LOOP_CONNECTIONS:
-            connection, tally.connections = None, tally.connections + 1
-        else:
-            tally.missed += 1
-            continue
-        exchanges.append(asyncio.ensure_future(exchange(connection, due)))
-    if exchanges:
-        await asyncio.wait(exchanges, timeout=30)
-    tally.errors += sum(1 for task in exchanges if not task.done() or task.exception())
-    for connection in idle:
-        connection.transport.close()
-    tally.sent = source.sent
-    return tally
-
-
 async def measure(engine, bare, args, figures):
     """Run every load in turn, filling ``figures``; both servers are up and idle."""
     figures["engine_idle"], figures["bare_idle"] = engine.memory_mb(), bare.memory_mb()
     for name, server in (("bare", bare), ("engine", engine)):
         print(f"closed loop, {name}: {args.clients} clients, {args.seconds:g} s ...", flush=True)
         server_cpu, own_cpu = server.cpu_seconds(), time.process_time()
-        tally = await closed_loop(server.port, args.clients, args.seconds, name)
+        sources = [UpdateSource(server.port, f"bench-{name}-{number}")
+                   for number in range(args.clients)]
+        tally = await closed_loop(server.port, sources, args.seconds)
         wall = args.seconds + WARMUP_S
         tally.server_cpu = (server.cpu_seconds() - server_cpu) / wall
         tally.client_cpu = (time.process_time() - own_cpu) / wall
         figures[name] = tally
     print(f"open loop, engine: {args.rate:g} updates/s, {args.seconds:g} s ...", flush=True)
-    figures["open"] = await open_loop(engine.port, args.rate, args.seconds)
+    source = UpdateSource(engine.port, "bench-open")
+    figures["open"] = await open_loop(engine.port, source, args.rate, args.seconds)
     await asyncio.sleep(SETTLE_S)
     figures["engine_after"], figures["bare_after"] = engine.memory_mb(), bare.memory_mb()
 
