@@ -29,6 +29,7 @@ EXTRAS = {
         "txmongo>=23.0",
         "pymongo>=4.0",
         "tzlocal>=5.0",
+        "croniter>=2.0",
     ],
     "sensor": [
         "w1thermsensor>=2.0",

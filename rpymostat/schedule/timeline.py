@@ -1,0 +1,169 @@
+"""From rules to a timeline: which setpoints are in force, from when, and why.
+
+Every rule becomes *occurrences*, intervals during which it asks for
+setpoints.  At each instant the winning occurrence is chosen by precedence:
+
+1. kind: hold > override > schedule > zone default;
+2. within a kind, the most specific: the occurrence covering that instant
+   that is shortest;
+3. then the higher ``priority`` (schedules);
+4. then the rule changed most recently; then the rule id, so the answer is
+   always the same.
+
+The timeline is the sequence of segments between consecutive occurrence
+boundaries, each with its winner, adjacent equal segments merged.  It is a
+pure function of the rules, the zone default, the time zone and the window:
+nothing here reads a clock.
+"""
+
+import dataclasses
+import datetime
+from typing import Optional, Sequence
+from zoneinfo import ZoneInfo
+
+from rpymostat.schedule import cron
+from rpymostat.schedule.rules import Hold, Kind, Override, Schedule, Setpoints, Source, Until
+
+#: How far after its start "until the next schedule change" looks for one;
+#: a hold or override finding none ends there rather than never.
+NEXT_SCHEDULE_HORIZON = datetime.timedelta(days=14)
+
+#: The length given to an occurrence without an end, for "shortest wins".
+_OPEN_ENDED = datetime.timedelta(days=100000)
+
+#: At most this many occurrences of one schedule are looked at backwards
+#: from the window's start for one that still covers it.
+_MAX_LOOKBACK = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class Occurrence:
+    """One interval ``[start, end)`` of a rule (``end`` None: until removed)."""
+
+    start: datetime.datetime
+    end: Optional[datetime.datetime]
+    kind: Kind
+    rule_id: str
+    name: str
+    setpoints: Setpoints
+    priority: int
+    changed_at: datetime.datetime
+
+    def covers(self, instant) -> bool:
+        return self.start <= instant and (self.end is None or instant < self.end)
+
+    def rank(self):
+        """Sort key: the highest rank wins (see the module docstring)."""
+        length = _OPEN_ENDED if self.end is None else self.end - self.start
+        return (self.kind, -length, self.priority, self.changed_at, self.rule_id)
+
+
+@dataclasses.dataclass(frozen=True)
+class Segment:
+    """``[start, end)`` during which ``setpoints`` from ``source`` are in force."""
+
+    start: datetime.datetime
+    end: datetime.datetime
+    setpoints: Setpoints
+    source: Source
+
+
+def schedule_occurrences(schedule: Schedule, zone: ZoneInfo, begin, end):
+    """Occurrences of ``schedule`` that overlap ``[begin, end)``."""
+    if not schedule.enabled:
+        return []
+
+    def finish(start):
+        if schedule.duration is not None:
+            return start + schedule.duration
+        return cron.next_start(schedule.end, zone, start)
+
+    def occurrence(start):
+        return Occurrence(
+            start, finish(start), Kind.SCHEDULE, schedule.id, schedule.name,
+            schedule.setpoints, schedule.priority, schedule.changed_at,
+        )
+
+    found = []
+    for count, start in enumerate(cron.starts_before(schedule.start, zone, begin)):
+        candidate = occurrence(start)
+        if candidate.end <= begin or count >= _MAX_LOOKBACK:
+            break
+        found.append(candidate)
+    found.reverse()
+    found += [
+        occurrence(start)
+        for start in cron.starts_between(schedule.start, zone, begin, end)
+        if start != begin
+    ]
+    return found
+
+
+def _one_time_occurrence(rule, kind, schedules, zone):
+    """The occurrence of an override or hold, resolving "until the next schedule change"."""
+    end = rule.end
+    if rule.until is Until.NEXT_SCHEDULE:
+        end = next_schedule_change(schedules, zone, rule.start)
+    return Occurrence(
+        rule.start, end, kind, rule.id, rule.name, rule.setpoints, 0, rule.changed_at
+    )
+
+
+def next_schedule_change(schedules, zone, after):
+    """When what the schedules ask for next changes after ``after`` (at most the horizon)."""
+    horizon = after + NEXT_SCHEDULE_HORIZON
+    segments = build(schedules, (), (), Setpoints(), zone, after, horizon)
+    return segments[0].end
+
+
+def occurrences(schedules, overrides, holds, zone, begin, end):
+    """Every occurrence of every rule overlapping ``[begin, end)``."""
+    found = []
+    for schedule in schedules:
+        found += schedule_occurrences(schedule, zone, begin, end)
+    for kind, rules in ((Kind.OVERRIDE, overrides), (Kind.HOLD, holds)):
+        for rule in rules:
+            candidate = _one_time_occurrence(rule, kind, schedules, zone)
+            if candidate.start < end and (candidate.end is None or candidate.end > begin):
+                found.append(candidate)
+    return found
+
+
+def winner(candidates: Sequence[Occurrence], instant) -> Optional[Occurrence]:
+    """The occurrence in force at ``instant``, or None where only the default applies."""
+    covering = [candidate for candidate in candidates if candidate.covers(instant)]
+    return max(covering, key=Occurrence.rank) if covering else None
+
+
+def build(
+    schedules: Sequence[Schedule],
+    overrides: Sequence[Override],
+    holds: Sequence[Hold],
+    default: Setpoints,
+    zone: ZoneInfo,
+    begin: datetime.datetime,
+    end: datetime.datetime,
+):
+    """The timeline of ``[begin, end)``: contiguous segments, adjacent equal ones merged."""
+    found = occurrences(schedules, overrides, holds, zone, begin, end)
+    boundaries = {begin, end}
+    for candidate in found:
+        boundaries.update(
+            moment for moment in (candidate.start, candidate.end)
+            if moment is not None and begin < moment < end
+        )
+    ordered = sorted(boundaries)
+    segments = []
+    for start, stop in zip(ordered, ordered[1:]):
+        chosen = winner(found, start)
+        if chosen is None:
+            setpoints, source = default, Source(Kind.DEFAULT, None, "zone default")
+        else:
+            setpoints = chosen.setpoints
+            source = Source(chosen.kind, chosen.rule_id, chosen.name)
+        previous = segments[-1] if segments else None
+        if previous and previous.setpoints == setpoints and previous.source == source:
+            segments[-1] = dataclasses.replace(previous, end=stop)
+        else:
+            segments.append(Segment(start, stop, setpoints, source))
+    return segments

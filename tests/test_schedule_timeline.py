@@ -1,0 +1,226 @@
+"""The timeline: precedence, the most specific rule winning, tiling, and a brute-force check."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rpymostat.schedule import cron
+from rpymostat.schedule.rules import Hold, Kind, Override, Schedule, Setpoints, Until
+from rpymostat.schedule.timeline import NEXT_SCHEDULE_HORIZON, build, occurrences
+
+UTC = datetime.timezone.utc
+BERLIN = ZoneInfo("Europe/Berlin")
+T0 = datetime.datetime(2026, 11, 23, tzinfo=UTC)  # a Monday
+CHANGED = T0 - datetime.timedelta(days=30)
+HOUR = datetime.timedelta(hours=1)
+DEFAULT = Setpoints(heat=16.0)
+
+
+def schedule(id, start, heat, end=None, duration=None, priority=0, changed=CHANGED, enabled=True):
+    return Schedule(id, id, "default", start, Setpoints(heat=heat), changed, end=end,
+                    duration=duration, priority=priority, enabled=enabled)
+
+
+def summary(segments, zone=BERLIN):
+    return [
+        (s.start.astimezone(zone).strftime("%a %H:%M"), s.end.astimezone(zone).strftime("%a %H:%M"),
+         s.setpoints.heat, s.source.kind.label, s.source.id)
+        for s in segments
+    ]
+
+
+def test_no_rules_is_the_zone_default_for_the_whole_window():
+    segments = build([], [], [], DEFAULT, BERLIN, T0, T0 + 48 * HOUR)
+    assert [(s.start, s.end, s.setpoints, s.source.kind) for s in segments] == [
+        (T0, T0 + 48 * HOUR, DEFAULT, Kind.DEFAULT)
+    ]
+
+
+def test_shorter_occurrence_wins_within_schedules():
+    day = schedule("day", "0 7 * * *", 20.0, end="0 22 * * *")
+    boost = schedule("boost", "0 6 * * 1-5", 22.0, duration=2 * HOUR)
+    segments = build([day, boost], [], [], DEFAULT, BERLIN, T0, T0 + 24 * HOUR)
+    assert summary(segments) == [
+        ("Mon 01:00", "Mon 06:00", 16.0, "default", None),
+        ("Mon 06:00", "Mon 08:00", 22.0, "schedule", "boost"),
+        ("Mon 08:00", "Mon 22:00", 20.0, "schedule", "day"),
+        ("Mon 22:00", "Tue 01:00", 16.0, "default", None),
+    ]
+
+
+def test_priority_then_most_recent_change_break_ties():
+    a = schedule("a", "0 8 * * *", 19.0, duration=HOUR, priority=1)
+    b = schedule("b", "0 8 * * *", 21.0, duration=HOUR, priority=0, changed=CHANGED + HOUR)
+    c = schedule("c", "0 8 * * *", 23.0, duration=HOUR, priority=1, changed=CHANGED + HOUR)
+    assert summary(build([a, b], [], [], DEFAULT, BERLIN, T0, T0 + 24 * HOUR))[1][4] == "a"
+    assert summary(build([a, b, c], [], [], DEFAULT, BERLIN, T0, T0 + 24 * HOUR))[1][4] == "c"
+
+
+def test_override_beats_schedule_and_hold_beats_both():
+    day = schedule("day", "0 7 * * *", 20.0, end="0 22 * * *")
+    away = Override("away", "away", "default", T0 + 9 * HOUR, Setpoints(heat=12.0), CHANGED,
+                    end=T0 + 40 * HOUR)
+    hold = Hold("hold", "default", T0 + 10 * HOUR, Setpoints(heat=23.0), CHANGED, end=T0 + 11 * HOUR)
+    segments = build([day], [away], [hold], DEFAULT, BERLIN, T0, T0 + 24 * HOUR)
+    assert summary(segments) == [
+        ("Mon 01:00", "Mon 07:00", 16.0, "default", None),
+        ("Mon 07:00", "Mon 10:00", 20.0, "schedule", "day"),
+        ("Mon 10:00", "Mon 11:00", 12.0, "override", "away"),
+        ("Mon 11:00", "Mon 12:00", 23.0, "hold", "hold"),
+        ("Mon 12:00", "Tue 01:00", 12.0, "override", "away"),
+    ]
+
+
+def test_hold_until_next_schedule_change_ends_there():
+    day = schedule("day", "0 7 * * *", 20.0, end="0 22 * * *")
+    hold = Hold("hold", "default", T0 + 12 * HOUR, Setpoints(heat=23.0), CHANGED, until=Until.NEXT_SCHEDULE)
+    segments = build([day], [], [hold], DEFAULT, BERLIN, T0, T0 + 24 * HOUR)
+    assert ("Mon 13:00", "Mon 22:00", 23.0, "hold", "hold") in summary(segments)
+
+
+def test_until_next_schedule_without_schedules_ends_at_the_horizon():
+    hold = Hold("hold", "default", T0, Setpoints(heat=23.0), CHANGED, until=Until.NEXT_SCHEDULE)
+    [found] = occurrences([], [], [hold], BERLIN, T0, T0 + HOUR)
+    assert found.end == T0 + NEXT_SCHEDULE_HORIZON
+
+
+def test_permanent_hold_has_no_end_and_loses_to_a_shorter_hold():
+    forever = Hold("forever", "default", T0, Setpoints(heat=18.0), CHANGED, until=Until.PERMANENT)
+    short = Hold("short", "default", T0 + HOUR, Setpoints(heat=24.0), CHANGED - HOUR, end=T0 + 2 * HOUR)
+    segments = build([], [], [forever, short], DEFAULT, BERLIN, T0, T0 + 3 * HOUR)
+    assert [(s.source.id, s.end - s.start) for s in segments] == [
+        ("forever", HOUR), ("short", HOUR), ("forever", HOUR)
+    ]
+
+
+def test_disabled_schedule_is_ignored():
+    off = schedule("off", "0 7 * * *", 25.0, duration=HOUR, enabled=False)
+    assert summary(build([off], [], [], DEFAULT, BERLIN, T0, T0 + 24 * HOUR)) == [
+        ("Mon 01:00", "Tue 01:00", 16.0, "default", None)
+    ]
+
+
+def test_occurrence_started_before_the_window_still_counts():
+    night = schedule("night", "0 22 * * *", 17.0, end="0 6 * * *")
+    start = T0 + 2 * HOUR  # 03:00 Berlin, inside last night's occurrence
+    segments = build([night], [], [], DEFAULT, BERLIN, start, start + 4 * HOUR)
+    assert summary(segments) == [
+        ("Mon 03:00", "Mon 06:00", 17.0, "schedule", "night"),
+        ("Mon 06:00", "Mon 07:00", 16.0, "default", None),
+    ]
+
+
+def test_schedule_over_spring_forward_night():
+    night = schedule("night", "0 22 * * *", 17.0, end="30 2 * * *")
+    begin = datetime.datetime(2026, 3, 28, 12, tzinfo=UTC)
+    segments = build([night], [], [], DEFAULT, BERLIN, begin, begin + 24 * HOUR)
+    # 02:30 does not exist on 29 March: the night ends when the gap does, at 03:00 CEST.
+    assert [(s.start.astimezone(BERLIN).isoformat(), s.source.kind.label) for s in segments] == [
+        ("2026-03-28T13:00:00+01:00", "default"),
+        ("2026-03-28T22:00:00+01:00", "schedule"),
+        ("2026-03-29T03:00:00+02:00", "default"),
+    ]
+
+
+# --- property: every instant's segment is what brute-force precedence says ---
+
+CRONS = st.sampled_from(["0 6 * * *", "30 7 * * 1-5", "0 22 * * *", "15 */6 * * *", "0 12 * * 0,6", "45 1 * * *"])
+
+
+@st.composite
+def schedules(draw, index):
+    ends = draw(st.booleans())
+    return schedule(
+        f"s{index}", draw(CRONS), draw(st.sampled_from([17.0, 19.0, 21.0])),
+        end=draw(CRONS) if ends else None,
+        duration=None if ends else draw(st.sampled_from([HOUR / 2, 2 * HOUR, 9 * HOUR, 30 * HOUR])),
+        priority=draw(st.integers(0, 2)),
+        changed=CHANGED + draw(st.integers(0, 3)) * HOUR,
+        enabled=draw(st.sampled_from([True, True, True, False])),
+    )
+
+
+OFFSETS = st.integers(-24 * 4, 72 * 4).map(lambda quarters: T0 + quarters * HOUR / 4)
+
+
+@st.composite
+def one_time(draw, index, kind):
+    start = draw(OFFSETS)
+    how = draw(st.sampled_from(["end", "next", "permanent"] if kind is Hold else ["end", "next"]))
+    end = start + draw(st.integers(1, 60)) * HOUR / 4 if how == "end" else None
+    until = {"next": Until.NEXT_SCHEDULE, "permanent": Until.PERMANENT}.get(how)
+    setpoints = Setpoints(heat=draw(st.sampled_from([12.0, 23.0])))
+    changed = CHANGED + draw(st.integers(0, 3)) * HOUR
+    if kind is Hold:
+        return Hold(f"h{index}", "default", start, setpoints, changed, end=end, until=until)
+    return Override(f"o{index}", f"o{index}", "default", start, setpoints, changed, end=end, until=until)
+
+
+@st.composite
+def rule_sets(draw):
+    count = draw(st.integers(0, 4))
+    return (
+        [draw(schedules(i)) for i in range(count)],
+        [draw(one_time(i, Override)) for i in range(draw(st.integers(0, 2)))],
+        [draw(one_time(i, Hold)) for i in range(draw(st.integers(0, 2)))],
+    )
+
+
+def covering_schedule_occurrences(schedules_, zone, instant):
+    """(rule id, start, end) of every schedule occurrence covering ``instant``, from scratch."""
+    covering = set()
+    for rule in schedules_:
+        if not rule.enabled:
+            continue
+        for start in cron.starts_before(rule.start, zone, instant):
+            end = start + rule.duration if rule.duration else cron.next_start(rule.end, zone, start)
+            if end <= instant:
+                break
+            covering.add((rule.id, start, end))
+    return covering
+
+
+def brute_force(found, instant):
+    """Precedence written out plainly, independent of Occurrence.rank."""
+    covering = [o for o in found if o.start <= instant and (o.end is None or instant < o.end)]
+    if not covering:
+        return None
+    top_kind = max(o.kind for o in covering)
+    covering = [o for o in covering if o.kind == top_kind]
+    bounded = [o for o in covering if o.end is not None]
+    if bounded:
+        shortest = min(o.end - o.start for o in bounded)
+        covering = [o for o in bounded if o.end - o.start == shortest]
+    best = max(o.priority for o in covering)
+    covering = [o for o in covering if o.priority == best]
+    latest = max(o.changed_at for o in covering)
+    covering = [o for o in covering if o.changed_at == latest]
+    return max(covering, key=lambda o: o.rule_id)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rule_sets(), st.sampled_from([BERLIN, ZoneInfo("America/New_York"), ZoneInfo("Australia/Sydney")]),
+       st.lists(st.integers(0, 48 * 60 - 1), min_size=1, max_size=20))
+def test_every_instant_matches_brute_force_and_segments_tile_the_window(rules, zone, minutes):
+    schedules_, overrides, holds = rules
+    begin, end = T0, T0 + 48 * HOUR
+    segments = build(schedules_, overrides, holds, DEFAULT, zone, begin, end)
+    assert segments[0].start == begin and segments[-1].end == end
+    for before, after in zip(segments, segments[1:]):
+        assert before.end == after.start
+        assert before.start < before.end
+        assert (before.setpoints, before.source) != (after.setpoints, after.source)
+    found = occurrences(schedules_, overrides, holds, zone, begin, end)
+    for minute in minutes:
+        instant = begin + datetime.timedelta(minutes=minute)
+        [segment] = [s for s in segments if s.start <= instant < s.end]
+        assert covering_schedule_occurrences(schedules_, zone, instant) == {
+            (o.rule_id, o.start, o.end) for o in found if o.kind is Kind.SCHEDULE and o.covers(instant)
+        }
+        expected = brute_force(found, instant)
+        if expected is None:
+            assert (segment.setpoints, segment.source.kind) == (DEFAULT, Kind.DEFAULT)
+        else:
+            assert (segment.source.id, segment.setpoints) == (expected.rule_id, expected.setpoints)
