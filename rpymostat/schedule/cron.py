@@ -75,12 +75,28 @@ def next_start(
     expression: str, zone: ZoneInfo, after: datetime.datetime
 ) -> datetime.datetime:
     """The first instant strictly after ``after`` at which ``expression`` matches."""
-    wall = instant_to_wall(after, zone) - MAX_SHIFT - datetime.timedelta(minutes=1)
-    matches = croniter(expression, wall)
-    while True:
-        instant = wall_to_instant(matches.get_next(datetime.datetime), zone)
-        if instant > after:
-            return instant
+    return NextMatch(expression, zone, after).after(after)
+
+
+class NextMatch:
+    """Answers "first match strictly after t" for non-decreasing t with one croniter.
+
+    Building a croniter costs as much as several steps, so a schedule's ends
+    are found by walking one iterator forward alongside its starts.
+    """
+
+    def __init__(self, expression: str, zone: ZoneInfo, earliest: datetime.datetime):
+        wall = instant_to_wall(earliest, zone) - MAX_SHIFT - datetime.timedelta(minutes=1)
+        self._matches = croniter(expression, wall)
+        self._zone = zone
+        self._current = None
+
+    def after(self, moment: datetime.datetime) -> datetime.datetime:
+        """The first match strictly after ``moment`` (never earlier than the last asked)."""
+        while self._current is None or self._current <= moment:
+            wall = self._matches.get_next(datetime.datetime)
+            self._current = wall_to_instant(wall, self._zone)
+        return self._current
 
 
 def starts_before(

@@ -72,11 +72,15 @@ def schedule_occurrences(schedule: Schedule, zone: ZoneInfo, begin, end):
     """Occurrences of ``schedule`` that overlap ``[begin, end)``."""
     if not schedule.enabled:
         return []
+    lookback = list(_lookback_starts(schedule, zone, begin))
+    ends = None
+    if schedule.duration is None:
+        ends = cron.NextMatch(schedule.end, zone, lookback[-1] if lookback else begin)
 
     def finish(start):
-        if schedule.duration is not None:
+        if ends is None:
             return start + schedule.duration
-        return cron.next_start(schedule.end, zone, start)
+        return ends.after(start)
 
     def occurrence(start):
         return Occurrence(
@@ -84,19 +88,31 @@ def schedule_occurrences(schedule: Schedule, zone: ZoneInfo, begin, end):
             schedule.setpoints, schedule.priority, schedule.changed_at,
         )
 
-    found = []
-    for count, start in enumerate(cron.starts_before(schedule.start, zone, begin)):
-        candidate = occurrence(start)
-        if candidate.end <= begin or count >= _MAX_LOOKBACK:
-            break
-        found.append(candidate)
-    found.reverse()
+    found = [occurrence(start) for start in reversed(lookback)]
     found += [
         occurrence(start)
         for start in cron.starts_between(schedule.start, zone, begin, end)
         if start != begin
     ]
-    return found
+    return [candidate for candidate in found if candidate.end > begin]
+
+
+def _lookback_starts(schedule, zone, begin):
+    """Starts at or before ``begin`` whose occurrence may still cover it, newest first.
+
+    An occurrence's end never comes before that of an earlier start, so the
+    walk back stops at the first one that ended by ``begin``.
+    """
+    for count, start in enumerate(cron.starts_before(schedule.start, zone, begin)):
+        if count >= _MAX_LOOKBACK:
+            return
+        if schedule.duration is not None:
+            end = start + schedule.duration
+        else:
+            end = cron.next_start(schedule.end, zone, start)
+        yield start
+        if end <= begin:
+            return
 
 
 def _one_time_occurrence(rule, kind, schedules, zone):
