@@ -7,11 +7,12 @@ behaviour, not a guess.
 
 import dataclasses
 import functools
+import json
 
 from twisted.internet.defer import fail, succeed
 from zope.interface import implementer
 
-from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+from rpymostat.storage.interface import HistoryEntry, IStorage, RuleRecord, SensorRecord, StorageError
 
 
 def _while_available(method):
@@ -41,6 +42,7 @@ class FakeStorage:
         self.available = True
         self._sensors = {}
         self._readings = {}
+        self._rules = {}
 
     def open(self):
         return succeed(None)
@@ -100,3 +102,26 @@ class FakeStorage:
             for timestamp in sorted(entries)
             if (start is None or timestamp >= start) and (end is None or timestamp < end)
         ]
+
+    @_while_available
+    def put_rule(self, record):
+        # A deep copy through JSON, as a real database stores text, not the caller's dict.
+        self._rules[(record.kind, record.rule_id)] = dataclasses.replace(
+            record, document=json.loads(json.dumps(record.document))
+        )
+
+    @_while_available
+    def rule(self, kind, rule_id):
+        return self._rules.get((kind, rule_id))
+
+    @_while_available
+    def rules(self, kind, zone=None):
+        return [
+            record
+            for (record_kind, rule_id), record in sorted(self._rules.items())
+            if record_kind == kind and (zone is None or record.zone == zone)
+        ]
+
+    @_while_available
+    def delete_rule(self, kind, rule_id):
+        return self._rules.pop((kind, rule_id), None) is not None

@@ -6,7 +6,7 @@ import pytest
 import pytest_twisted
 
 from rpymostat.storage import sqlite_schema
-from rpymostat.storage.interface import Reading, StorageError
+from rpymostat.storage.interface import Reading, RuleRecord, StorageError
 from rpymostat.storage.sqlite import SQLiteStorage
 
 V1 = "CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT);\n"
@@ -52,6 +52,46 @@ def test_upgrade_backs_up_then_migrates_keeping_data(tmp_path):
     assert backup.execute("PRAGMA user_version").fetchone() == (1,)
     assert backup.execute("SELECT label FROM things").fetchall() == [("kept",)]
     backup.close()
+
+
+def test_packaged_v1_database_upgrades_to_v2_with_rules_table(tmp_path):
+    path = tmp_path / "db.sqlite3"
+    packaged_v1 = (sqlite_schema.SCHEMA_FILES / "v1.sql").read_text()
+    connection = sqlite_schema.connect(path, schema_dir(tmp_path, "v1-only", {"v1.sql": packaged_v1}))
+    connection.execute(
+        "INSERT INTO sensors (sensor_id, host_id, sensor_type, value, last_seen)"
+        " VALUES ('28-a', 'h', 'DS18B20', 20.5, 1.0)"
+    )
+    connection.execute("INSERT INTO readings (sensor_id, timestamp, value) VALUES ('28-a', 1.0, 20.5)")
+    connection.close()
+
+    connection = sqlite_schema.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone() == (2,)
+    assert connection.execute("SELECT sensor_id, value FROM sensors").fetchall() == [("28-a", 20.5)]
+    assert connection.execute("SELECT sensor_id, timestamp FROM readings").fetchall() == [("28-a", 1.0)]
+    columns = [row[1] for row in connection.execute("PRAGMA table_info(rules)")]
+    assert columns == ["kind", "rule_id", "zone", "document", "changed_at"]
+    indexes = {row[1] for row in connection.execute("PRAGMA index_list(rules)")}
+    assert "rules_by_zone" in indexes
+    connection.close()
+
+    backup = sqlite3.connect(tmp_path / "db.sqlite3.v1.bak")
+    assert backup.execute("PRAGMA user_version").fetchone() == (1,)
+    assert backup.execute("SELECT sensor_id FROM sensors").fetchall() == [("28-a",)]
+    backup.close()
+
+
+def test_upgraded_and_fresh_v2_schemas_are_the_same(tmp_path):
+    packaged_v1 = (sqlite_schema.SCHEMA_FILES / "v1.sql").read_text()
+    upgraded = tmp_path / "upgraded.sqlite3"
+    v1_only = schema_dir(tmp_path, "v1-only", {"v1.sql": packaged_v1})
+    sqlite_schema.connect(upgraded, v1_only).close()
+    fresh = sqlite_schema.connect(tmp_path / "fresh.sqlite3")
+    upgraded = sqlite_schema.connect(upgraded)
+    schema = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+    assert upgraded.execute(schema).fetchall() == fresh.execute(schema).fetchall()
+    fresh.close()
+    upgraded.close()
 
 
 def test_failed_upgrade_changes_nothing(tmp_path):
@@ -130,4 +170,19 @@ async def test_broken_database_handle_reports_down_and_reads_fail(tmp_path):
             await storage.sensors()
     finally:
         storage._connection = None
+        await storage.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_rule_that_is_not_strict_json_is_refused(tmp_path):
+    from twisted.internet import reactor
+
+    storage = SQLiteStorage(tmp_path / "db.sqlite3", reactor)
+    await storage.open()
+    try:
+        for document in ({"heat_setpoint": float("nan")}, {"when": object()}):
+            with pytest.raises(StorageError, match="rule schedule/r is not JSON"):
+                await storage.put_rule(RuleRecord("schedule", "r", "default", document, 1.0))
+        assert await storage.rules("schedule") == []
+    finally:
         await storage.close()

@@ -4,7 +4,14 @@ import pytest
 import pytest_twisted
 from zope.interface.verify import verifyObject
 
-from rpymostat.storage.interface import HistoryEntry, IStorage, Reading, SensorRecord, StorageError
+from rpymostat.storage.interface import (
+    HistoryEntry,
+    IStorage,
+    Reading,
+    RuleRecord,
+    SensorRecord,
+    StorageError,
+)
 
 T0 = 1795608000.0
 
@@ -156,3 +163,45 @@ async def test_closed_storage_reports_down_and_refuses_work(backend_name, reques
         await backend.sensors()
     with pytest.raises(StorageError):
         await backend.record_readings("h", [reading()])
+
+
+def rule_record(kind="schedule", rule_id="morning", zone="default", changed_at=T0, **document):
+    body = {"name": rule_id, "start": "0 6 * * 1-5", "duration": "PT2H", "heat_setpoint": 21.5}
+    body.update(document)
+    return RuleRecord(kind, rule_id, zone, body, changed_at)
+
+
+@pytest_twisted.ensureDeferred
+async def test_rules_are_stored_listed_and_replaced(storage):
+    assert await storage.rules("schedule") == []
+    await storage.put_rule(rule_record(rule_id="b", zone="upstairs"))
+    await storage.put_rule(rule_record(rule_id="a", sensors={"28-a": 1.0, "28-b": 0.5}))
+    await storage.put_rule(rule_record(kind="override", rule_id="a", start="2026-12-21T00:00:00+01:00"))
+    assert [r.rule_id for r in await storage.rules("schedule")] == ["a", "b"]
+    assert [r.rule_id for r in await storage.rules("schedule", zone="upstairs")] == ["b"]
+    assert await storage.rule("schedule", "a") == rule_record(rule_id="a", sensors={"28-a": 1.0, "28-b": 0.5})
+    assert (await storage.rule("override", "a")).document["start"] == "2026-12-21T00:00:00+01:00"
+
+    await storage.put_rule(rule_record(rule_id="a", changed_at=T0 + 60.5, heat_setpoint=19.0, enabled=False))
+    replaced = await storage.rule("schedule", "a")
+    assert (replaced.changed_at, replaced.document["heat_setpoint"], replaced.document["enabled"]) == (
+        T0 + 60.5, 19.0, False
+    )
+    assert len(await storage.rules("schedule")) == 2
+
+
+@pytest_twisted.ensureDeferred
+async def test_stored_rule_document_is_a_copy(storage):
+    record = rule_record(sensors={"28-a": 1.0})
+    await storage.put_rule(record)
+    record.document["sensors"]["28-a"] = 99.0
+    assert (await storage.rule("schedule", "morning")).document["sensors"] == {"28-a": 1.0}
+
+
+@pytest_twisted.ensureDeferred
+async def test_deleting_rules(storage):
+    await storage.put_rule(rule_record())
+    assert await storage.delete_rule("schedule", "morning") is True
+    assert await storage.delete_rule("schedule", "morning") is False
+    assert await storage.rule("schedule", "morning") is None
+    assert await storage.rules("schedule") == []

@@ -60,6 +60,22 @@ class HistoryEntry:
     extra: Optional[str] = None
 
 
+@dataclasses.dataclass(frozen=True)
+class RuleRecord:
+    """A stored rule: its kind (``"schedule"``, ``"override"``, ``"hold"``, ...), id, zone,
+    the validated JSON document the user wrote, and when it was last written.
+
+    Storage keeps documents as they are, so new rule fields need no schema
+    change; :mod:`rpymostat.schedule` turns them into rule objects.
+    """
+
+    kind: str
+    rule_id: str
+    zone: str
+    document: dict
+    changed_at: float
+
+
 class IStorage(Interface):
     """Asynchronous storage of everything the engine must not lose."""
 
@@ -102,3 +118,15 @@ class IStorage(Interface):
 
         ``start`` is inclusive and ``end`` exclusive; either may be None.
         """
+
+    def put_rule(record):
+        """Create or replace the :class:`RuleRecord` with its kind and id; fire with None."""
+
+    def rule(kind, rule_id):
+        """Fire with the :class:`RuleRecord` of that kind and id, or None."""
+
+    def rules(kind, zone=None):
+        """Fire with every :class:`RuleRecord` of ``kind`` (in ``zone`` if given), by id."""
+
+    def delete_rule(kind, rule_id):
+        """Remove that rule; fire with True if it existed, False if not."""

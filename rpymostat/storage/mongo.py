@@ -1,9 +1,10 @@
 """The networked storage backend: a MongoDB (wire-protocol) server, through txmongo.
 
-Collections: ``sensors`` (one document per sensor, unique ``sensor_id``) and
-``readings`` (the history, unique on ``(sensor_id, timestamp)``).  Times and
-values are stored as BSON doubles, so a float round-trips bit for bit, as in
-the SQLite backend's REAL columns.
+Collections: ``sensors`` (one document per sensor, unique ``sensor_id``),
+``readings`` (the history, unique on ``(sensor_id, timestamp)``) and ``rules``
+(unique on ``(kind, rule_id)``, the user's rule document nested whole in its
+``document`` field).  Times and values are stored as BSON doubles, so a float
+round-trips bit for bit, as in the SQLite backend's REAL columns.
 
 What "all or nothing" means here.  Every write of :meth:`record_readings` is
 idempotent and conditional, whatever the server:
@@ -37,6 +38,7 @@ object.  Every call is bounded by ``timeout`` seconds, because txmongo waits
 for a reconnection indefinitely when the server has gone away.
 """
 
+import copy
 import dataclasses
 from urllib.parse import urlsplit
 
@@ -51,7 +53,13 @@ from txmongo.errors import TimeExceeded
 from txmongo.filter import ASCENDING, sort
 from zope.interface import implementer
 
-from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+from rpymostat.storage.interface import (
+    HistoryEntry,
+    IStorage,
+    RuleRecord,
+    SensorRecord,
+    StorageError,
+)
 
 DEFAULT_DATABASE = "rpymostat"
 
@@ -85,6 +93,7 @@ def _projection(record_class):
 
 _SENSOR_FIELDS = _projection(SensorRecord)
 _HISTORY_FIELDS = _projection(HistoryEntry)
+_RULE_FIELDS = _projection(RuleRecord)
 
 
 def _check_server(url, timeout):
@@ -152,6 +161,10 @@ class MongoStorage:
     def _readings(self):
         return self._database["readings"]
 
+    @property
+    def _rules(self):
+        return self._database["rules"]
+
     def _call(self, what, operation):
         """Run ``operation()``, bounded by the timeout, its database failures as StorageError.
 
@@ -202,6 +215,14 @@ class MongoStorage:
                 lambda: self._readings.create_index(
                     sort(ASCENDING(["sensor_id", "timestamp"])), unique=True
                 ),
+            )
+            await self._call(
+                "creating indexes",
+                lambda: self._rules.create_index(sort(ASCENDING(["kind", "rule_id"])), unique=True),
+            )
+            await self._call(
+                "creating indexes",
+                lambda: self._rules.create_index(sort(ASCENDING(["kind", "zone"]))),
             )
         except StorageError:
             await self.close()
@@ -317,6 +338,52 @@ class MongoStorage:
         )
         return found.addCallback(lambda rows: [HistoryEntry(**r) for r in rows])
 
+    def put_rule(self, record):
+        # Copied now: the write may wait for the lock, and the caller may
+        # change its dict before the write encodes it.
+        stored = {
+            "kind": record.kind,
+            "rule_id": record.rule_id,
+            "zone": record.zone,
+            "document": copy.deepcopy(record.document),
+            "changed_at": float(record.changed_at),
+        }
+        replaced = self._call(
+            "write",
+            lambda: self._writes.run(
+                self._rules.replace_one,
+                {"kind": record.kind, "rule_id": record.rule_id},
+                stored,
+                upsert=True,
+            ),
+        )
+        return replaced.addCallback(lambda _: None)
+
+    def rule(self, kind, rule_id):
+        found = self._call(
+            "read",
+            lambda: self._rules.find_one({"kind": kind, "rule_id": rule_id}, projection=_RULE_FIELDS),
+        )
+        return found.addCallback(_rule_record)
+
+    def rules(self, kind, zone=None):
+        query = {"kind": kind} if zone is None else {"kind": kind, "zone": zone}
+        found = self._call(
+            "read", lambda: self._rules.find(query, projection=_RULE_FIELDS).sort({"rule_id": 1})
+        )
+        return found.addCallback(lambda documents: [RuleRecord(**d) for d in documents])
+
+    def delete_rule(self, kind, rule_id):
+        deleted = self._call(
+            "write",
+            lambda: self._writes.run(self._rules.delete_one, {"kind": kind, "rule_id": rule_id}),
+        )
+        return deleted.addCallback(lambda result: result.deleted_count == 1)
+
 
 def _sensor_record(document):
     return SensorRecord(**document) if document is not None else None
+
+
+def _rule_record(document):
+    return RuleRecord(**document) if document is not None else None

@@ -7,6 +7,7 @@ still all or nothing; WAL with ``synchronous=FULL`` makes an acknowledged write
 durable, even across a power cut, before its Deferred fires.
 """
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +18,13 @@ from zope.interface import implementer
 
 from rpymostat.storage import sqlite_schema
 from rpymostat.storage.group_commit import GroupCommitter
-from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+from rpymostat.storage.interface import (
+    HistoryEntry,
+    IStorage,
+    RuleRecord,
+    SensorRecord,
+    StorageError,
+)
 
 _SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name"
 
@@ -37,6 +44,10 @@ WHERE excluded.last_seen >= sensors.last_seen
 _APPEND_READING = """
 INSERT OR IGNORE INTO readings (sensor_id, timestamp, value, extra) VALUES (?, ?, ?, ?)
 """
+
+_RULE_COLUMNS = "kind, rule_id, zone, document, changed_at"
+
+_PUT_RULE = f"INSERT OR REPLACE INTO rules ({_RULE_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
 
 
 @implementer(IStorage)
@@ -158,6 +169,55 @@ class SQLiteStorage:
             lambda rows: [HistoryEntry(*row) for row in rows]
         )
 
+    def put_rule(self, record):
+        # Serialised here, on the reactor thread, so the row holds the document
+        # as it was at the call, whatever the caller does to its dict later.
+        try:
+            document = json.dumps(record.document, sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            return fail(StorageError(f"rule {record.kind}/{record.rule_id} is not JSON: {e}"))
+        row = (record.kind, record.rule_id, record.zone, document, float(record.changed_at))
+
+        def store(connection):
+            connection.execute(_PUT_RULE, row)
+
+        return self._write(store)
+
+    def rule(self, kind, rule_id):
+        query = f"SELECT {_RULE_COLUMNS} FROM rules WHERE kind = ? AND rule_id = ?"
+        return self._read(query, kind, rule_id).addCallback(
+            lambda rows: _rule_record(rows[0]) if rows else None
+        )
+
+    def rules(self, kind, zone=None):
+        # Two spellings rather than "zone = coalesce(?, zone)", which would
+        # keep SQLite from using the (kind, zone) index.
+        if zone is None:
+            found = self._read(
+                f"SELECT {_RULE_COLUMNS} FROM rules WHERE kind = ? ORDER BY rule_id", kind
+            )
+        else:
+            found = self._read(
+                f"SELECT {_RULE_COLUMNS} FROM rules WHERE kind = ? AND zone = ? ORDER BY rule_id",
+                kind,
+                zone,
+            )
+        return found.addCallback(lambda rows: [_rule_record(row) for row in rows])
+
+    def delete_rule(self, kind, rule_id):
+        def delete(connection):
+            cursor = connection.execute(
+                "DELETE FROM rules WHERE kind = ? AND rule_id = ?", (kind, rule_id)
+            )
+            return cursor.rowcount == 1
+
+        return self._write(delete)
+
 
 def _first_sensor(rows):
     return SensorRecord(*rows[0]) if rows else None
+
+
+def _rule_record(row):
+    kind, rule_id, zone, document, changed_at = row
+    return RuleRecord(kind, rule_id, zone, json.loads(document), changed_at)
