@@ -18,6 +18,7 @@ nothing here reads a clock.
 
 import dataclasses
 import datetime
+import heapq
 from typing import Optional, Sequence
 from zoneinfo import ZoneInfo
 
@@ -145,10 +146,23 @@ def occurrences(schedules, overrides, holds, zone, begin, end):
     return found
 
 
-def winner(candidates: Sequence[Occurrence], instant) -> Optional[Occurrence]:
-    """The occurrence in force at ``instant``, or None where only the default applies."""
-    covering = [candidate for candidate in candidates if candidate.covers(instant)]
-    return max(covering, key=Occurrence.rank) if covering else None
+def winners(found: Sequence[Occurrence], instants):
+    """The occurrence in force at each of the ascending ``instants`` (None: the default).
+
+    A sweep: occurrences join a heap, best rank on top, as the instants pass
+    their starts, and leave it lazily once they have ended.
+    """
+    by_rank = sorted(found, key=Occurrence.rank, reverse=True)
+    place = {id(candidate): index for index, candidate in enumerate(by_rank)}
+    by_start = sorted(found, key=lambda candidate: candidate.start)
+    heap, joined = [], 0
+    for instant in instants:
+        while joined < len(by_start) and by_start[joined].start <= instant:
+            heapq.heappush(heap, (place[id(by_start[joined])], by_start[joined]))
+            joined += 1
+        while heap and heap[0][1].end is not None and heap[0][1].end <= instant:
+            heapq.heappop(heap)
+        yield heap[0][1] if heap else None
 
 
 def build(
@@ -170,8 +184,7 @@ def build(
         )
     ordered = sorted(boundaries)
     segments = []
-    for start, stop in zip(ordered, ordered[1:]):
-        chosen = winner(found, start)
+    for start, stop, chosen in zip(ordered, ordered[1:], winners(found, ordered)):
         if chosen is None:
             setpoints, source = default, Source(Kind.DEFAULT, None, "zone default")
         else:
