@@ -111,3 +111,53 @@ def test_starts_before_cross_a_gap_once():
 )
 def test_only_five_field_cron_is_valid(expression, valid):
     assert cron.is_valid(expression) is valid
+
+
+# --- the day-at-a-time matcher agrees with croniter's own stepping ---
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def field(low, high):
+    number = st.integers(low, high)
+    single = number.map(str)
+    span = st.tuples(number, number).map(lambda p: f"{min(p)}-{max(p)}")
+    step = st.tuples(st.sampled_from(["*", f"{low}-{high}"]), st.integers(1, max(1, (high - low) // 2))).map(
+        lambda p: f"{p[0]}/{p[1]}"
+    )
+    part = st.one_of(single, span, step)
+    listed = st.lists(part, min_size=1, max_size=3).map(",".join)
+    return st.one_of(st.just("*"), listed)
+
+
+EXPRESSIONS = st.tuples(field(0, 59), field(0, 23), field(1, 31), field(1, 12), field(0, 6)).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(EXPRESSIONS, st.datetimes(min_value=datetime.datetime(2020, 1, 1), max_value=datetime.datetime(2030, 1, 1)))
+def test_day_matcher_agrees_with_croniter_stepping(expression, start):
+    fast = cron.compile_expression(expression)
+    assert isinstance(fast, cron._DayMatcher)
+    reference = cron._Stepper(expression)
+    start = start.replace(second=0, microsecond=0)
+    forward = list(itertools.islice(fast.walls_from(start), 12))
+    assert forward == list(itertools.islice(reference.walls_from(start), 12))
+    backward = list(itertools.islice(fast.walls_until(start), 12))
+    assert backward == list(itertools.islice(reference.walls_until(start), 12))
+
+
+def test_fancy_expressions_are_stepped_by_croniter():
+    assert isinstance(cron.compile_expression("0 0 L * *"), cron._Stepper)
+    assert isinstance(cron.compile_expression("0 0 * * 1#2"), cron._Stepper)
+    zone = ZoneInfo("UTC")
+    begin = datetime.datetime(2026, 2, 1, tzinfo=UTC)
+    assert [s.day for s in cron.starts_between("0 0 L * *", zone, begin, begin + datetime.timedelta(days=60))] == [28, 31]
+
+
+def test_expression_that_never_matches_is_invalid_and_ends_searches():
+    assert cron.is_valid("0 0 30 2 *") is False
+    assert cron.is_valid("0 0 29 2 *") is True
+    zone = ZoneInfo("UTC")
+    with pytest.raises(LookupError):
+        cron.next_start("0 0 30 2 *", zone, datetime.datetime(2026, 1, 1, tzinfo=UTC))
