@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from rpymostat.schedule import cron
 from rpymostat.schedule.rules import Hold, Kind, Override, Schedule, Setpoints, Until
-from rpymostat.schedule.timeline import NEXT_SCHEDULE_HORIZON, build, occurrences
+from rpymostat.schedule.timeline import NEXT_SCHEDULE_HORIZON, build, next_schedule_change, occurrences
 
 UTC = datetime.timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -213,6 +213,11 @@ def test_every_instant_matches_brute_force_and_segments_tile_the_window(rules, z
         assert before.start < before.end
         assert (before.setpoints, before.source) != (after.setpoints, after.source)
     found = occurrences(schedules_, overrides, holds, zone, begin, end)
+    waiting = {rule.id: rule for rule in [*overrides, *holds] if rule.until is Until.NEXT_SCHEDULE}
+    for candidate in found:
+        if candidate.rule_id in waiting and candidate.kind is not Kind.SCHEDULE:
+            expected_end = next_schedule_change(schedules_, zone, waiting[candidate.rule_id].start)
+            assert candidate.end == expected_end
     for minute in minutes:
         instant = begin + datetime.timedelta(minutes=minute)
         [segment] = [s for s in segments if s.start <= instant < s.end]

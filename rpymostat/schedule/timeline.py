@@ -16,6 +16,7 @@ pure function of the rules, the zone default, the time zone and the window:
 nothing here reads a clock.
 """
 
+import bisect
 import dataclasses
 import datetime
 import heapq
@@ -116,33 +117,67 @@ def _lookback_starts(schedule, zone, begin):
             return
 
 
-def _one_time_occurrence(rule, kind, schedules, zone):
-    """The occurrence of an override or hold, resolving "until the next schedule change"."""
-    end = rule.end
-    if rule.until is Until.NEXT_SCHEDULE:
-        end = next_schedule_change(schedules, zone, rule.start)
-    return Occurrence(
-        rule.start, end, kind, rule.id, rule.name, rule.setpoints, 0, rule.changed_at
-    )
-
-
 def next_schedule_change(schedules, zone, after):
-    """When what the schedules ask for next changes after ``after`` (at most the horizon)."""
-    horizon = after + NEXT_SCHEDULE_HORIZON
-    segments = build(schedules, (), (), Setpoints(), zone, after, horizon)
-    return segments[0].end
+    """When what the schedules ask for next changes after ``after`` (at most the horizon).
+
+    Looks one day ahead first, then further, since most houses change daily.
+    """
+    limit = after + NEXT_SCHEDULE_HORIZON
+    span = datetime.timedelta(days=1)
+    while True:
+        stop = min(after + span, limit)
+        first = build(schedules, (), (), Setpoints(), zone, after, stop)[0]
+        if first.end < stop or stop == limit:
+            return first.end
+        span *= 2
+
+
+class ScheduleChanges:
+    """"When do the schedules next change after t?" answered from one shared timeline.
+
+    The schedule-only timeline of ``[begin, end)`` is built once from
+    ``found`` (those schedules' occurrences); an answer that lies beyond it
+    is searched for afresh.
+    """
+
+    def __init__(self, schedules, zone, found, begin, end):
+        self._schedules, self._zone, self._end = schedules, zone, end
+        self._segments = _segments(found, Setpoints(), begin, end)
+        self._starts = [segment.start for segment in self._segments]
+
+    def after(self, moment):
+        index = bisect.bisect_right(self._starts, moment) - 1
+        if index >= 0 and self._segments[index].end < self._end:
+            return self._segments[index].end
+        return next_schedule_change(self._schedules, self._zone, moment)
 
 
 def occurrences(schedules, overrides, holds, zone, begin, end):
     """Every occurrence of every rule overlapping ``[begin, end)``."""
-    found = []
-    for schedule in schedules:
-        found += schedule_occurrences(schedule, zone, begin, end)
-    for kind, rules in ((Kind.OVERRIDE, overrides), (Kind.HOLD, holds)):
-        for rule in rules:
-            candidate = _one_time_occurrence(rule, kind, schedules, zone)
-            if candidate.start < end and (candidate.end is None or candidate.end > begin):
-                found.append(candidate)
+    one_time = [
+        (kind, rule)
+        for kind, rules in ((Kind.OVERRIDE, overrides), (Kind.HOLD, holds))
+        for rule in rules
+        # A rule that began a horizon or more before the window cannot reach it.
+        if rule.start < end and (rule.end or rule.start + NEXT_SCHEDULE_HORIZON) > begin
+    ]
+    waiting = [rule.start for _, rule in one_time if rule.until is Until.NEXT_SCHEDULE]
+    low = min([begin] + waiting)
+    high = max([end] + [start + datetime.timedelta(days=1) for start in waiting])
+    scheduled = [
+        candidate
+        for schedule in schedules
+        for candidate in schedule_occurrences(schedule, zone, low, high)
+    ]
+    changes = ScheduleChanges(schedules, zone, scheduled, low, high) if waiting else None
+    found = [c for c in scheduled if c.start < end and c.end > begin]
+    for kind, rule in one_time:
+        stop = changes.after(rule.start) if rule.until is Until.NEXT_SCHEDULE else rule.end
+        if stop is None or stop > begin:
+            found.append(
+                Occurrence(rule.start, stop, kind, rule.id, rule.name, rule.setpoints, 0,
+                           rule.changed_at)
+            )
     return found
 
 
@@ -175,7 +210,11 @@ def build(
     end: datetime.datetime,
 ):
     """The timeline of ``[begin, end)``: contiguous segments, adjacent equal ones merged."""
-    found = occurrences(schedules, overrides, holds, zone, begin, end)
+    return _segments(occurrences(schedules, overrides, holds, zone, begin, end), default, begin, end)
+
+
+def _segments(found, default, begin, end):
+    """Segments of ``[begin, end)`` from the occurrences ``found`` (see the module doc)."""
     boundaries = {begin, end}
     for candidate in found:
         boundaries.update(
