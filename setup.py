@@ -30,6 +30,7 @@ EXTRAS = {
         "pymongo>=4.0",
         "tzlocal>=5.0",
         "croniter>=2.0",
+        "aniso8601>=9.0",
     ],
     "sensor": [
         "w1thermsensor>=2.0",
@@ -62,6 +63,9 @@ setup(
     install_requires=BASE,
     extras_require=EXTRAS,
     entry_points={
+        "rpymostat.schedule": [
+            "rules = rpymostat.schedule.rules_plugin:RulesSchedule",
+        ],
         "console_scripts": [
             "rpymostat-engine = rpymostat.runner:main",
             "rpymostat-sensor = rpymostat_sensor.__main__:main",

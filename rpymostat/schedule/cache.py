@@ -1,0 +1,102 @@
+"""The cached timeline of every zone, kept fresh as rules change and time passes.
+
+The decision loop and the API ask "what is in force now, and what next?"
+often; computing that from the rules each time would be wasteful, so each
+zone's timeline from shortly before now to ``hours`` ahead is kept.  It is
+recomputed when a rule of the zone changes (the ``rule.changed`` event) and
+by a timer every ``refresh`` seconds, so the cache always reaches at least
+``hours - refresh`` ahead.  Windows the cache does not hold are computed on
+demand and not kept.  Time comes only from the injected clock.
+"""
+
+import bisect
+import dataclasses
+import datetime
+
+from twisted.application.internet import TimerService
+from twisted.internet.defer import ensureDeferred
+from twisted.logger import Logger
+
+from rpymostat.schedule import zones
+
+UTC = datetime.timezone.utc
+log = Logger()
+
+
+class UnknownZone(LookupError):
+    """No zone has that name."""
+
+
+class TimelineCache(TimerService):
+    """Per-zone timelines from ``plugin`` over storage, refreshed every ``refresh`` seconds."""
+
+    def __init__(self, plugin, storage, clock, hours=48.0, refresh=900.0):
+        super().__init__(refresh, self.refresh_all)
+        self.clock = clock
+        self._plugin = plugin
+        self._storage = storage
+        self._ahead = datetime.timedelta(hours=hours)
+        self._behind = datetime.timedelta(seconds=refresh)
+        self._cached = {}  # zone -> (begin, end, segments, starts)
+
+    def now(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(self.clock.seconds(), UTC)
+
+    def on_event(self, event):
+        """Subscribe this to the event bus: rule changes drop and recompute their zone."""
+        if event.topic == "rule.changed":
+            self._cached.pop(event.data["zone"], None)
+            ensureDeferred(self._fill(event.data["zone"])).addErrback(self._failed)
+
+    def refresh_all(self):
+        """Recompute every zone's cached window from now (the timer's job)."""
+        self._cached.clear()
+        return ensureDeferred(self._refresh_all()).addErrback(self._failed)
+
+    async def _refresh_all(self):
+        for zone in await zones.zone_names(self._storage):
+            await self._fill(zone)
+
+    def _failed(self, failure):
+        log.failure("recomputing the timeline failed; will retry", failure)
+
+    async def _fill(self, zone):
+        begin = self.now() - self._behind
+        end = self.now() + self._ahead
+        segments = await self._compute(zone, begin, end)
+        self._cached[zone] = (begin, end, segments, [s.start for s in segments])
+        return self._cached[zone]
+
+    async def _compute(self, zone, begin, end):
+        defaults = await zones.zone_defaults(self._storage, zone)
+        if defaults is None:
+            raise UnknownZone(zone)
+        return await self._plugin.timeline(zone, defaults, begin, end)
+
+    async def timeline(self, zone, begin, end):
+        """The segments of ``zone`` tiling ``[begin, end)``, from the cache when it holds them."""
+        cached = self._cached.get(zone)
+        if cached is None or not (cached[0] <= begin and end <= cached[1]):
+            if begin >= self.now() - self._behind and end <= self.now() + self._ahead:
+                cached = await self._fill(zone)
+            else:
+                return await self._compute(zone, begin, end)
+        return _window(cached, begin, end)
+
+    async def target(self, zone):
+        """``(segment in force now, the next segment)`` of ``zone`` (next may be None)."""
+        now = self.now()
+        segments = await self.timeline(zone, now, now + self._ahead - self._behind)
+        return segments[0], segments[1] if len(segments) > 1 else None
+
+
+def _window(cached, begin, end):
+    """The cached segments cut to ``[begin, end)``."""
+    _, _, segments, starts = cached
+    first = max(bisect.bisect_right(starts, begin) - 1, 0)
+    last = bisect.bisect_left(starts, end)
+    chosen = list(segments[first:last])
+    if chosen:
+        chosen[0] = dataclasses.replace(chosen[0], start=max(chosen[0].start, begin))
+        chosen[-1] = dataclasses.replace(chosen[-1], end=min(chosen[-1].end, end))
+    return chosen

@@ -1,0 +1,125 @@
+"""Rule documents (the JSON users write and storage keeps) to rule objects.
+
+The API checks and normalises a document once, when it is written
+(:mod:`rpymostat.api.rules_input`); what is stored is then always turned into
+the same rule here, so a restart computes exactly the timeline it had.
+Stored overrides and holds carry absolute ``start``/``end`` instants, or an
+``until``; schedules keep their cron expressions and ISO 8601 durations.
+
+ISO 8601 durations and intervals are parsed by aniso8601; months and years
+are refused because their length depends on when they start.
+"""
+
+import datetime
+
+import aniso8601
+from aniso8601.builders import TupleBuilder
+
+from rpymostat.schedule import cron
+from rpymostat.schedule.rules import Hold, Override, Schedule, Setpoints, Until
+
+UTC = datetime.timezone.utc
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    """A positive ISO 8601 duration in weeks, days, hours, minutes and seconds."""
+    try:
+        parts = aniso8601.parse_duration(text, builder=TupleBuilder)
+        length = aniso8601.parse_duration(text)
+    except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT2H or P1D") from None
+    if parts.PnY or parts.PnM:
+        raise ValueError(f"{text!r} uses months or years, whose length varies; use days or weeks")
+    if length <= datetime.timedelta(0):
+        raise ValueError(f"{text!r} is not longer than zero")
+    return length
+
+
+def to_instant(moment, zone) -> datetime.datetime:
+    """A date, naive or aware datetime as a UTC instant; naive ones are wall time in ``zone``."""
+    if not isinstance(moment, datetime.datetime):
+        moment = datetime.datetime.combine(moment, datetime.time())
+    if moment.tzinfo is None:
+        return cron.wall_to_instant(moment, zone)
+    return moment.astimezone(UTC)
+
+
+def parse_instant(text: str, zone) -> datetime.datetime:
+    """An ISO 8601 date or date-time; without an offset it is wall time in ``zone``."""
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except (ValueError, TypeError):
+        raise ValueError(f"{text!r} is not an ISO 8601 date and time") from None
+    return to_instant(moment, zone)
+
+
+def parse_interval(text: str, zone):
+    """An ISO 8601 interval (``start/end``, ``start/duration`` or ``duration/end``) as instants."""
+    try:
+        first, second = aniso8601.parse_interval(text)
+    except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError):
+        raise ValueError(
+            f"{text!r} is not an ISO 8601 interval such as 2026-12-21/2026-12-28"
+        ) from None
+    start, end = sorted((to_instant(first, zone), to_instant(second, zone)))
+    return start, end
+
+
+def iso(instant: datetime.datetime) -> str:
+    """A UTC instant as stored: ISO 8601 with ``+00:00``."""
+    return instant.astimezone(UTC).isoformat()
+
+
+def setpoints_from(document) -> Setpoints:
+    return Setpoints(
+        heat=document.get("heat_setpoint"),
+        cool=document.get("cool_setpoint"),
+        sensors=document.get("sensors"),
+    )
+
+
+def changed(record) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(record.changed_at, UTC)
+
+
+def schedule_from(record) -> Schedule:
+    """The :class:`Schedule` of a stored schedule document."""
+    document = record.document
+    duration = document.get("duration")
+    return Schedule(
+        id=record.rule_id,
+        name=document["name"],
+        zone=record.zone,
+        start=document["start"],
+        end=document.get("end"),
+        duration=parse_duration(duration) if duration else None,
+        setpoints=setpoints_from(document),
+        priority=document.get("priority", 0),
+        enabled=document.get("enabled", True),
+        changed_at=changed(record),
+    )
+
+
+def _one_time_fields(record):
+    document = record.document
+    end = document.get("end")
+    until = document.get("until")
+    return dict(
+        id=record.rule_id,
+        zone=record.zone,
+        start=datetime.datetime.fromisoformat(document["start"]),
+        end=datetime.datetime.fromisoformat(end) if end else None,
+        until=Until(until) if until else None,
+        setpoints=setpoints_from(document),
+        changed_at=changed(record),
+    )
+
+
+def override_from(record) -> Override:
+    """The :class:`Override` of a stored (normalised) override document."""
+    return Override(name=record.document.get("name") or "override", **_one_time_fields(record))
+
+
+def hold_from(record) -> Hold:
+    """The :class:`Hold` of a stored (normalised) hold document."""
+    return Hold(name=record.document.get("name") or "hold", **_one_time_fields(record))
