@@ -34,6 +34,7 @@ class EngineConfig:
     timezone: str = "UTC"
     advertise: bool = True
     mdns_interfaces: Tuple[str, ...] = ()
+    timeline_hours: float = 48.0
 
     @property
     def sqlite_path(self) -> Path:
@@ -60,6 +61,17 @@ def parse_timezone(text: str) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ValueError("not an IANA time zone name known here (e.g. Europe/Berlin)") from None
     return text
+
+
+def parse_timeline_hours(text: str) -> float:
+    """Hours of timeline kept computed ahead: more than 1, at most 336 (14 days)."""
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = float("nan")
+    if not 1 <= hours <= 336:
+        raise ValueError("expected a number of hours from 1 to 336")
+    return hours
 
 
 def host_timezone(environ) -> str:
@@ -131,6 +143,14 @@ SETTINGS = (
         parse_ip_list,
         "addresses mDNS runs on, comma-separated (default: all interfaces)",
         default=(),
+    ),
+    Setting(
+        "RPYMOSTAT_TIMELINE_HOURS",
+        "timeline_hours",
+        "hours",
+        parse_timeline_hours,
+        "how far ahead each zone's timeline is kept computed (1 to 336)",
+        default=48.0,
     ),
 )
 

@@ -1,11 +1,13 @@
 """The engine's Twisted service tree.
 
 ``make_service(config, reactor)`` builds an :class:`EngineService`; starting it
-opens storage first, then listens for HTTP, then advertises the real port by
-DNS-SD.  Stopping runs the other way round (withdraw the advertisement, stop
+opens storage first, then starts the timeline cache, listens for HTTP, then
+advertises the real port by DNS-SD.  Stopping runs the other way round (withdraw the advertisement, stop
 listening, close the database), so a SIGTERM leaves nothing half-done.
 Timers for later loops (decisions, timeline) join the same tree.
 """
+
+from zoneinfo import ZoneInfo
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -15,6 +17,8 @@ from twisted.logger import Logger
 from rpymostat.api.site import build_site
 from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus
+from rpymostat.schedule.cache import TimelineCache
+from rpymostat.schedule.plugin import load_plugins
 from rpymostat.storage import open_storage
 from rpymostat.version import __version__
 
@@ -34,6 +38,12 @@ class EngineService(MultiService):
         self.reactor = reactor
         self.storage = storage if storage is not None else open_storage(config, reactor)
         self.events = EventBus()
+        self.zone_info = ZoneInfo(config.timezone)
+        plugin = load_plugins()["rules"](self.storage, self.zone_info)
+        self.timelines = TimelineCache(
+            plugin, self.storage, reactor, hours=config.timeline_hours
+        )
+        self.events.subscribe(self.timelines.on_event)
         self.port = None
         self._storage_open = False
         self._ready = None
@@ -49,7 +59,10 @@ class EngineService(MultiService):
         await self.storage.open()
         self._storage_open = True
         log.info("storage ready: {storage}", storage=self.storage.description)
-        site = build_site(self.storage, self.reactor, self.events)
+        self.timelines.setServiceParent(self)
+        site = build_site(
+            self.storage, self.reactor, self.events, timelines=self.timelines, zone_info=self.zone_info
+        )
         endpoint_class = TCP6ServerEndpoint if ":" in self.config.api_host else TCP4ServerEndpoint
         endpoint = endpoint_class(self.reactor, self.config.api_port, interface=self.config.api_host)
         self.port = await endpoint.listen(site)

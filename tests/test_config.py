@@ -22,6 +22,7 @@ def test_defaults():
         timezone="Europe/Berlin",
         advertise=True,
         mdns_interfaces=(),
+        timeline_hours=48.0,
     )
     assert config.sqlite_path == Path("/home/pi/.local/share/rpymostat/rpymostat.sqlite3")
 
@@ -46,6 +47,7 @@ def test_every_setting_is_read():
             "RPYMOSTAT_TIMEZONE": "America/New_York",
             "RPYMOSTAT_ADVERTISE": "off",
             "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1, ::1",
+            "RPYMOSTAT_TIMELINE_HOURS": "72",
         }
     )
     assert config == EngineConfig(
@@ -56,6 +58,7 @@ def test_every_setting_is_read():
         timezone="America/New_York",
         advertise=False,
         mdns_interfaces=("127.0.0.1", "::1"),
+        timeline_hours=72.0,
     )
 
 
@@ -77,6 +80,8 @@ def test_empty_value_means_default():
         ("RPYMOSTAT_TIMEZONE", "../../etc/passwd", "not an IANA time zone name"),
         ("RPYMOSTAT_ADVERTISE", "maybe", "expected 1 or 0"),
         ("RPYMOSTAT_MDNS_INTERFACES", "eth0", "expected an IP address"),
+        ("RPYMOSTAT_TIMELINE_HOURS", "400", "expected a number of hours from 1 to 336"),
+        ("RPYMOSTAT_TIMELINE_HOURS", "soon", "expected a number of hours from 1 to 336"),
     ],
 )
 def test_bad_value_names_the_variable(variable, value, reason):

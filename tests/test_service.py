@@ -9,6 +9,7 @@ import treq
 from twisted.internet import reactor
 
 from rpymostat.config import EngineConfig
+from rpymostat.discovery import AdvertiseService
 from rpymostat.service import EngineService, make_service
 from rpymostat.storage import open_storage
 from rpymostat.storage.interface import StorageError
@@ -72,7 +73,7 @@ async def test_advertises_only_after_listening(config):
     service.startService()
     port = await service.when_ready()
     try:
-        [advertiser] = list(service)
+        [advertiser] = [child for child in service if isinstance(child, AdvertiseService)]
         assert advertiser.port == port.getHost().port
         assert advertiser.running
         assert await advertiser.when_advertised()

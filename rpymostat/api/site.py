@@ -1,6 +1,7 @@
 """Assembling the engine's HTTP site from its parts."""
 
 from urllib.parse import unquote_to_bytes
+from zoneinfo import ZoneInfo
 
 from twisted.web.resource import Resource
 from twisted.web.server import Site
@@ -10,15 +11,23 @@ from rpymostat.api.errors import error_bytes
 from rpymostat.api.root import RootApi
 from rpymostat.api.v1 import V1Api
 from rpymostat.events import EventBus
+from rpymostat.schedule.cache import TimelineCache
+from rpymostat.schedule.rules_plugin import RulesSchedule
 
 
-def build_site(storage, clock, events=None, access=None) -> Site:
+def build_site(storage, clock, events=None, access=None, timelines=None, zone_info=None) -> Site:
     """The engine's HTTP site over ``storage``, with time from ``clock``.
 
     The service tree and the tests build it the same way, so tests exercise
-    exactly what the engine serves.
+    exactly what the engine serves.  Without ``timelines``, an unstarted
+    cache over the built-in rules plugin is made and subscribed to ``events``.
     """
-    v1 = V1Api(storage, clock, events or EventBus(), access or OpenAccess())
+    events = events or EventBus()
+    zone_info = zone_info or ZoneInfo("UTC")
+    if timelines is None:
+        timelines = TimelineCache(RulesSchedule(storage, zone_info), storage, clock)
+        events.subscribe(timelines.on_event)
+    v1 = V1Api(storage, clock, events, access or OpenAccess(), timelines, zone_info)
     site = Site(Utf8PathGuard(RootApi(v1).app.resource()))
     site.displayTracebacks = False
     return site

@@ -12,6 +12,8 @@ from klein import Klein
 
 from rpymostat.api.errors import NotFoundError, json_bytes, render_failure
 from rpymostat.api.jsonio import read_json
+from rpymostat.api.rules_api import RuleCollection, ZoneRules
+from rpymostat.api.rules_input import RulesInput
 from rpymostat.api.validation import RequestValidator
 
 
@@ -40,12 +42,17 @@ class V1Api:
 
     app = Klein()
 
-    def __init__(self, storage, clock, events, access, validator=None):
+    def __init__(self, storage, clock, events, access, timelines, zone_info, validator=None):
         self._storage = storage
         self._clock = clock
         self._events = events
         self._access = access
         self._validator = validator or RequestValidator()
+        rules_input = RulesInput(self._validator, storage, zone_info, clock)
+        shared = (storage, clock, events, access)
+        self._schedules = RuleCollection("schedule", "schedules", rules_input.schedule, *shared)
+        self._overrides = RuleCollection("override", "overrides", rules_input.override, *shared)
+        self._zones = ZoneRules(rules_input, timelines, zone_info, *shared)
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -96,3 +103,67 @@ class V1Api:
             "sensor.changed", self._clock.seconds(), sensor_id=sensor_id, name=record.name
         )
         return json_bytes(request, 200, sensor_document(record))
+
+    # Schedules and overrides: the same collection routes for each.
+
+    @app.route("/schedules", methods=["GET"])
+    def list_schedules(self, request):
+        return self._schedules.list(request)
+
+    @app.route("/schedules", methods=["POST"])
+    def create_schedule(self, request):
+        return self._schedules.create(request)
+
+    @app.route("/schedules/<rule_id>", methods=["GET"])
+    def get_schedule(self, request, rule_id):
+        return self._schedules.get(request, rule_id)
+
+    @app.route("/schedules/<rule_id>", methods=["PUT"])
+    def replace_schedule(self, request, rule_id):
+        return self._schedules.replace(request, rule_id)
+
+    @app.route("/schedules/<rule_id>", methods=["DELETE"])
+    def delete_schedule(self, request, rule_id):
+        return self._schedules.delete(request, rule_id)
+
+    @app.route("/overrides", methods=["GET"])
+    def list_overrides(self, request):
+        return self._overrides.list(request)
+
+    @app.route("/overrides", methods=["POST"])
+    def create_override(self, request):
+        return self._overrides.create(request)
+
+    @app.route("/overrides/<rule_id>", methods=["GET"])
+    def get_override(self, request, rule_id):
+        return self._overrides.get(request, rule_id)
+
+    @app.route("/overrides/<rule_id>", methods=["PUT"])
+    def replace_override(self, request, rule_id):
+        return self._overrides.replace(request, rule_id)
+
+    @app.route("/overrides/<rule_id>", methods=["DELETE"])
+    def delete_override(self, request, rule_id):
+        return self._overrides.delete(request, rule_id)
+
+    # A zone's hold and target, and timelines.
+
+    @app.route("/zones/<zone>/hold", methods=["POST"])
+    def hold(self, request, zone):
+        return self._zones.hold(request, zone)
+
+    @app.route("/zones/<zone>/hold", methods=["GET"])
+    def get_hold(self, request, zone):
+        return self._zones.get_hold(request, zone)
+
+    @app.route("/zones/<zone>/hold", methods=["DELETE"])
+    def resume(self, request, zone):
+        return self._zones.resume(request, zone)
+
+    @app.route("/zones/<zone>/target", methods=["GET"])
+    def target(self, request, zone):
+        return self._zones.target(request, zone)
+
+    @app.route("/timeline", methods=["GET"])
+    def timeline(self, request):
+        return self._zones.timeline(request)

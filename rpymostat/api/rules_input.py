@@ -1,0 +1,127 @@
+"""Checking and normalising rule documents (schedules, overrides, holds) as they arrive.
+
+The JSON Schemas in ``openapi.json`` check shapes and ranges
+(:class:`~rpymostat.api.validation.RequestValidator`); this module checks
+what needs the rules' meaning or the engine's state: cron expressions, ISO
+8601 durations, intervals and times, "exactly one way to end", a heat
+setpoint at least 1 C below the cool one, known zones and sensors.  Each
+failure is a 422 naming the field.  What comes out is the document as it
+is stored: overrides and holds with absolute ``start`` and ``end`` instants.
+"""
+
+import datetime
+
+from rpymostat.api.errors import InvalidContent
+from rpymostat.schedule import cron, documents, zones
+
+UTC = datetime.timezone.utc
+
+#: The least gap between a heat and a cool setpoint set together, so the
+#: equipment cannot chase itself between heating and cooling.
+MIN_DEADBAND_C = 1.0
+
+
+class RulesInput:
+    """Turns request bodies into stored rule documents, or raises InvalidContent."""
+
+    def __init__(self, validator, storage, zone_info, clock):
+        self._validator = validator
+        self._storage = storage
+        self._zone_info = zone_info
+        self._clock = clock
+
+    def now(self):
+        return datetime.datetime.fromtimestamp(self._clock.seconds(), UTC)
+
+    async def schedule(self, document):
+        """A schedule body; returns ``(zone, stored document)``."""
+        self._validator.check("ScheduleInput", document)
+        stored = {"zone": zones.DEFAULT_ZONE, "priority": 0, "enabled": True, **document}
+        for field in ("start", "end"):
+            if field in stored and not cron.is_valid(stored[field]):
+                raise InvalidContent(
+                    f"{field}: {stored[field]!r} is not a five-field cron expression that ever matches"
+                )
+        _exactly_one(stored, ("end", "duration"))
+        if "duration" in stored:
+            _checked(lambda: documents.parse_duration(stored["duration"]), "duration")
+        await self._check_targets(stored)
+        return stored["zone"], stored
+
+    async def override(self, document):
+        """An override body; returns ``(zone, stored document)`` with absolute times."""
+        self._validator.check("OverrideInput", document)
+        zone = document.get("zone", zones.DEFAULT_ZONE)
+        if "start" in document:
+            start = _checked(lambda: documents.parse_instant(document["start"], self._zone_info), "start")
+        else:
+            start = self.now()
+        how = _exactly_one(document, ("end", "duration", "interval", "until"))
+        stored = {k: v for k, v in document.items() if k not in ("end", "duration", "interval")}
+        stored["zone"] = zone
+        if how == "interval":
+            start, end = _checked(
+                lambda: documents.parse_interval(document["interval"], self._zone_info), "interval"
+            )
+            if "start" in document:
+                raise InvalidContent("start: give the start inside interval, not beside it")
+        elif how == "duration":
+            end = start + _checked(lambda: documents.parse_duration(document["duration"]), "duration")
+        elif how == "end":
+            end = _checked(lambda: documents.parse_instant(document["end"], self._zone_info), "end")
+        else:
+            end = None
+        if end is not None and end <= start:
+            raise InvalidContent(f"end: {documents.iso(end)} is not after start {documents.iso(start)}")
+        stored["start"] = documents.iso(start)
+        if end is not None:
+            stored["end"] = documents.iso(end)
+        await self._check_targets(stored)
+        return zone, stored
+
+    async def hold(self, zone, document):
+        """A hold body for ``zone``; returns the stored document, starting now."""
+        self._validator.check("HoldInput", document)
+        if "duration" in document and "until" in document:
+            raise InvalidContent("body: give until or duration, not both")
+        start = self.now()
+        stored = {**document, "zone": zone, "start": documents.iso(start)}
+        if "duration" in document:
+            length = _checked(lambda: documents.parse_duration(document["duration"]), "duration")
+            stored["end"] = documents.iso(start + length)
+            del stored["duration"]
+        else:
+            stored["until"] = document.get("until", "next_schedule")
+        await self._check_targets(stored)
+        return stored
+
+    async def _check_targets(self, stored):
+        """Setpoints present and apart, the zone and every sensor known."""
+        heat, cool = stored.get("heat_setpoint"), stored.get("cool_setpoint")
+        if heat is None and cool is None:
+            raise InvalidContent("body: give heat_setpoint, cool_setpoint or both")
+        if heat is not None and cool is not None and heat > cool - MIN_DEADBAND_C:
+            raise InvalidContent(
+                f"heat_setpoint: {heat} must be at least {MIN_DEADBAND_C} below cool_setpoint {cool}"
+            )
+        if await zones.zone_defaults(self._storage, stored["zone"]) is None:
+            raise InvalidContent(f"zone: there is no zone {stored['zone']!r}")
+        for sensor_id in stored.get("sensors") or {}:
+            if await self._storage.sensor(sensor_id) is None:
+                raise InvalidContent(f"sensors.{sensor_id}: no sensor has this id")
+
+
+def _exactly_one(document, fields):
+    """The one of ``fields`` that ``document`` has; InvalidContent unless exactly one."""
+    present = [field for field in fields if field in document]
+    if len(present) != 1:
+        raise InvalidContent(f"body: give exactly one of {', '.join(fields)}")
+    return present[0]
+
+
+def _checked(parse, field):
+    """``parse()``, its ValueError turned into a 422 naming ``field``."""
+    try:
+        return parse()
+    except ValueError as error:
+        raise InvalidContent(f"{field}: {error}") from None
