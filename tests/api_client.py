@@ -14,11 +14,11 @@ BASE = "http://engine.test"
 class ApiClient:
     """Talks HTTP to the engine's real resource tree, in memory."""
 
-    def __init__(self, storage, clock, access=None):
+    def __init__(self, storage, clock, access=None, zone_info=None):
         self.events = EventBus()
         self.published = []
         self.events.subscribe(self.published.append)
-        site = build_site(storage, clock, self.events, access or OpenAccess())
+        site = build_site(storage, clock, self.events, access or OpenAccess(), zone_info=zone_info)
         self.treq = StubTreq(site.resource)
 
     async def request(self, method, path, body=None, raw=None, headers=None):
@@ -38,3 +38,9 @@ class ApiClient:
 
     async def patch(self, path, body=None, raw=None):
         return await self.request("PATCH", path, body, raw)
+
+    async def post(self, path, body=None, raw=None):
+        return await self.request("POST", path, body, raw)
+
+    async def delete(self, path):
+        return await self.request("DELETE", path)
