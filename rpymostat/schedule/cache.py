@@ -73,8 +73,11 @@ class TimelineCache(TimerService):
             raise UnknownZone(zone)
         return await self._plugin.timeline(zone, defaults, begin, end)
 
-    async def timeline(self, zone, begin, end):
-        """The segments of ``zone`` tiling ``[begin, end)``, from the cache when it holds them."""
+    def timeline(self, zone, begin, end):
+        """Fire with the segments of ``zone`` tiling ``[begin, end)``, from the cache if it has them."""
+        return ensureDeferred(self._timeline(zone, begin, end))
+
+    async def _timeline(self, zone, begin, end):
         cached = self._cached.get(zone)
         if cached is None or not (cached[0] <= begin and end <= cached[1]):
             if begin >= self.now() - self._behind and end <= self.now() + self._ahead:
@@ -83,10 +86,13 @@ class TimelineCache(TimerService):
                 return await self._compute(zone, begin, end)
         return _window(cached, begin, end)
 
-    async def target(self, zone):
-        """``(segment in force now, the next segment)`` of ``zone`` (next may be None)."""
+    def target(self, zone):
+        """Fire with ``(segment in force now, the next segment)`` of ``zone`` (next may be None)."""
+        return ensureDeferred(self._target(zone))
+
+    async def _target(self, zone):
         now = self.now()
-        segments = await self.timeline(zone, now, now + self._ahead - self._behind)
+        segments = await self._timeline(zone, now, now + self._ahead - self._behind)
         return segments[0], segments[1] if len(segments) > 1 else None
 
 
