@@ -123,3 +123,25 @@ def test_show_config_lists_settings(tmp_path):
     assert result.returncode == 0
     [port] = [line for line in result.stdout.splitlines() if line.startswith("RPYMOSTAT_API_PORT")]
     assert port.split()[1:4] == ["port", "8088", str(process.port)]
+
+
+def test_rules_survive_a_restart_and_the_target_is_recomputed(tmp_path):
+    data = tmp_path / "data"
+    first = EngineProcess(data).start()
+    schedule = {"name": "all day", "start": "0 0 * * *", "duration": "P1D", "heat_setpoint": 20.5}
+    assert first.request("POST", "/v1/schedules", schedule)[0] == 201
+    code, hold = first.request("POST", "/v1/zones/default/hold", {"heat_setpoint": 22.0, "duration": "PT2H"})
+    assert code == 201
+    before = first.request("GET", "/v1/zones/default/target")[1]
+    assert (before["now"]["source"]["type"], before["now"]["heat_setpoint"]) == ("hold", 22.0)
+    assert first.stop(signal.SIGKILL) == -signal.SIGKILL
+
+    second = EngineProcess(data).start()
+    try:
+        after = second.request("GET", "/v1/zones/default/target")[1]
+        unchanged = ("end", "heat_setpoint", "cool_setpoint", "source")
+        assert {k: after["now"][k] for k in unchanged} == {k: before["now"][k] for k in unchanged}
+        assert after["next"]["source"]["name"] == "all day"
+        assert [s["name"] for s in second.request("GET", "/v1/schedules")[1]["schedules"]] == ["all day"]
+    finally:
+        assert second.stop() == 0
