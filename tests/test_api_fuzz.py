@@ -95,3 +95,26 @@ def test_fast_and_reference_agree_on_a_valid_update():
     document = {"host_id": "pi", "sensors": {"28-a": {"type": "DS18B20", "value": 20.5}}}
     assert fast_accepts("SensorUpdate", document)
     assert VALIDATOR.reference_validator("SensorUpdate").is_valid(document)
+
+
+rule_like = st.dictionaries(
+    st.sampled_from(
+        ["name", "zone", "start", "end", "duration", "interval", "until", "heat_setpoint",
+         "cool_setpoint", "sensors", "priority", "enabled", "colour"]
+    ),
+    st.one_of(
+        json_values,
+        st.floats(min_value=0, max_value=40),
+        st.sampled_from(["0 6 * * *", "PT2H", "next_schedule", "permanent", "default", "up stairs", ""]),
+        st.dictionaries(st.sampled_from(["28-a", "", "a/b"]), st.floats(min_value=-1, max_value=200)),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(rule_like, st.sampled_from(["ScheduleInput", "OverrideInput", "HoldInput"]))
+def test_fast_validator_agrees_on_rule_bodies(document, schema_name):
+    reference_accepts = VALIDATOR.reference_validator(schema_name).is_valid(document)
+    if fast_accepts(schema_name, document):
+        assert reference_accepts, document
