@@ -177,6 +177,7 @@ async def test_timeline_of_a_window(api):
     await api.post("/v1/schedules", {"name": "evening", "start": "0 18 * * *", "duration": "PT4H", "heat_setpoint": 21.0})
     code, body, _ = await api.get("/v1/timeline?zone=default&start=2026-11-26T00:00:00%2B01:00&hours=24")
     assert code == 200
+    assert code == 200
     assert body["zone"] == "default" and body["timezone"] == "Europe/Berlin"
     assert [(s["start"], s["end"], s["source"]["type"], s["heat_setpoint"]) for s in body["segments"]] == [
         ("2026-11-25T23:00:00+00:00", "2026-11-26T17:00:00+00:00", "default", 18.0),

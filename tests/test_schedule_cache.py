@@ -77,7 +77,7 @@ async def test_time_moving_on_refreshes_the_window(cache, storage, clock):
     cache.refresh_all()
     clock.advance(6 * 3600)  # 18:00 UTC: the evening schedule is running (19:00 Berlin)
     now, following = await cache.target("default")
-    assert (now.source.id, now.end) == ("evening", START + 9 * HOUR)
+    assert (now.source.id, now.start, now.end) == ("evening", START + 5 * HOUR, START + 9 * HOUR)
     assert following.source.kind is Kind.DEFAULT
 
 

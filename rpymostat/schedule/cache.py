@@ -2,7 +2,8 @@
 
 The decision loop and the API ask "what is in force now, and what next?"
 often; computing that from the rules each time would be wasteful, so each
-zone's timeline from shortly before now to ``hours`` ahead is kept.  It is
+zone's timeline from a day before now to ``hours`` ahead is kept (the past
+day so that the segment in force now shows when it really began).  It is
 recomputed when a rule of the zone changes (the ``rule.changed`` event) and
 by a timer every ``refresh`` seconds, so the cache always reaches at least
 ``hours - refresh`` ahead.  Windows the cache does not hold are computed on
@@ -36,7 +37,9 @@ class TimelineCache(TimerService):
         self._plugin = plugin
         self._storage = storage
         self._ahead = datetime.timedelta(hours=hours)
-        self._behind = datetime.timedelta(seconds=refresh)
+        self._refresh = datetime.timedelta(seconds=refresh)
+        # A day of the past is kept too, so "in force since" is known.
+        self._behind = self._refresh + datetime.timedelta(days=1)
         self._cached = {}  # zone -> (begin, end, segments, starts)
 
     def now(self) -> datetime.datetime:
@@ -92,8 +95,10 @@ class TimelineCache(TimerService):
 
     async def _target(self, zone):
         now = self.now()
-        segments = await self._timeline(zone, now, now + self._ahead - self._behind)
-        return segments[0], segments[1] if len(segments) > 1 else None
+        window = await self._timeline(zone, now - self._behind + self._refresh, now + self._ahead - self._refresh)
+        index = bisect.bisect_right([segment.start for segment in window], now) - 1
+        following = window[index + 1] if index + 1 < len(window) else None
+        return window[index], following
 
 
 def _window(cached, begin, end):
