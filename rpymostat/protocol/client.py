@@ -1,0 +1,74 @@
+"""A small JSON-over-HTTP client for the daemons, on Twisted's own Agent.
+
+Daemons talk to the engine (and the engine to relay units) with a handful of
+JSON requests; Twisted's Agent does that without pulling a client library
+onto a Pi Zero.  Every request has a timeout on the injected reactor, and
+every way a request can fail arrives as one exception type the caller can
+retry on.
+"""
+
+import json
+from io import BytesIO
+
+from twisted.internet.defer import ensureDeferred
+from twisted.web.client import Agent, FileBodyProducer, HTTPConnectionPool, readBody
+from twisted.web.http_headers import Headers
+
+#: Seconds a request may take, connection included, before it counts as failed.
+DEFAULT_TIMEOUT = 10.0
+
+
+class Unreachable(Exception):
+    """The peer did not answer (refused, timed out, dropped); worth retrying later."""
+
+
+class JsonResponse:
+    """An HTTP answer: status ``code`` and the decoded JSON ``body`` (None if not JSON)."""
+
+    def __init__(self, code, body):
+        self.code = code
+        self.body = body
+
+    @property
+    def error(self) -> str:
+        """The peer's error message, for logs."""
+        if isinstance(self.body, dict) and isinstance(self.body.get("error"), str):
+            return self.body["error"]
+        return f"HTTP {self.code}"
+
+
+class JsonClient:
+    """Sends JSON requests with persistent connections and a timeout each."""
+
+    def __init__(self, reactor, timeout=DEFAULT_TIMEOUT):
+        self._reactor = reactor
+        self._timeout = timeout
+        self._pool = HTTPConnectionPool(reactor, persistent=True)
+        self._agent = Agent(reactor, pool=self._pool)
+
+    def request(self, method, url, document=None):
+        """Fire with a :class:`JsonResponse`, or fail with :class:`Unreachable`."""
+        return ensureDeferred(self._request(method, url, document))
+
+    async def _request(self, method, url, document):
+        headers = Headers({b"Accept": [b"application/json"]})
+        body = None
+        if document is not None:
+            headers.addRawHeader(b"Content-Type", b"application/json")
+            body = FileBodyProducer(BytesIO(json.dumps(document).encode("utf-8")))
+        sent = self._agent.request(method.encode("ascii"), url.encode("utf-8"), headers, body)
+        sent.addTimeout(self._timeout, self._reactor)
+        try:
+            response = await sent
+            raw = await readBody(response).addTimeout(self._timeout, self._reactor)
+        except Exception as error:
+            raise Unreachable(f"{method} {url}: {error.__class__.__name__}: {error}") from None
+        try:
+            decoded = json.loads(raw.decode("utf-8")) if raw.strip() else None
+        except (UnicodeDecodeError, ValueError):
+            decoded = None
+        return JsonResponse(response.code, decoded)
+
+    def close(self):
+        """Close idle connections; fires when done."""
+        return self._pool.closeCachedConnections()
