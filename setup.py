@@ -66,6 +66,11 @@ setup(
         "rpymostat.schedule": [
             "rules = rpymostat.schedule.rules_plugin:RulesSchedule",
         ],
+        "rpymostat.sensors": [
+            "w1 = rpymostat_sensor.readers.w1:W1Reader",
+            "owfs = rpymostat_sensor.readers.owfs:OwfsReader",
+            "sim = rpymostat_sensor.readers.sim:SimReader",
+        ],
         "console_scripts": [
             "rpymostat-engine = rpymostat.runner:main",
             "rpymostat-sensor = rpymostat_sensor.__main__:main",

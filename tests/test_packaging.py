@@ -1,5 +1,6 @@
 """Each host installs only what it runs, and the daemons share only the protocol."""
 
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -64,10 +65,25 @@ def test_protocol_package_imports_no_engine_internals():
     ]
 
 
-@pytest.mark.parametrize("daemon", ["sensor", "control", "webui"])
+@pytest.mark.parametrize("daemon", ["control", "webui"])
 def test_unbuilt_daemons_say_so_and_exit_2(daemon):
     result = subprocess.run(
-        [sys.executable, "-m", f"rpymostat_{daemon}"], capture_output=True, text=True
+        [sys.executable, "-m", f"rpymostat_{daemon}"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     assert result.stderr == f"rpymostat-{daemon}: not implemented yet\n"
+
+
+def test_sensor_daemon_imports_nothing_of_the_engine_but_the_protocol():
+    code = (
+        "import sys, rpymostat_sensor.__main__, rpymostat_sensor.service\n"
+        "from rpymostat_sensor.readers.loading import load_readers\n"
+        "import rpymostat_sensor.readers.w1, rpymostat_sensor.readers.owfs, rpymostat_sensor.readers.sim\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('klein', 'txmongo', 'pymongo', 'jsonschema', 'werkzeug', 'rpymostat'))))"
+    )
+    environment = {**os.environ, "W1THERMSENSOR_NO_KERNEL_MODULE": "1"}
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment, timeout=60
+    ).stdout.split()
+    assert all(name == "rpymostat" or name.startswith(("rpymostat.protocol", "rpymostat.version")) for name in loaded), loaded

@@ -1,0 +1,79 @@
+"""The sensor daemon's Twisted service tree.
+
+Starting it opens the buffer, loads the readers, finds the engine (the
+configured URL, or DNS-SD), then reads and delivers every ``interval``
+seconds.  Reads and buffer writes run on one worker thread; the engine is
+only ever talked to over HTTP.
+"""
+
+from twisted.application.internet import TimerService
+from twisted.application.service import MultiService
+from twisted.internet.defer import ensureDeferred
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+
+from rpymostat.protocol import API_BASE_PATH
+from rpymostat.protocol.browse import EngineFinder
+from rpymostat.protocol.client import JsonClient
+from rpymostat_sensor.buffer import ReadingBuffer
+from rpymostat_sensor.host_id import host_id
+from rpymostat_sensor.pusher import Pusher
+from rpymostat_sensor.readers.loading import load_readers
+
+log = Logger()
+
+
+class SensorService(MultiService):
+    """Readers, buffer, engine discovery and the delivery timer."""
+
+    def __init__(self, config, reactor, readers=None):
+        super().__init__()
+        self.config = config
+        self.reactor = reactor
+        self.readers = readers if readers is not None else load_readers(config)
+        self.host_id = host_id(config.data_dir)
+        self.buffer = ReadingBuffer(config.data_dir, config.buffer_max)
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-sensor")
+        self.client = JsonClient(reactor)
+        self.finder = None
+        if config.engine_url:
+            fixed = config.engine_url + API_BASE_PATH
+            engine_url = lambda: fixed  # noqa: E731 - the configured engine never moves
+        else:
+            self.finder = EngineFinder(reactor, interfaces=config.mdns_interfaces)
+            self.finder.setServiceParent(self)
+            engine_url = self.finder.current
+        self.pusher = Pusher(
+            reactor, self.readers, self.buffer, self.client, self.host_id, engine_url,
+            self._in_worker,
+        )
+        self.timer = TimerService(config.interval, self.pusher.take_readings)
+        self.timer.clock = reactor
+        self.timer.setServiceParent(self)
+
+    def _in_worker(self, function, *args):
+        return deferToThreadPool(self.reactor, self._pool, function, *args)
+
+    def startService(self):
+        self._pool.start()
+        log.info(
+            "sensor daemon {host} with readers {readers}; {count} readings buffered",
+            host=self.host_id, readers=[r.name for r in self.readers], count=len(self.buffer),
+        )
+        super().startService()
+
+    async def _stop(self):
+        self.pusher.stop()
+        await super().stopService()
+        await self.client.close()
+        self._pool.stop()
+        self.buffer.close()
+        log.info("sensor daemon stopped")
+
+    def stopService(self):
+        return ensureDeferred(self._stop())
+
+
+def make_service(config, reactor) -> SensorService:
+    return SensorService(config, reactor)
