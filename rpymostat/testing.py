@@ -12,7 +12,7 @@ import json
 from twisted.internet.defer import fail, succeed
 from zope.interface import implementer
 
-from rpymostat.storage.interface import HistoryEntry, IStorage, RuleRecord, SensorRecord, StorageError
+from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
 
 
 def _while_available(method):
