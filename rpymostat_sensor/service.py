@@ -14,7 +14,6 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from rpymostat.protocol import API_BASE_PATH
-from rpymostat.protocol.browse import EngineFinder
 from rpymostat.protocol.client import JsonClient
 from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat_sensor.host_id import host_id
@@ -41,6 +40,9 @@ class SensorService(MultiService):
             fixed = config.engine_url + API_BASE_PATH
             engine_url = lambda: fixed  # noqa: E731 - the configured engine never moves
         else:
+            # Imported here: python-zeroconf costs a few MB a host with a fixed URL need not pay.
+            from rpymostat.protocol.browse import EngineFinder
+
             self.finder = EngineFinder(reactor, interfaces=config.mdns_interfaces)
             self.finder.setServiceParent(self)
             engine_url = self.finder.current
