@@ -1,11 +1,9 @@
 """Delivery to a real engine site over loopback: buffering, backoff, recovery, refusals."""
 
-import pytest
 import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import maybeDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint
-from twisted.internet.task import Clock
 
 from rpymostat.api.site import build_site
 from rpymostat.protocol.client import JsonClient
@@ -47,13 +45,6 @@ class Engine:
     @property
     def url(self):
         return f"http://127.0.0.1:{self.number}/v1"
-
-
-@pytest.fixture
-def clock():
-    fake = Clock()
-    fake.advance(NOW)
-    return fake
 
 
 @pytest_twisted.async_yield_fixture
