@@ -58,6 +58,11 @@ class SensorService(MultiService):
         return deferToThreadPool(self.reactor, self._pool, function, *args)
 
     def startService(self):
+        if not self.readers:
+            log.warn(
+                "no reader finds any sensor: nothing will be reported; check the wiring"
+                " or name readers in RPYMOSTAT_SENSOR_READERS"
+            )
         self._pool.start()
         log.info(
             "sensor daemon {host} with readers {readers}; {count} readings buffered",

@@ -78,3 +78,18 @@ def test_bad_values_name_the_variable(tmp_path, variable, value, reason):
 def test_engine_url_is_normalised(tmp_path):
     config = from_environ({"HOME": str(tmp_path), "RPYMOSTAT_ENGINE_URL": "http://10.0.0.5:8088/"})
     assert config.engine_url == "http://10.0.0.5:8088"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_host_without_sensors_says_so(tmp_path):
+    from twisted.logger import globalLogPublisher
+
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    service = SensorService(SensorConfig(data_dir=tmp_path, engine_url="http://127.0.0.1:9"), reactor, readers=[])
+    try:
+        service.startService()
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+        await service.stopService()
+    assert any("no reader finds any sensor" in event.get("log_format", "") for event in logged)
