@@ -118,3 +118,50 @@ def test_fast_validator_agrees_on_rule_bodies(document, schema_name):
     reference_accepts = VALIDATOR.reference_validator(schema_name).is_valid(document)
     if fast_accepts(schema_name, document):
         assert reference_accepts, document
+
+
+TIMES = st.sampled_from([
+    "2026-12-21", "2026-12-21T18:00:00", "2026-12-21T18:00:00+01:00", "9999-12-31T23:59:59Z",
+    "0001-01-01T00:00:00Z", "2026-13-45", "P1D", "PT0S", "P99999999D", "2026-12-21/2026-12-28",
+    "9999-12-31/P1D", "P1D/0001-01-01", "R5/2026-01-01/P1D", "2026-03-29T02:30:00", "",
+])
+
+rule_bodies = st.dictionaries(
+    st.sampled_from(["name", "zone", "start", "end", "duration", "interval", "until",
+                     "heat_setpoint", "cool_setpoint", "sensors", "priority", "enabled"]),
+    st.one_of(TIMES, st.sampled_from(["0 6 * * *", "*/0 * * * *", "0 0 L * *", "next_schedule", "permanent"]),
+              st.floats(min_value=4, max_value=36), st.integers(-200, 200), st.booleans(), st.none()),
+    max_size=7,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["/v1/schedules", "/v1/overrides", "/v1/zones/default/hold"]), rule_bodies)
+def test_any_rule_body_gets_a_clear_answer(path, document):
+    storage = FakeStorage()
+    clock = Clock()
+    clock.advance(NOW)
+    api = ApiClient(storage, clock)
+    outcome = ensureDeferred(api.post(path, raw=json.dumps(document).encode()))
+    assert outcome.called
+    code, body, _ = outcome.result
+    assert code in (201, 400, 422), (code, body)
+    if code != 201:
+        assert body["status"] == "error" and body["error"]
+        kind = {"/v1/schedules": "schedule", "/v1/overrides": "override"}.get(path, "hold")
+        assert storage.rules(kind).result == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.fixed_dictionaries({}, optional={"zone": st.text(max_size=10), "start": TIMES, "hours": st.sampled_from(["1", "0", "-1", "nan", "inf", "1e308", "336", "x"])}))
+def test_any_timeline_query_gets_a_clear_answer(query):
+    from urllib.parse import urlencode
+
+    storage = FakeStorage()
+    clock = Clock()
+    clock.advance(NOW)
+    api = ApiClient(storage, clock)
+    outcome = ensureDeferred(api.get("/v1/timeline?" + urlencode(query)))
+    assert outcome.called
+    code, body, _ = outcome.result
+    assert code in (200, 404, 422), (code, body)

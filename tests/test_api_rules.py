@@ -229,3 +229,35 @@ async def test_override_lifecycle(api):
     assert (code, replaced["until"], "end" in replaced) == (200, "next_schedule", False)
     assert (await api.delete(path))[0] == 204
     assert (await api.get(path))[0] == 404
+
+
+@pytest.mark.parametrize(
+    "path, document, message",
+    [
+        ("/v1/schedules", {**MORNING, "duration": "P99999999D"}, "duration: 'P99999999D' is longer than 366 days"),
+        ("/v1/zones/default/hold", {"heat_setpoint": 20.0, "duration": "P367D"}, "duration: 'P367D' is longer than 366 days"),
+        ("/v1/overrides", {"start": "2099-12-31T23:59:59Z", "duration": "P300D", "heat_setpoint": 12.0}, "duration: 'P300D' would end after 2099"),
+        ("/v1/overrides", {"start": "0001-01-01T00:00:00Z", "end": "0001-01-01T01:00:00Z", "heat_setpoint": 12.0}, "start: '0001-01-01T00:00:00Z' is not between the years 2000 and 2099"),
+        ("/v1/overrides", {"interval": "2026-12-21/2199-01-01", "heat_setpoint": 12.0}, "interval: '2026-12-21/2199-01-01' is not between the years 2000 and 2099"),
+        ("/v1/overrides", {"interval": "9999-12-31/P1D", "heat_setpoint": 12.0}, "interval: '9999-12-31/P1D' is not an ISO 8601 interval"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_times_and_durations_that_would_leave_the_calendar_are_refused(api, store, path, document, message):
+    code, body, _ = await api.post(path, document)
+    assert code == 422
+    assert body["error"].startswith(message), body["error"]
+    assert await store.rules("schedule") == await store.rules("override") == await store.rules("hold") == []
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("start=9999-12-31T23:00:00Z&hours=336", "start: '9999-12-31T23:00:00Z' is not between the years 2000 and 2099"),
+        ("start=0001-01-01T00:00:00Z&hours=1", "start: '0001-01-01T00:00:00Z' is not between the years 2000 and 2099"),
+        ("start=2099-12-31T00:00:00Z&hours=48", "start: the window must end before the year 2100"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_timeline_windows_outside_the_calendar_are_refused(api, query, message):
+    assert (await api.get("/v1/timeline?" + query))[:2] == (422, {"status": "error", "error": message})

@@ -174,7 +174,10 @@ class ZoneRules:
             length = -1.0
         if not 0 < length <= MAX_TIMELINE_HOURS:
             raise InvalidContent(f"hours: must be a number above 0 and at most {MAX_TIMELINE_HOURS}")
-        return zone, begin, begin + datetime.timedelta(hours=length)
+        end = begin + datetime.timedelta(hours=length)
+        if end >= documents.LATEST:
+            raise InvalidContent("start: the window must end before the year 2100")
+        return zone, begin, end
 
     async def _known(self, zone):
         if await zones.zone_defaults(self._storage, zone) is None:

@@ -67,6 +67,8 @@ class RulesInput:
                 raise InvalidContent("start: give the start inside interval, not beside it")
         elif how == "duration":
             end = start + _checked(lambda: documents.parse_duration(document["duration"]), "duration")
+            if end >= documents.LATEST:
+                raise InvalidContent(f"duration: {document['duration']!r} would end after 2099")
         elif how == "end":
             end = _checked(lambda: documents.parse_instant(document["end"], self._zone_info), "end")
         else:

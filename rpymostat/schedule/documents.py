@@ -20,6 +20,15 @@ from rpymostat.schedule.rules import Hold, Override, Schedule, Setpoints, Until
 
 UTC = datetime.timezone.utc
 
+#: The longest duration a rule may give: long enough for any absence, short
+#: enough that a typo (P99999999D) cannot push times out of the calendar.
+MAX_DURATION = datetime.timedelta(days=366)
+
+#: Rule times must lie in this range: the engine's clock is in it, and date
+#: arithmetic near the ends of the calendar would overflow.
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime.datetime(2100, 1, 1, tzinfo=UTC)
+
 
 def parse_duration(text: str) -> datetime.timedelta:
     """A positive ISO 8601 duration in weeks, days, hours, minutes and seconds."""
@@ -32,7 +41,16 @@ def parse_duration(text: str) -> datetime.timedelta:
         raise ValueError(f"{text!r} uses months or years, whose length varies; use days or weeks")
     if length <= datetime.timedelta(0):
         raise ValueError(f"{text!r} is not longer than zero")
+    if length > MAX_DURATION:
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
     return length
+
+
+def in_range(instant: datetime.datetime, text) -> datetime.datetime:
+    """``instant`` if it lies in 2000..2099, else ValueError quoting ``text``."""
+    if not EARLIEST <= instant < LATEST:
+        raise ValueError(f"{text!r} is not between the years 2000 and 2099")
+    return instant
 
 
 def to_instant(moment, zone) -> datetime.datetime:
@@ -50,19 +68,23 @@ def parse_instant(text: str, zone) -> datetime.datetime:
         moment = datetime.datetime.fromisoformat(text)
     except (ValueError, TypeError):
         raise ValueError(f"{text!r} is not an ISO 8601 date and time") from None
-    return to_instant(moment, zone)
+    if not 2000 <= moment.year <= 2099:
+        raise ValueError(f"{text!r} is not between the years 2000 and 2099")
+    return in_range(to_instant(moment, zone), text)
 
 
 def parse_interval(text: str, zone):
     """An ISO 8601 interval (``start/end``, ``start/duration`` or ``duration/end``) as instants."""
     try:
         first, second = aniso8601.parse_interval(text)
-    except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError):
+    except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError, OverflowError):
         raise ValueError(
             f"{text!r} is not an ISO 8601 interval such as 2026-12-21/2026-12-28"
         ) from None
+    if not all(2000 <= moment.year <= 2099 for moment in (first, second)):
+        raise ValueError(f"{text!r} is not between the years 2000 and 2099")
     start, end = sorted((to_instant(first, zone), to_instant(second, zone)))
-    return start, end
+    return in_range(start, text), in_range(end, text)
 
 
 def iso(instant: datetime.datetime) -> str:
