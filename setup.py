@@ -63,6 +63,9 @@ setup(
     install_requires=BASE,
     extras_require=EXTRAS,
     entry_points={
+        "rpymostat.decision": [
+            "hysteresis = rpymostat.decide.hysteresis:Hysteresis",
+        ],
         "rpymostat.schedule": [
             "rules = rpymostat.schedule.rules_plugin:RulesSchedule",
         ],

@@ -7,11 +7,10 @@ Plugins are checked against :class:`ISchedulePlugin` when loaded, so a broken
 one fails at start-up with a clear message instead of at 3 a.m.
 """
 
-from importlib.metadata import entry_points
-
 from zope.interface import Attribute, Interface
-from zope.interface.exceptions import Invalid
-from zope.interface.verify import verifyClass
+
+from rpymostat import plugins
+from rpymostat.plugins import PluginError  # noqa: F401 - part of this module's API
 
 GROUP = "rpymostat.schedule"
 
@@ -33,18 +32,6 @@ class ISchedulePlugin(Interface):
         :class:`~rpymostat.schedule.rules.Setpoints`) where nothing else applies."""
 
 
-class PluginError(Exception):
-    """A plugin could not be loaded or does not implement its interface."""
-
-
 def load_plugins(group=GROUP, interface=ISchedulePlugin, found=None):
-    """``{name: class}`` of every entry point in ``group``, each verified against ``interface``."""
-    plugins = {}
-    for entry in found if found is not None else entry_points(group=group):
-        try:
-            plugin = entry.load()
-            verifyClass(interface, plugin)
-        except (Invalid, ImportError, AttributeError) as error:
-            raise PluginError(f"plugin {entry.name!r} of {group} is unusable: {error}") from None
-        plugins[entry.name] = plugin
-    return plugins
+    """``{name: class}`` of the installed schedule plugins, each verified."""
+    return plugins.load_plugins(group, interface, found)

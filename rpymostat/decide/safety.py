@@ -1,0 +1,77 @@
+"""The safety layer: every decision passes it, and every change it makes says why.
+
+Applied after any plugin, in this order:
+
+1. untrusted inputs: without a trustworthy temperature, heating and cooling
+   go off, except frost protection (heat when any fresh reading is below
+   ``frost_c``);
+2. absolute limits: never heat above ``max_heat_c``, never cool below
+   ``min_cool_c`` (measured);
+3. short-cycle protection: an output keeps its state until it has been on
+   ``min_on_s`` / off ``min_off_s``, measured from the relay's real last
+   switch (a setpoint change does not skip it), and is not switched on more
+   than ``max_cycles_per_hour`` times an hour;
+4. heating and cooling are never on together: the one already on stays, a
+   new wish for the other waits.
+"""
+
+import dataclasses
+
+from rpymostat.decide.state import COOL, HEAT, Adjustment, FinalDecision
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """The safety layer's settings; the defaults protect ordinary equipment."""
+
+    min_on_s: float = 300.0
+    min_off_s: float = 300.0
+    max_cycles_per_hour: int = 6
+    max_heat_c: float = 30.0
+    min_cool_c: float = 15.0
+    frost_c: float = 5.0
+
+
+def review(state, decision, now, limits=Limits()) -> FinalDecision:
+    """The decision the outputs will follow, with an adjustment for each change."""
+    wished = {name: bool(decision.outputs.get(name, False)) for name in (HEAT, COOL)}
+    outputs = dict(wished)
+    adjustments = []
+
+    def adjust(name, value, reason):
+        if outputs[name] != value:
+            adjustments.append(Adjustment(name, outputs[name], value, reason))
+            outputs[name] = value
+
+    if state.temperature is None:
+        frost = state.coldest is not None and state.coldest < limits.frost_c
+        if frost:
+            adjust(HEAT, True, f"frost protection: a sensor reads {state.coldest:g} C, below {limits.frost_c:g} C")
+        else:
+            adjust(HEAT, False, "safe state: no trustworthy temperature")
+        adjust(COOL, False, "safe state: no trustworthy temperature")
+    else:
+        if state.temperature > limits.max_heat_c:
+            adjust(HEAT, False, f"never heat above {limits.max_heat_c:g} C (measured {state.temperature:g} C)")
+        if state.temperature < limits.min_cool_c:
+            adjust(COOL, False, f"never cool below {limits.min_cool_c:g} C (measured {state.temperature:g} C)")
+
+    for name in (HEAT, COOL):
+        current = state.outputs.get(name)
+        if current is None or outputs[name] == current.on:
+            continue
+        held_for = now - current.since
+        if current.on and held_for < limits.min_on_s:
+            adjust(name, True, f"minimum on time: on for {held_for:.0f} of {limits.min_on_s:.0f} s")
+        elif not current.on and held_for < limits.min_off_s:
+            adjust(name, False, f"minimum off time: off for {held_for:.0f} of {limits.min_off_s:.0f} s")
+        elif not current.on:
+            recent = [t for t in current.switched_on_at if now - t < 3600]
+            if len(recent) >= limits.max_cycles_per_hour:
+                adjust(name, False, f"{len(recent)} starts in the last hour, at most {limits.max_cycles_per_hour}")
+
+    if outputs[HEAT] and outputs[COOL]:
+        cool_was_on = state.outputs.get(COOL) is not None and state.outputs[COOL].on
+        loser = HEAT if cool_was_on else COOL
+        adjust(loser, False, "heating and cooling are never on together")
+    return FinalDecision(outputs, decision.reason, tuple(adjustments))

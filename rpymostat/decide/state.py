@@ -1,0 +1,62 @@
+"""The values the decision step works on: a zone's state, a decision, an adjustment."""
+
+import dataclasses
+from typing import Mapping, Optional, Tuple
+
+#: The outputs a zone may drive.
+HEAT, COOL, FAN = "heat", "cool", "fan"
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputState:
+    """An output as the relay unit last reported it: on or off, and since when (epoch s)."""
+
+    on: bool
+    since: float
+    switched_on_at: Tuple[float, ...] = ()  # recent off->on switches, for cycles per hour
+
+
+@dataclasses.dataclass(frozen=True)
+class ZoneState:
+    """What a decision plugin may look at; it reads nothing else.
+
+    ``temperature`` is the effective temperature, None when the zone's
+    sensors cannot be trusted (see :mod:`.temperature`); ``coldest`` is the
+    lowest fresh reading, for frost protection.
+    """
+
+    zone: str
+    mode: str  # "heat", "cool", "auto" or "off"
+    temperature: Optional[float]
+    heat_setpoint: Optional[float]
+    cool_setpoint: Optional[float]
+    outputs: Mapping[str, OutputState]
+    coldest: Optional[float] = None
+    config: Mapping = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    """What a plugin wishes for each output, and why, in words."""
+
+    outputs: Mapping[str, bool]
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Adjustment:
+    """The safety layer changed a wish: which output, to what, and why."""
+
+    output: str
+    wished: bool
+    decided: bool
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FinalDecision:
+    """What the outputs will do: the plugin's decision after the safety layer."""
+
+    outputs: Mapping[str, bool]
+    reason: str
+    adjustments: Tuple[Adjustment, ...] = ()
