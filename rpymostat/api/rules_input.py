@@ -11,6 +11,9 @@ is stored: overrides and holds with absolute ``start`` and ``end`` instants.
 
 import datetime
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
 from rpymostat.api.errors import InvalidContent
 from rpymostat.schedule import cron, documents, zones
 
@@ -95,6 +98,42 @@ class RulesInput:
         else:
             stored["until"] = document.get("until", "next_schedule")
         await self._check_targets(stored)
+        return stored
+
+    def check_zone_name(self, zone):
+        """A zone name from a path, checked like one in a body."""
+        try:
+            self._validator.check("ZoneName", zone)
+        except InvalidContent as error:
+            raise InvalidContent("zone" + error.message[len("body"):]) from None
+
+    async def zone(self, document, decision_plugins):
+        """A zone body; returns the stored document (absent fields take their defaults)."""
+        self._validator.check("ZoneInput", document)
+        stored = {**zones.ZONE_DEFAULTS, **document}
+        heat, cool = stored["default_heat_setpoint"], stored["default_cool_setpoint"]
+        if heat is not None and cool is not None and heat > cool - MIN_DEADBAND_C:
+            raise InvalidContent(
+                f"default_heat_setpoint: {heat} must be at least {MIN_DEADBAND_C} below"
+                f" default_cool_setpoint {cool}"
+            )
+        for sensor_id in stored["sensors"]:
+            if await self._storage.sensor(sensor_id) is None:
+                raise InvalidContent(f"sensors.{sensor_id}: no sensor has this id")
+        if stored["quorum"] > max(len(stored["sensors"]), 1):
+            raise InvalidContent(f"quorum: {stored['quorum']} is more than the zone's sensors")
+        decision = {"config": {}, **stored["decision"]}
+        plugin = decision_plugins.get(decision["plugin"])
+        if plugin is None:
+            raise InvalidContent(
+                f"decision.plugin: no decision plugin {decision['plugin']!r};"
+                f" installed: {', '.join(sorted(decision_plugins))}"
+            )
+        problem = best_match(Draft202012Validator(plugin.config_schema).iter_errors(decision["config"]))
+        if problem is not None:
+            where = ".".join(str(part) for part in ("decision", "config", *problem.absolute_path))
+            raise InvalidContent(f"{where}: {problem.message}")
+        stored["decision"] = decision
         return stored
 
     async def _check_targets(self, stored):

@@ -15,6 +15,12 @@ from rpymostat.api.jsonio import read_json
 from rpymostat.api.rules_api import RuleCollection, ZoneRules
 from rpymostat.api.rules_input import RulesInput
 from rpymostat.api.validation import RequestValidator
+from rpymostat.api.zones_api import Zones
+from rpymostat.decide.plugin import GROUP as DECISION_GROUP
+from rpymostat.decide.plugin import IDecisionPlugin
+from rpymostat.plugins import load_plugins
+from rpymostat.schedule.plugin import GROUP as SCHEDULE_GROUP
+from rpymostat.schedule.plugin import ISchedulePlugin
 
 
 def iso_utc(seconds: float) -> str:
@@ -53,6 +59,12 @@ class V1Api:
         self._schedules = RuleCollection("schedule", "schedules", rules_input.schedule, *shared)
         self._overrides = RuleCollection("override", "overrides", rules_input.override, *shared)
         self._zones = ZoneRules(rules_input, timelines, zone_info, *shared)
+        self._zone_settings = Zones(
+            rules_input,
+            load_plugins(SCHEDULE_GROUP, ISchedulePlugin),
+            load_plugins(DECISION_GROUP, IDecisionPlugin),
+            *shared,
+        )
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -167,3 +179,25 @@ class V1Api:
     @app.route("/timeline", methods=["GET"])
     def timeline(self, request):
         return self._zones.timeline(request)
+
+    # Zones and plugins.
+
+    @app.route("/zones", methods=["GET"])
+    def list_zones(self, request):
+        return self._zone_settings.list(request)
+
+    @app.route("/zones/<zone>", methods=["GET"])
+    def get_zone(self, request, zone):
+        return self._zone_settings.get(request, zone)
+
+    @app.route("/zones/<zone>", methods=["PUT"])
+    def put_zone(self, request, zone):
+        return self._zone_settings.put(request, zone)
+
+    @app.route("/zones/<zone>", methods=["DELETE"])
+    def delete_zone(self, request, zone):
+        return self._zone_settings.delete(request, zone)
+
+    @app.route("/plugins", methods=["GET"])
+    def plugins(self, request):
+        return self._zone_settings.plugins(request)

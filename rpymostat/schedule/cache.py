@@ -61,6 +61,8 @@ class TimelineCache(TimerService):
             await self._fill(zone)
 
     def _failed(self, failure):
+        if failure.check(UnknownZone):
+            return None  # the zone was deleted: nothing to keep
         log.failure("recomputing the timeline failed; will retry", failure)
 
     async def _fill(self, zone):

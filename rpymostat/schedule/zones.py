@@ -15,6 +15,27 @@ KIND = "zone"
 #: enough to live in, cool enough not to waste energy.
 BUILT_IN_DEFAULTS = {"default_heat_setpoint": 18.0, "default_cool_setpoint": 26.0}
 
+#: Every field of a zone that the user did not give: heating mode (frost-safe),
+#: no sensors or outputs yet, the built-in decision plugin.
+ZONE_DEFAULTS = {
+    "mode": "heat",
+    "sensors": {},
+    "quorum": 1,
+    **BUILT_IN_DEFAULTS,
+    "outputs": {},
+    "decision": {"plugin": "hysteresis", "config": {}},
+}
+
+
+async def zone_record(storage, zone):
+    """The zone's full stored document with defaults filled in, or None; ``default`` always exists."""
+    record = await storage.rule(KIND, zone)
+    if record is None:
+        if zone != DEFAULT_ZONE:
+            return None
+        return {"name": DEFAULT_ZONE, **ZONE_DEFAULTS}, None
+    return {"name": zone, **ZONE_DEFAULTS, **record.document}, record.changed_at
+
 
 async def zone_defaults(storage, zone):
     """The zone's default :class:`Setpoints`, or None when there is no such zone."""
