@@ -15,6 +15,7 @@ from rpymostat.api.jsonio import read_json
 from rpymostat.api.rules_api import RuleCollection, ZoneRules
 from rpymostat.api.rules_input import RulesInput
 from rpymostat.api.validation import RequestValidator
+from rpymostat.api.controls_api import Controls
 from rpymostat.api.zones_api import Zones
 from rpymostat.decide.plugin import GROUP as DECISION_GROUP
 from rpymostat.decide.plugin import IDecisionPlugin
@@ -65,6 +66,7 @@ class V1Api:
             load_plugins(DECISION_GROUP, IDecisionPlugin),
             *shared,
         )
+        self._controls = Controls(self._validator, *shared)
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -201,3 +203,13 @@ class V1Api:
     @app.route("/plugins", methods=["GET"])
     def plugins(self, request):
         return self._zone_settings.plugins(request)
+
+    # Relay units.
+
+    @app.route("/controls/register", methods=["POST"])
+    def register_control(self, request):
+        return self._controls.register(request)
+
+    @app.route("/controls", methods=["GET"])
+    def list_controls(self, request):
+        return self._controls.list(request)

@@ -83,3 +83,4 @@ class Zones:
             "schedule": [plugin_document(p) for _, p in sorted(self._schedule_plugins.items())],
             "decision": [plugin_document(p) for _, p in sorted(self._decision_plugins.items())],
         })
+

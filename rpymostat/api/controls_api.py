@@ -1,0 +1,45 @@
+"""Handlers for ``/v1/controls``: relay units register with the engine and are listed.
+
+A unit registers at start and again whenever it finds the engine anew; the
+newest registration of a host replaces the earlier one.  Each registration
+is announced as ``control.registered``, which the decision loop will use to
+send the unit its desired states at once.
+"""
+
+import datetime
+
+from rpymostat.api.errors import json_bytes
+from rpymostat.api.jsonio import read_json
+from rpymostat.schedule import documents
+from rpymostat.storage.interface import RuleRecord
+
+UTC = datetime.timezone.utc
+
+
+class Controls:
+    """``/v1/controls``: relay units register, and are listed, by host id."""
+
+    KIND = "control"
+
+    def __init__(self, validator, storage, clock, events, access):
+        self._validator = validator
+        self._storage, self._clock, self._events, self._access = storage, clock, events, access
+
+    async def register(self, request):
+        self._access.authorize(request, "controls:register")
+        document = read_json(request)
+        self._validator.check("ControlRegistration", document)
+        host_id = document["host_id"]
+        record = RuleRecord(self.KIND, host_id, "", document, self._clock.seconds())
+        await self._storage.put_rule(record)
+        self._events.publish("control.registered", self._clock.seconds(), host_id=host_id)
+        return json_bytes(request, 201, _control_document(record))
+
+    async def list(self, request):
+        records = await self._storage.rules(self.KIND)
+        return json_bytes(request, 200, {"controls": [_control_document(r) for r in records]})
+
+
+def _control_document(record):
+    registered = datetime.datetime.fromtimestamp(record.changed_at, UTC)
+    return {**record.document, "registered_at": documents.iso(registered)}
