@@ -39,13 +39,10 @@ async def zone_record(storage, zone):
 
 async def zone_defaults(storage, zone):
     """The zone's default :class:`Setpoints`, or None when there is no such zone."""
-    record = await storage.rule(KIND, zone)
-    if record is None:
-        if zone != DEFAULT_ZONE:
-            return None
-        document = BUILT_IN_DEFAULTS
-    else:
-        document = {**BUILT_IN_DEFAULTS, **record.document}
+    found = await zone_record(storage, zone)
+    if found is None:
+        return None
+    document, _ = found
     return Setpoints(heat=document["default_heat_setpoint"], cool=document["default_cool_setpoint"])
 
 
