@@ -14,11 +14,13 @@ BASE = "http://engine.test"
 class ApiClient:
     """Talks HTTP to the engine's real resource tree, in memory."""
 
-    def __init__(self, storage, clock, access=None, zone_info=None):
+    def __init__(self, storage, clock, access=None, zone_info=None, timelines=None):
         self.events = EventBus()
         self.published = []
         self.events.subscribe(self.published.append)
-        site = build_site(storage, clock, self.events, access or OpenAccess(), zone_info=zone_info)
+        site = build_site(
+            storage, clock, self.events, access or OpenAccess(), timelines=timelines, zone_info=zone_info
+        )
         self.treq = StubTreq(site.resource)
 
     async def request(self, method, path, body=None, raw=None, headers=None):

@@ -261,3 +261,18 @@ async def test_times_and_durations_that_would_leave_the_calendar_are_refused(api
 @pytest_twisted.ensureDeferred
 async def test_timeline_windows_outside_the_calendar_are_refused(api, query, message):
     assert (await api.get("/v1/timeline?" + query))[:2] == (422, {"status": "error", "error": message})
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failing_schedule_plugin_answers_503_with_the_reason(store, clock):
+    from rpymostat.schedule.cache import TimelineCache
+    from rpymostat.schedule.rules_plugin import RulesSchedule
+
+    class Broken(RulesSchedule):
+        def timeline(self, zone, default, begin, end):
+            raise RuntimeError("boom")
+
+    timelines = TimelineCache(Broken(store, ZoneInfo("UTC")), store, clock)
+    code, body, _ = await ApiClient(store, clock, timelines=timelines).get("/v1/zones/default/target")
+    assert code == 503
+    assert body["error"] == "timeline unavailable: the rules schedule plugin failed for zone 'default': boom"

@@ -117,3 +117,18 @@ async def test_a_rule_written_without_an_event_shows_at_the_next_refresh(cache, 
     assert (await cache.timeline("default", START + 6 * HOUR, START + 7 * HOUR))[0].source.id is None
     clock.advance(900)
     assert (await cache.timeline("default", START + 6 * HOUR, START + 7 * HOUR))[0].source.id == "evening"
+
+
+class BrokenPlugin(RulesSchedule):
+    def timeline(self, zone, default, begin, end):
+        raise ValueError("calendar server is down")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_failing_plugin_is_reported_not_raised_raw(storage, clock):
+    from rpymostat.schedule.cache import TimelineUnavailable
+
+    broken = TimelineCache(BrokenPlugin(storage, ZoneInfo("UTC")), storage, clock)
+    with pytest.raises(TimelineUnavailable, match="the rules schedule plugin failed for zone 'default': calendar server is down"):
+        await broken.target("default")
+    await broken.refresh_all()  # the timer's failure is logged, not raised

@@ -11,6 +11,7 @@ import json
 from twisted.logger import Logger
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from rpymostat.schedule.cache import TimelineUnavailable
 from rpymostat.storage.interface import StorageError
 
 log = Logger()
@@ -62,6 +63,8 @@ def render_failure(request, failure) -> bytes:
     if isinstance(error, StorageError):
         log.error("storage failed: {error}", error=error)
         return error_bytes(request, 503, f"database unavailable: {error}")
+    if isinstance(error, TimelineUnavailable):
+        return error_bytes(request, 503, f"timeline unavailable: {error}")
     if isinstance(error, MethodNotAllowed):
         allowed = ", ".join(sorted(error.valid_methods or ()))
         request.setHeader(b"Allow", allowed.encode("ascii"))

@@ -28,6 +28,10 @@ class UnknownZone(LookupError):
     """No zone has that name."""
 
 
+class TimelineUnavailable(Exception):
+    """The schedule plugin could not compute a timeline; the message says why."""
+
+
 class TimelineCache(TimerService):
     """Per-zone timelines from ``plugin`` over storage, refreshed every ``refresh`` seconds."""
 
@@ -61,8 +65,8 @@ class TimelineCache(TimerService):
             await self._fill(zone)
 
     def _failed(self, failure):
-        if failure.check(UnknownZone):
-            return None  # the zone was deleted: nothing to keep
+        if failure.check(UnknownZone, TimelineUnavailable):
+            return None  # a deleted zone, or a failure already logged where it happened
         log.failure("recomputing the timeline failed; will retry", failure)
 
     async def _fill(self, zone):
@@ -76,7 +80,14 @@ class TimelineCache(TimerService):
         defaults = await zones.zone_defaults(self._storage, zone)
         if defaults is None:
             raise UnknownZone(zone)
-        return await self._plugin.timeline(zone, defaults, begin, end)
+        try:
+            return await self._plugin.timeline(zone, defaults, begin, end)
+        except Exception as error:
+            log.failure("the {plugin} schedule plugin failed for zone {zone}",
+                        plugin=self._plugin.name, zone=zone)
+            raise TimelineUnavailable(
+                f"the {self._plugin.name} schedule plugin failed for zone {zone!r}: {error}"
+            ) from None
 
     def timeline(self, zone, begin, end):
         """Fire with the segments of ``zone`` tiling ``[begin, end)``, from the cache if it has them."""
