@@ -6,14 +6,10 @@ is announced as ``control.registered``, which the decision loop will use to
 send the unit its desired states at once.
 """
 
-import datetime
-
 from rpymostat.api.errors import json_bytes
 from rpymostat.api.jsonio import read_json
 from rpymostat.schedule import documents
 from rpymostat.storage.interface import RuleRecord
-
-UTC = datetime.timezone.utc
 
 
 class Controls:
@@ -41,5 +37,4 @@ class Controls:
 
 
 def _control_document(record):
-    registered = datetime.datetime.fromtimestamp(record.changed_at, UTC)
-    return {**record.document, "registered_at": documents.iso(registered)}
+    return {**record.document, "registered_at": documents.iso_seconds(record.changed_at)}

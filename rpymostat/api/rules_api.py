@@ -15,13 +15,12 @@ from rpymostat.schedule import documents, zones
 from rpymostat.schedule.cache import UnknownZone
 from rpymostat.storage.interface import RuleRecord
 
-UTC = datetime.timezone.utc
 MAX_TIMELINE_HOURS = 14 * 24
 
 
 def rule_document(record) -> dict:
     """A stored rule as the API shows it: its document, id and when it last changed."""
-    document = {**record.document, "changed_at": _iso(record.changed_at)}
+    document = {**record.document, "changed_at": documents.iso_seconds(record.changed_at)}
     if record.kind != "hold":
         document["id"] = record.rule_id
     return document
@@ -37,10 +36,6 @@ def segment_document(segment) -> dict:
         "sensors": dict(setpoints.sensors) if setpoints.sensors else None,
         "source": {"type": segment.source.kind.label, "id": segment.source.id, "name": segment.source.name},
     }
-
-
-def _iso(seconds):
-    return documents.iso(datetime.datetime.fromtimestamp(seconds, UTC))
 
 
 class RuleCollection:
@@ -159,9 +154,8 @@ class ZoneRules:
             return values[0].decode("utf-8", "replace") if values else None
 
         zone = argument("zone") or "default"
-        now = datetime.datetime.fromtimestamp(self._clock.seconds(), UTC)
         start = argument("start")
-        begin = now
+        begin = documents.instant(self._clock.seconds())
         if start is not None:
             try:
                 begin = documents.parse_instant(start, self._zone_info)

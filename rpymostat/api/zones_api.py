@@ -6,14 +6,11 @@ zone announces ``rule.changed`` for it, since its defaults shape its
 timeline.
 """
 
-import datetime
-
 from rpymostat.api.errors import ApiError, NotFoundError, json_bytes
 from rpymostat.api.jsonio import read_json
 from rpymostat.schedule import documents, zones
 from rpymostat.storage.interface import RuleRecord
 
-UTC = datetime.timezone.utc
 RULE_KINDS = ("schedule", "override", "hold")
 
 
@@ -23,9 +20,7 @@ class Conflict(ApiError):
 
 def zone_document(zone, document, changed_at):
     shown = {"id": zone, **document}
-    shown["changed_at"] = (
-        documents.iso(datetime.datetime.fromtimestamp(changed_at, UTC)) if changed_at else None
-    )
+    shown["changed_at"] = documents.iso_seconds(changed_at) if changed_at else None
     return shown
 
 

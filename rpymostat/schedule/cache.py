@@ -18,9 +18,8 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 
-from rpymostat.schedule import zones
+from rpymostat.schedule import documents, zones
 
-UTC = datetime.timezone.utc
 log = Logger()
 
 
@@ -47,7 +46,7 @@ class TimelineCache(TimerService):
         self._cached = {}  # zone -> (begin, end, segments, starts)
 
     def now(self) -> datetime.datetime:
-        return datetime.datetime.fromtimestamp(self.clock.seconds(), UTC)
+        return documents.instant(self.clock.seconds())
 
     def on_event(self, event):
         """Subscribe this to the event bus: rule changes drop and recompute their zone."""

@@ -92,6 +92,16 @@ def iso(instant: datetime.datetime) -> str:
     return instant.astimezone(UTC).isoformat()
 
 
+def instant(seconds: float) -> datetime.datetime:
+    """Epoch seconds (as clocks and storage give them) as an aware UTC datetime."""
+    return datetime.datetime.fromtimestamp(seconds, UTC)
+
+
+def iso_seconds(seconds: float) -> str:
+    """Epoch seconds as stored and shown: ISO 8601 with ``+00:00``."""
+    return iso(instant(seconds))
+
+
 def setpoints_from(document) -> Setpoints:
     return Setpoints(
         heat=document.get("heat_setpoint"),
@@ -101,7 +111,7 @@ def setpoints_from(document) -> Setpoints:
 
 
 def changed(record) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(record.changed_at, UTC)
+    return instant(record.changed_at)
 
 
 def schedule_from(record) -> Schedule:
