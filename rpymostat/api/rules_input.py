@@ -9,15 +9,12 @@ failure is a 422 naming the field.  What comes out is the document as it
 is stored: overrides and holds with absolute ``start`` and ``end`` instants.
 """
 
-import datetime
-
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from rpymostat.api.errors import InvalidContent
 from rpymostat.schedule import cron, documents, zones
 
-UTC = datetime.timezone.utc
 
 #: The least gap between a heat and a cool setpoint set together, so the
 #: equipment cannot chase itself between heating and cooling.
@@ -34,7 +31,7 @@ class RulesInput:
         self._clock = clock
 
     def now(self):
-        return datetime.datetime.fromtimestamp(self._clock.seconds(), UTC)
+        return documents.instant(self._clock.seconds())
 
     async def schedule(self, document):
         """A schedule body; returns ``(zone, stored document)``."""
@@ -111,15 +108,8 @@ class RulesInput:
         """A zone body; returns the stored document (absent fields take their defaults)."""
         self._validator.check("ZoneInput", document)
         stored = {**zones.ZONE_DEFAULTS, **document}
-        heat, cool = stored["default_heat_setpoint"], stored["default_cool_setpoint"]
-        if heat is not None and cool is not None and heat > cool - MIN_DEADBAND_C:
-            raise InvalidContent(
-                f"default_heat_setpoint: {heat} must be at least {MIN_DEADBAND_C} below"
-                f" default_cool_setpoint {cool}"
-            )
-        for sensor_id in stored["sensors"]:
-            if await self._storage.sensor(sensor_id) is None:
-                raise InvalidContent(f"sensors.{sensor_id}: no sensor has this id")
+        _check_deadband(stored, "default_heat_setpoint", "default_cool_setpoint")
+        await self._check_sensors(stored["sensors"])
         if stored["quorum"] > max(len(stored["sensors"]), 1):
             raise InvalidContent(f"quorum: {stored['quorum']} is more than the zone's sensors")
         decision = {"config": {}, **stored["decision"]}
@@ -141,15 +131,25 @@ class RulesInput:
         heat, cool = stored.get("heat_setpoint"), stored.get("cool_setpoint")
         if heat is None and cool is None:
             raise InvalidContent("body: give heat_setpoint, cool_setpoint or both")
-        if heat is not None and cool is not None and heat > cool - MIN_DEADBAND_C:
-            raise InvalidContent(
-                f"heat_setpoint: {heat} must be at least {MIN_DEADBAND_C} below cool_setpoint {cool}"
-            )
+        _check_deadband(stored, "heat_setpoint", "cool_setpoint")
         if await zones.zone_defaults(self._storage, stored["zone"]) is None:
             raise InvalidContent(f"zone: there is no zone {stored['zone']!r}")
-        for sensor_id in stored.get("sensors") or {}:
+        await self._check_sensors(stored.get("sensors") or {})
+
+    async def _check_sensors(self, weights):
+        """Every sensor id in ``weights`` is one the engine knows."""
+        for sensor_id in weights:
             if await self._storage.sensor(sensor_id) is None:
                 raise InvalidContent(f"sensors.{sensor_id}: no sensor has this id")
+
+
+def _check_deadband(stored, heat_field, cool_field):
+    """A heat setpoint at least :data:`MIN_DEADBAND_C` below the cool one, when both are set."""
+    heat, cool = stored.get(heat_field), stored.get(cool_field)
+    if heat is not None and cool is not None and heat > cool - MIN_DEADBAND_C:
+        raise InvalidContent(
+            f"{heat_field}: {heat} must be at least {MIN_DEADBAND_C} below {cool_field} {cool}"
+        )
 
 
 def _exactly_one(document, fields):
