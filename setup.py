@@ -69,6 +69,11 @@ setup(
         "rpymostat.schedule": [
             "rules = rpymostat.schedule.rules_plugin:RulesSchedule",
         ],
+        "rpymostat.relays": [
+            "sim = rpymostat_control.relays.sim:SimRelays",
+            "gpio = rpymostat_control.relays.gpio:GpioRelays",
+            "phidget22 = rpymostat_control.relays.phidget:PhidgetRelays",
+        ],
         "rpymostat.sensors": [
             "w1 = rpymostat_sensor.readers.w1:W1Reader",
             "owfs = rpymostat_sensor.readers.owfs:OwfsReader",

@@ -3,14 +3,16 @@
 import dataclasses
 from pathlib import Path
 from typing import Optional, Tuple
-from urllib.parse import urlsplit
 
 from rpymostat.protocol.settings import (
     Setting,
     default_data_dir,
     load,
+    parse_count,
     parse_directory,
+    parse_engine_url,
     parse_ip_list,
+    parse_names,
     parse_positive_seconds,
 )
 
@@ -28,38 +30,6 @@ class SensorConfig:
     mdns_interfaces: Tuple[str, ...] = ()
     buffer_max: int = 20000
     sim_sensors: int = 0
-
-
-def parse_engine_url(text: str) -> str:
-    """``http://host:port`` of the engine (its API base path comes from the engine)."""
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("expected http://host:port, e.g. http://192.168.1.10:8088")
-    try:
-        parts.port
-    except ValueError:
-        raise ValueError("the port is not a number from 0 to 65535") from None
-    return text.rstrip("/")
-
-
-def parse_names(text: str) -> tuple:
-    """A comma-separated list of reader names."""
-    names = tuple(part.strip() for part in text.split(",") if part.strip())
-    for name in names:
-        if not name.replace("_", "").replace("-", "").isalnum():
-            raise ValueError(f"{name!r} is not a reader name")
-    return names
-
-
-def parse_count(text: str) -> int:
-    """A whole number, zero or more."""
-    try:
-        count = int(text)
-    except ValueError:
-        raise ValueError("expected a whole number") from None
-    if count < 0:
-        raise ValueError("expected a whole number, zero or more")
-    return count
 
 
 SETTINGS = (

@@ -36,3 +36,13 @@ MIN_READING_TIMESTAMP = 946684800
 
 #: The largest request body the engine reads.
 MAX_BODY_BYTES = 1024 * 1024
+
+#: Where relay units register with the engine (``POST``).
+CONTROLS_REGISTER_PATH = API_BASE_PATH + "/controls/register"
+
+#: A relay unit's own API: ``GET`` lists its relays, ``POST`` to
+#: ``RELAYS_PATH + "/" + relay_id`` with ``{"state": true|false}`` switches one.
+RELAYS_PATH = API_BASE_PATH + "/relays"
+
+#: The TCP port a relay unit listens on unless told otherwise.
+DEFAULT_CONTROL_PORT = 8089

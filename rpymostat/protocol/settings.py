@@ -14,6 +14,7 @@ import math
 import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
+from urllib.parse import urlsplit
 
 
 class ConfigError(ValueError):
@@ -151,6 +152,49 @@ def parse_directory(text: str) -> Path:
     if path.exists() and not path.is_dir():
         raise ValueError("exists and is not a directory")
     return path
+
+
+def parse_seconds(text: str) -> float:
+    """A number of seconds, zero or more."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError("expected a number of seconds") from None
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ValueError("expected a number of seconds, zero or more")
+    return seconds
+
+
+def parse_engine_url(text: str) -> str:
+    """``http://host:port`` of the engine (its API base path comes from the engine)."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected http://host:port, e.g. http://192.168.1.10:8088")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError("the port is not a number from 0 to 65535") from None
+    return text.rstrip("/")
+
+
+def parse_names(text: str) -> tuple:
+    """A comma-separated list of plugin names (readers, relay backends)."""
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    for name in names:
+        if not name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"{name!r} is not a plugin name")
+    return names
+
+
+def parse_count(text: str) -> int:
+    """A whole number, zero or more."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise ValueError("expected a whole number") from None
+    if count < 0:
+        raise ValueError("expected a whole number, zero or more")
+    return count
 
 
 def default_data_dir(environ: Mapping[str, str]) -> Path:

@@ -64,7 +64,7 @@ def test_show_config_and_bad_settings(tmp_path, capsys):
         ("RPYMOSTAT_SENSOR_INTERVAL", "0", "greater than 0"),
         ("RPYMOSTAT_SENSOR_BUFFER_MAX", "-1", "zero or more"),
         ("RPYMOSTAT_SENSOR_BUFFER_MAX", "lots", "expected a whole number"),
-        ("RPYMOSTAT_SENSOR_READERS", "w1;sim", "is not a reader name"),
+        ("RPYMOSTAT_SENSOR_READERS", "w1;sim", "is not a plugin name"),
         ("RPYMOSTAT_ENGINE_URL", "http://engine:port", "the port is not a number"),
     ],
 )
