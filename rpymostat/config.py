@@ -11,15 +11,19 @@ from pathlib import Path
 from typing import Optional, Tuple
 from urllib.parse import urlsplit
 
+from rpymostat.decide.safety import Limits
 from rpymostat.protocol.settings import (
     Setting,
     default_data_dir,
     load,
     parse_bool,
+    parse_count,
     parse_directory,
     parse_ip_address,
     parse_ip_list,
     parse_port,
+    parse_positive_seconds,
+    parse_seconds,
 )
 
 
@@ -35,6 +39,19 @@ class EngineConfig:
     advertise: bool = True
     mdns_interfaces: Tuple[str, ...] = ()
     timeline_hours: float = 48.0
+    decision_interval: float = 30.0
+    sensor_stale_s: float = 300.0
+    run_sample_s: float = 300.0
+    min_on_s: float = 300.0
+    min_off_s: float = 300.0
+    max_cycles_per_hour: int = 6
+    frost_c: float = 5.0
+
+    @property
+    def limits(self) -> Limits:
+        """The safety layer's settings."""
+        return Limits(min_on_s=self.min_on_s, min_off_s=self.min_off_s,
+                      max_cycles_per_hour=self.max_cycles_per_hour, frost_c=self.frost_c)
 
     @property
     def sqlite_path(self) -> Path:
@@ -72,6 +89,25 @@ def parse_timeline_hours(text: str) -> float:
     if not 1 <= hours <= 336:
         raise ValueError("expected a number of hours from 1 to 336")
     return hours
+
+
+def parse_cycles(text: str) -> int:
+    """Starts per hour allowed for an output: 1 to 60."""
+    cycles = parse_count(text)
+    if not 1 <= cycles <= 60:
+        raise ValueError("expected a whole number from 1 to 60")
+    return cycles
+
+
+def parse_frost(text: str) -> float:
+    """The frost protection temperature: 2 to 12 C."""
+    try:
+        celsius = float(text)
+    except ValueError:
+        celsius = float("nan")
+    if not 2 <= celsius <= 12:
+        raise ValueError("expected degrees Celsius from 2 to 12")
+    return celsius
 
 
 def host_timezone(environ) -> str:
@@ -152,6 +188,21 @@ SETTINGS = (
         "how far ahead each zone's timeline is kept computed (1 to 336)",
         default=48.0,
     ),
+    Setting("RPYMOSTAT_DECISION_INTERVAL", "decision_interval", "seconds", parse_positive_seconds,
+            "how often every zone is decided and its relays are told their states", default=30.0),
+    Setting("RPYMOSTAT_SENSOR_STALE_S", "sensor_stale_s", "seconds", parse_positive_seconds,
+            "a sensor not heard from for this long is dropped from its zone", default=300.0),
+    Setting("RPYMOSTAT_RUN_SAMPLE_S", "run_sample_s", "seconds", parse_positive_seconds,
+            "while heating or cooling runs, the temperature is recorded this often", default=300.0),
+    Setting("RPYMOSTAT_MIN_ON_S", "min_on_s", "seconds", parse_seconds,
+            "an output stays on at least this long once on (protects compressors and boilers)",
+            default=300.0),
+    Setting("RPYMOSTAT_MIN_OFF_S", "min_off_s", "seconds", parse_seconds,
+            "an output stays off at least this long once off", default=300.0),
+    Setting("RPYMOSTAT_MAX_CYCLES_PER_HOUR", "max_cycles_per_hour", "count", parse_cycles,
+            "an output is switched on at most this often an hour", default=6),
+    Setting("RPYMOSTAT_FROST_C", "frost_c", "degrees C", parse_frost,
+            "below this, heating runs whatever the mode, target or sensor trouble", default=5.0),
 )
 
 

@@ -1,7 +1,8 @@
 """The engine's Twisted service tree.
 
 ``make_service(config, reactor)`` builds an :class:`EngineService`; starting it
-opens storage first, then starts the timeline cache, listens for HTTP, then
+opens storage first, then starts the timeline cache and the decision loop
+(after reading the outputs' real states back), listens for HTTP, then
 advertises the real port by DNS-SD.  Stopping runs the other way round (withdraw the advertisement, stop
 listening, close the database), so a SIGTERM leaves nothing half-done.
 Timers for later loops (decisions, timeline) join the same tree.
@@ -14,9 +15,14 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.logger import Logger
 
+from rpymostat import plugins
 from rpymostat.api.site import build_site
+from rpymostat.decide.loop import build_decision_loop
+from rpymostat.decide.plugin import GROUP as DECISION_GROUP
+from rpymostat.decide.plugin import IDecisionPlugin
 from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus
+from rpymostat.protocol.client import JsonClient
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.plugin import load_plugins
 from rpymostat.storage import open_storage
@@ -44,6 +50,12 @@ class EngineService(MultiService):
             plugin, self.storage, reactor, hours=config.timeline_hours
         )
         self.events.subscribe(self.timelines.on_event)
+        self.relay_client = JsonClient(reactor)
+        self.decisions = build_decision_loop(
+            self.storage, self.timelines, self.events, reactor, self.relay_client,
+            plugins.load_plugins(DECISION_GROUP, IDecisionPlugin), config.limits,
+            config.decision_interval, config.sensor_stale_s, config.run_sample_s,
+        )
         self.port = None
         self._storage_open = False
         self._ready = None
@@ -60,8 +72,11 @@ class EngineService(MultiService):
         self._storage_open = True
         log.info("storage ready: {storage}", storage=self.storage.description)
         self.timelines.setServiceParent(self)
+        await self.decisions.load()
+        self.decisions.setServiceParent(self)
         site = build_site(
-            self.storage, self.reactor, self.events, timelines=self.timelines, zone_info=self.zone_info
+            self.storage, self.reactor, self.events, timelines=self.timelines, zone_info=self.zone_info,
+            decisions=self.decisions,
         )
         endpoint_class = TCP6ServerEndpoint if ":" in self.config.api_host else TCP4ServerEndpoint
         endpoint = endpoint_class(self.reactor, self.config.api_port, interface=self.config.api_host)
@@ -87,6 +102,7 @@ class EngineService(MultiService):
         if self.port is not None:
             await self.port.stopListening()
             self.port = None
+        await self.relay_client.close()
         if self._storage_open:
             self._storage_open = False
             await self.storage.close()

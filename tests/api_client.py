@@ -14,23 +14,39 @@ BASE = "http://engine.test"
 class ApiClient:
     """Talks HTTP to the engine's real resource tree, in memory."""
 
-    def __init__(self, storage, clock, access=None, zone_info=None, timelines=None):
-        self.events = EventBus()
+    def __init__(self, storage, clock, access=None, zone_info=None, timelines=None, events=None,
+                 decisions=None):
+        self.events = events or EventBus()
         self.published = []
         self.events.subscribe(self.published.append)
         site = build_site(
-            storage, clock, self.events, access or OpenAccess(), timelines=timelines, zone_info=zone_info
+            storage, clock, self.events, access or OpenAccess(), timelines=timelines, zone_info=zone_info,
+            decisions=decisions,
         )
         self.treq = StubTreq(site.resource)
 
     async def request(self, method, path, body=None, raw=None, headers=None):
         """Send a request; return ``(status, decoded JSON or text, response)``."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        response = await self.treq.request(method, BASE + path, data=data, headers=headers)
-        content = await response.content()
+        response = await self._settled(self.treq.request(method, BASE + path, data=data, headers=headers))
+        content = await self._settled(response.content())
         kind = response.headers.getRawHeaders(b"content-type", [b""])[0]
         decoded = json.loads(content) if kind.startswith(b"application/json") else content.decode()
         return response.code, decoded, response
+
+    async def _settled(self, pending):
+        """Wait for ``pending``, pumping StubTreq's in-memory connection while a handler
+        waits on real I/O (a relay unit on loopback); fake storage answers at once."""
+        from twisted.internet import reactor
+        from twisted.internet.task import deferLater
+
+        settled = []
+        pending.addBoth(lambda result: settled.append(True) or result)
+        while not settled:
+            self.treq.flush()
+            if not settled:
+                await deferLater(reactor, 0.001, lambda: None)
+        return await pending
 
     async def get(self, path):
         return await self.request("GET", path)

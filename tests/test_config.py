@@ -82,6 +82,14 @@ def test_empty_value_means_default():
         ("RPYMOSTAT_MDNS_INTERFACES", "eth0", "expected an IP address"),
         ("RPYMOSTAT_TIMELINE_HOURS", "400", "expected a number of hours from 1 to 336"),
         ("RPYMOSTAT_TIMELINE_HOURS", "soon", "expected a number of hours from 1 to 336"),
+        ("RPYMOSTAT_DECISION_INTERVAL", "0", "expected a number of seconds greater than 0"),
+        ("RPYMOSTAT_SENSOR_STALE_S", "-1", "expected a number of seconds greater than 0"),
+        ("RPYMOSTAT_MIN_ON_S", "-1", "expected a number of seconds, zero or more"),
+        ("RPYMOSTAT_MIN_OFF_S", "later", "expected a number of seconds"),
+        ("RPYMOSTAT_MAX_CYCLES_PER_HOUR", "0", "expected a whole number from 1 to 60"),
+        ("RPYMOSTAT_MAX_CYCLES_PER_HOUR", "many", "expected a whole number"),
+        ("RPYMOSTAT_FROST_C", "-5", "expected degrees Celsius from 2 to 12"),
+        ("RPYMOSTAT_FROST_C", "cold", "expected degrees Celsius from 2 to 12"),
     ],
 )
 def test_bad_value_names_the_variable(variable, value, reason):
@@ -148,3 +156,11 @@ def test_parse_positive_seconds_rejects(text, reason):
 
     with pytest.raises(ValueError, match=reason):
         parse_positive_seconds(text)
+
+
+def test_safety_settings_become_the_safety_layers_limits():
+    config = from_environ({**BASE, "RPYMOSTAT_MIN_ON_S": "0", "RPYMOSTAT_MIN_OFF_S": "60",
+                           "RPYMOSTAT_MAX_CYCLES_PER_HOUR": "3", "RPYMOSTAT_FROST_C": "7"})
+    assert (config.limits.min_on_s, config.limits.min_off_s) == (0.0, 60.0)
+    assert (config.limits.max_cycles_per_hour, config.limits.frost_c) == (3, 7.0)
+    assert from_environ(BASE).limits.min_on_s == 300.0

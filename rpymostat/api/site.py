@@ -10,24 +10,36 @@ from rpymostat.access import OpenAccess
 from rpymostat.api.errors import error_bytes
 from rpymostat.api.root import RootApi
 from rpymostat.api.v1 import V1Api
+from rpymostat.decide.loop import build_decision_loop
+from rpymostat.decide.plugin import GROUP as DECISION_GROUP
+from rpymostat.decide.plugin import IDecisionPlugin
 from rpymostat.events import EventBus
+from rpymostat.plugins import load_plugins
+from rpymostat.protocol.client import JsonClient
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.rules_plugin import RulesSchedule
 
 
-def build_site(storage, clock, events=None, access=None, timelines=None, zone_info=None) -> Site:
+def build_site(storage, clock, events=None, access=None, timelines=None, zone_info=None,
+               decisions=None) -> Site:
     """The engine's HTTP site over ``storage``, with time from ``clock``.
 
     The service tree and the tests build it the same way, so tests exercise
     exactly what the engine serves.  Without ``timelines``, an unstarted
-    cache over the built-in rules plugin is made and subscribed to ``events``.
+    cache over the built-in rules plugin is made and subscribed to ``events``;
+    without ``decisions``, an unstarted decision loop (it decides when asked
+    for a zone's state) whose relay client uses ``clock`` as its reactor.
     """
     events = events or EventBus()
     zone_info = zone_info or ZoneInfo("UTC")
     if timelines is None:
         timelines = TimelineCache(RulesSchedule(storage, zone_info), storage, clock)
         events.subscribe(timelines.on_event)
-    v1 = V1Api(storage, clock, events, access or OpenAccess(), timelines, zone_info)
+    if decisions is None:
+        decisions = build_decision_loop(
+            storage, timelines, events, clock, JsonClient(clock), load_plugins(DECISION_GROUP, IDecisionPlugin)
+        )
+    v1 = V1Api(storage, clock, events, access or OpenAccess(), timelines, zone_info, decisions)
     site = Site(Utf8PathGuard(RootApi(v1).app.resource()))
     site.displayTracebacks = False
     return site

@@ -16,6 +16,7 @@ from rpymostat.api.rules_api import RuleCollection, ZoneRules
 from rpymostat.api.rules_input import RulesInput
 from rpymostat.api.validation import RequestValidator
 from rpymostat.api.controls_api import Controls
+from rpymostat.api.zone_state_api import ZoneState
 from rpymostat.api.zones_api import Zones
 from rpymostat.decide.plugin import GROUP as DECISION_GROUP
 from rpymostat.decide.plugin import IDecisionPlugin
@@ -49,7 +50,7 @@ class V1Api:
 
     app = Klein()
 
-    def __init__(self, storage, clock, events, access, timelines, zone_info, validator=None):
+    def __init__(self, storage, clock, events, access, timelines, zone_info, decisions, validator=None):
         self._storage = storage
         self._clock = clock
         self._events = events
@@ -67,6 +68,7 @@ class V1Api:
             *shared,
         )
         self._controls = Controls(self._validator, *shared)
+        self._zone_state = ZoneState(decisions, decisions.ledger, decisions.recorder, storage)
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -177,6 +179,14 @@ class V1Api:
     @app.route("/zones/<zone>/target", methods=["GET"])
     def target(self, request, zone):
         return self._zones.target(request, zone)
+
+    @app.route("/zones/<zone>/state", methods=["GET"])
+    def zone_state(self, request, zone):
+        return self._zone_state.state(request, zone)
+
+    @app.route("/zones/<zone>/runs", methods=["GET"])
+    def zone_runs(self, request, zone):
+        return self._zone_state.runs(request, zone)
 
     @app.route("/timeline", methods=["GET"])
     def timeline(self, request):

@@ -4,7 +4,7 @@ Applied after any plugin, in this order:
 
 1. untrusted inputs: without a trustworthy temperature, heating and cooling
    go off, except frost protection (heat when any fresh reading is below
-   ``frost_c``);
+   ``frost_c``); with one, heat below ``frost_c`` whatever the mode or target;
 2. absolute limits: never heat above ``max_heat_c``, never cool below
    ``min_cool_c`` (measured);
 3. short-cycle protection: an output keeps its state until it has been on
@@ -51,6 +51,8 @@ def review(state, decision, now, limits=Limits()) -> FinalDecision:
             adjust(HEAT, False, "safe state: no trustworthy temperature")
         adjust(COOL, False, "safe state: no trustworthy temperature")
     else:
+        if state.temperature < limits.frost_c:
+            adjust(HEAT, True, f"frost protection: {state.temperature:g} C is below {limits.frost_c:g} C")
         if state.temperature > limits.max_heat_c:
             adjust(HEAT, False, f"never heat above {limits.max_heat_c:g} C (measured {state.temperature:g} C)")
         if state.temperature < limits.min_cool_c:

@@ -1,0 +1,66 @@
+"""Sending desired output states to relay units, and reading back what they did.
+
+The engine re-sends every output's desired state on every loop, so a unit
+that restarted, or missed a command, converges within one interval and its
+lease stays fresh.  A unit may refuse (its own minimum on/off times, 409):
+that is not an error, the answer still says what the relay really is.  Any
+other failure becomes a :class:`Delivery` with the reason, never an
+exception, so one dead unit cannot stop the other zones.
+"""
+
+import dataclasses
+from typing import Optional
+from urllib.parse import quote
+
+from rpymostat.protocol import RELAYS_PATH
+from rpymostat.protocol.client import Unreachable
+
+#: Storage kind of relay unit registrations (written by ``POST /v1/controls/register``).
+CONTROL_KIND = "control"
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """The outcome of sending one output's state: what the relay is now, or why unknown."""
+
+    address: str
+    desired: bool
+    on: Optional[bool] = None
+    seconds_in_state: Optional[float] = None
+    note: Optional[str] = None  # the unit refused, or the delivery failed, and why
+
+    @property
+    def reached(self) -> bool:
+        return self.on is not None
+
+
+class RelayDispatcher:
+    """Posts ``{"state": ...}`` to ``{unit url}/v1/relays/{relay_id}`` of registered units."""
+
+    def __init__(self, storage, client):
+        self._storage = storage
+        self._client = client
+
+    async def send(self, address, desired) -> Delivery:
+        host_id, _, relay_id = address.partition("/")
+        registration = await self._storage.rule(CONTROL_KIND, host_id)
+        if registration is None:
+            return Delivery(address, desired, note=f"no relay unit {host_id!r} has registered")
+        url = f"{registration.document['url'].rstrip('/')}{RELAYS_PATH}/{quote(relay_id, safe='')}"
+        try:
+            response = await self._client.request("POST", url, {"state": desired})
+        except Unreachable as error:
+            return Delivery(address, desired, note=f"relay unit {host_id!r} unreachable: {error}")
+        body = response.body if isinstance(response.body, dict) else {}
+        if response.code == 200:
+            return _reported(address, desired, body, None)
+        if response.code == 409 and isinstance(body.get("relay"), dict):
+            return _reported(address, desired, body["relay"], f"the unit refused: {response.error}")
+        return Delivery(address, desired, note=f"relay unit {host_id!r} answered {response.code}: {response.error}")
+
+
+def _reported(address, desired, relay, note):
+    state, held = relay.get("state"), relay.get("seconds_in_state")
+    if not isinstance(state, bool) or isinstance(held, bool) or not isinstance(held, (int, float)):
+        return Delivery(address, desired, note="the relay unit's answer lacks state or seconds_in_state")
+    return Delivery(address, desired, state, float(held), note)

@@ -1,0 +1,63 @@
+"""Recording runs: each time heating or cooling ran, from when to when, and how the room went.
+
+A run starts when a zone's output is really on (as its relay unit reports)
+and ends when it is really off.  It holds the temperature and target at the
+start and a sample every ``sample_every`` seconds while it lasts, which is
+what history views and predictive start learn from.  Runs are stored as they
+happen, so an engine restart neither loses nor doubles one: an open run is
+read back and continued.
+"""
+
+from rpymostat.storage.interface import RuleRecord
+
+#: Storage kind of run records.
+KIND = "run"
+
+
+class RunRecorder:
+    """Turns output observations into stored run records."""
+
+    def __init__(self, storage, sample_every=300.0):
+        self._storage = storage
+        self._sample_every = sample_every
+        self._open = {}  # (zone, output) -> RuleRecord of the open run
+
+    async def load(self):
+        """Pick up runs left open by the previous engine process."""
+        for record in await self._storage.rules(KIND):
+            if record.document["ended_at"] is None:
+                self._open[(record.zone, record.document["output"])] = record
+
+    async def observe(self, zone, output, state, now, temperature, target):
+        """Note the output's real :class:`~.state.OutputState` at ``now``.
+
+        ``temperature`` is the effective temperature (may be None) and
+        ``target`` the setpoint the output works towards (may be None).
+        """
+        key = (zone, output)
+        running = self._open.get(key)
+        if state.on and running is None:
+            document = {
+                "zone": zone, "output": output, "started_at": state.since, "ended_at": None,
+                "start_temperature": temperature, "target": target,
+                "samples": [[now, temperature]],
+            }
+            run_id = f"{zone}:{output}:{state.since:.0f}"
+            await self._save(key, RuleRecord(KIND, run_id, zone, document, now))
+        elif state.on and now - running.document["samples"][-1][0] >= self._sample_every:
+            document = {**running.document, "samples": running.document["samples"] + [[now, temperature]]}
+            await self._save(key, RuleRecord(KIND, running.rule_id, zone, document, now))
+        elif not state.on and running is not None:
+            ended_at = max(state.since, running.document["started_at"])
+            document = {**running.document, "ended_at": ended_at, "end_temperature": temperature}
+            await self._storage.put_rule(RuleRecord(KIND, running.rule_id, zone, document, now))
+            del self._open[key]
+
+    async def _save(self, key, record):
+        await self._storage.put_rule(record)
+        self._open[key] = record
+
+    async def runs(self, zone):
+        """Every stored run of ``zone``, newest first."""
+        records = await self._storage.rules(KIND, zone)
+        return sorted((r.document for r in records), key=lambda d: d["started_at"], reverse=True)
