@@ -1,0 +1,100 @@
+"""Finds the installed relay backends and builds the ones this host uses.
+
+Backends are entry points of :data:`~rpymostat_control.relays.interface.GROUP`,
+so a third party adds one by installing a package.  Each is checked against
+:class:`IRelayBackend` as it loads: a broken plugin stops the daemon at start,
+naming itself, instead of failing at the first switch with the heating on.
+"""
+
+from importlib.metadata import entry_points
+
+from zope.interface.verify import verifyClass
+
+from rpymostat.protocol.settings import ConfigError
+from rpymostat_control.relays.interface import GROUP, IRelayBackend
+
+
+class BrokenBackendError(RuntimeError):
+    """An installed relay backend cannot be used; the message names its entry point."""
+
+
+def backend_classes(found=None) -> dict:
+    """``{name: backend class}`` for every entry point in ``found`` (default: installed).
+
+    Raises :class:`BrokenBackendError` for the first one that does not import,
+    does not provide :class:`IRelayBackend`, or whose ``name`` is not its
+    entry point's name (``RPYMOSTAT_RELAYS`` uses the latter).
+    """
+    if found is None:
+        found = entry_points(group=GROUP)
+    return {point.name: _load(point) for point in found}
+
+
+def _load(point):
+    try:
+        backend_class = point.load()
+        verifyClass(IRelayBackend, backend_class)
+    except Exception as error:  # importing a plugin runs its code: anything can go wrong
+        raise BrokenBackendError(
+            f"relay backend {point.name!r} ({point.value}) is broken: {error}"
+        ) from error
+    if getattr(backend_class, "name", None) != point.name:
+        raise BrokenBackendError(
+            f"relay backend {point.name!r} ({point.value}) is broken: its name attribute"
+            f" is {getattr(backend_class, 'name', None)!r}, not {point.name!r}"
+        )
+    return backend_class
+
+
+def load_backends(config, names=None, found=None) -> list:
+    """The backends to use, each built as ``Backend(config)``.
+
+    ``names`` (default: ``config.relays``) picks backends by name, in that
+    order, and an unknown name is a :class:`ConfigError` (a ValueError)
+    listing the installed ones.  With no names, every installed backend is
+    built and those that find relays are kept, in name order (the others are
+    closed): a Phidget board plugged into any host needs no configuration.
+
+    Relay ids must be unique across the backends kept, or the engine could
+    not tell them apart: a clash is a :class:`ConfigError`.  Whatever goes
+    wrong, backends already built are closed before the error propagates, so
+    their hardware is free for the next attempt.
+    """
+    classes = backend_classes(found)
+    wanted = config.relays if names is None else tuple(names)
+    unknown = [name for name in wanted if name not in classes]
+    if unknown:
+        raise ConfigError(
+            f"RPYMOSTAT_RELAYS: unknown relay backend"
+            f" {', '.join(repr(name) for name in unknown)};"
+            f" installed backends: {', '.join(sorted(classes)) or 'none'}"
+        )
+    built = []
+    try:
+        for name in dict.fromkeys(wanted) if wanted else sorted(classes):
+            built.append(classes[name](config))
+        kept = built if wanted else [backend for backend in built if backend.relays()]
+        _check_unique(kept)
+    except BaseException:
+        _close(built)
+        raise
+    _close([backend for backend in built if backend not in kept])
+    return kept
+
+
+def _check_unique(backends):
+    owners = {}
+    for backend in backends:
+        for relay_id in backend.relays():
+            if relay_id in owners:
+                raise ConfigError(
+                    f"RPYMOSTAT_RELAYS: relay id {relay_id!r} is found by both the"
+                    f" {owners[relay_id]!r} and the {backend.name!r} backends;"
+                    f" use only one of them"
+                )
+            owners[relay_id] = backend.name
+
+
+def _close(backends):
+    for backend in backends:
+        backend.close()
