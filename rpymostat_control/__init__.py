@@ -1,1 +1,1 @@
-"""RPyMostat control daemon (a skeleton until its issue lands)."""
+"""RPyMostat control daemon: switches relays for the engine, within minimum times and a lease."""

@@ -1,12 +1,30 @@
-"""Entry point of ``rpymostat-control``: not implemented yet, so it says so and exits 2."""
+"""``rpymostat-control``: switch relays as the engine commands, safely, until SIGTERM."""
 
 import sys
 
+from rpymostat.protocol import daemon
+from rpymostat_control import config
 
-def main(argv=None):
-    """Tell the user this daemon does not exist yet; exit status 2."""
-    sys.stderr.write("rpymostat-control: not implemented yet\n")
-    return 2
+
+def main(argv=None, environ=None, reactor=None, **run_options) -> int:
+    """Run the control daemon; returns the exit status (see rpymostat.protocol.daemon.run).
+
+    ``run_options`` (``stdout``, ``stderr``, ``begin_logging``) are for tests.
+    """
+    from rpymostat_control.service import make_service
+
+    return daemon.run(
+        prog="rpymostat-control",
+        description="The RPyMostat control daemon: switches heating and cooling relays"
+        " as the engine commands, within minimum on/off times and a lease.",
+        settings=config.SETTINGS,
+        config_class=config.ControlConfig,
+        make_service=make_service,
+        argv=argv,
+        environ=environ,
+        reactor=reactor,
+        **run_options,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

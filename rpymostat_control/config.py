@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from rpymostat.protocol.settings import (
     parse_positive_seconds,
     parse_seconds,
 )
+from rpymostat_control.relays.interface import GROUP
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +89,19 @@ def parse_gpio_pins(text: str) -> dict:
     return pins
 
 
+def parse_relay_backends(text: str) -> tuple:
+    """Names of installed relay backends (entry points of ``rpymostat.relays``)."""
+    names = parse_names(text)
+    installed = {point.name for point in entry_points(group=GROUP)}
+    unknown = [name for name in names if name not in installed]
+    if unknown:
+        raise ValueError(
+            f"unknown relay backend {', '.join(repr(name) for name in unknown)};"
+            f" installed backends: {', '.join(sorted(installed)) or 'none'}"
+        )
+    return names
+
+
 def parse_serial(text: str) -> int:
     """A Phidget device serial number (printed on the board)."""
     try:
@@ -108,7 +123,7 @@ SETTINGS = (
     Setting("RPYMOSTAT_CONTROL_URL", "url", "URL", parse_unit_url,
             "the URL the engine uses to reach this unit (default: this host's address"
             " towards the engine and the port)"),
-    Setting("RPYMOSTAT_RELAYS", "relays", "names", parse_names,
+    Setting("RPYMOSTAT_RELAYS", "relays", "names", parse_relay_backends,
             "relay backends to use, comma-separated (default: every backend that finds relays)",
             default=()),
     Setting("RPYMOSTAT_CONTROL_LEASE_S", "lease", "seconds", parse_positive_seconds,

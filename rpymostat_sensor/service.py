@@ -16,7 +16,7 @@ from twisted.python.threadpool import ThreadPool
 from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
 from rpymostat_sensor.buffer import ReadingBuffer
-from rpymostat_sensor.host_id import host_id
+from rpymostat.protocol.host_id import host_id
 from rpymostat_sensor.pusher import Pusher
 from rpymostat_sensor.readers.loading import load_readers
 

@@ -5,7 +5,7 @@ import pytest_twisted
 
 UNIT = {
     "host_id": "pi-boiler",
-    "url": "http://192.168.1.20:8089/v1",
+    "url": "http://192.168.1.20:8089",
     "relays": {"relay-0": {"type": "sim", "state": False, "alias": "boiler"}},
 }
 
@@ -14,7 +14,7 @@ UNIT = {
 async def test_register_then_list_and_register_again_replaces(api):
     code, body, _ = await api.post("/v1/controls/register", UNIT)
     assert (code, body) == (201, {**UNIT, "registered_at": "2026-11-25T12:00:00+00:00"})
-    moved = {**UNIT, "url": "http://192.168.1.21:8089/v1"}
+    moved = {**UNIT, "url": "http://192.168.1.21:8089"}
     await api.post("/v1/controls/register", moved)
     assert (await api.get("/v1/controls"))[1] == {"controls": [{**moved, "registered_at": "2026-11-25T12:00:00+00:00"}]}
     assert [e.topic for e in api.published if e.topic.startswith("control.")] == ["control.registered"] * 2

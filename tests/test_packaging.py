@@ -65,7 +65,7 @@ def test_protocol_package_imports_no_engine_internals():
     ]
 
 
-@pytest.mark.parametrize("daemon", ["control", "webui"])
+@pytest.mark.parametrize("daemon", ["webui"])
 def test_unbuilt_daemons_say_so_and_exit_2(daemon):
     result = subprocess.run(
         [sys.executable, "-m", f"rpymostat_{daemon}"], capture_output=True, text=True, timeout=60

@@ -12,7 +12,6 @@ from rpymostat.protocol.client import JsonClient
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.rules_plugin import RulesSchedule
 from tests.api_client import ApiClient
-from tests.conftest import NOW
 from tests.decide.relay_unit import start_unit
 
 ZONE = {"sensors": {"s1": 1.0}, "default_heat_setpoint": 21.0, "outputs": {"heat": "unit1/r1"}}

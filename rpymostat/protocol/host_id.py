@@ -1,8 +1,10 @@
-"""A stable id for this host, so the engine knows which sensors travel together.
+"""A stable id for this host, so the engine knows which sensors and relays travel together.
 
 In order: the Raspberry Pi's serial number, else ``/etc/machine-id``, else a
 random id generated once and kept in the data directory.  It survives
-reboots and reinstalls of the daemon; only the last survives a new SD card.
+reboots and reinstalls of the daemons; only the last survives a new SD card.
+The sensor and control daemons share it (and the data directory), so one
+host has one id.
 """
 
 import re

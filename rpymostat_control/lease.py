@@ -1,0 +1,53 @@
+"""The engine's lease on the outputs: its last command holds only for so long.
+
+An engine that crashed, or a network that failed, must not leave a boiler
+running for hours.  Every command the unit accepts renews the lease; when it
+runs out with no command, ``on_expiry`` is called once (the service then sends
+every output to its safe state and registers again).  The lease starts when
+the daemon starts, so a restarted unit holds its outputs for one lease while
+the engine finds it.  Time comes only from the injected ``clock``.
+"""
+
+from typing import Callable, Optional
+
+
+class Lease:
+    """A renewable deadline of ``seconds`` on ``clock`` (an IReactorTime)."""
+
+    def __init__(self, clock, seconds: float, on_expiry: Callable[[], None]):
+        self._clock = clock
+        self.seconds = seconds
+        self._on_expiry = on_expiry
+        self._call = None
+        self._stopped = False
+
+    def start(self) -> None:
+        """Start (or restart) the full lease from now."""
+        self._stopped = False
+        self.renew()
+
+    def renew(self) -> None:
+        """The engine spoke: the lease runs ``seconds`` from now, whether it had expired or not.
+
+        Does nothing once stopped: a command racing the daemon's shutdown must
+        not arm an expiry after the outputs were released.
+        """
+        if self._stopped:
+            return
+        if self._call is not None and self._call.active():
+            self._call.reset(self.seconds)
+        else:
+            self._call = self._clock.callLater(self.seconds, self._on_expiry)
+
+    def expires_in(self) -> Optional[float]:
+        """Seconds left, or None when the lease has expired (or was stopped)."""
+        if self._call is None or not self._call.active():
+            return None
+        return max(0.0, self._call.getTime() - self._clock.seconds())
+
+    def stop(self) -> None:
+        """Cancel the lease without calling ``on_expiry`` (the daemon is stopping)."""
+        self._stopped = True
+        if self._call is not None and self._call.active():
+            self._call.cancel()
+        self._call = None

@@ -1,0 +1,165 @@
+"""The control daemon's Twisted service tree.
+
+Building it finds the relay outputs (none is fatal), reads their state and
+their persisted switch times.  Starting it starts the lease at once (a
+restarted unit holds its outputs for one lease while the engine finds it),
+listens for HTTP, then registers with the engine: the configured URL, or the
+one DNS-SD finds.  When the lease runs out, every output goes to its safe
+state and the unit registers again.  Stopping (SIGTERM) stops listening, sends
+every output to its safe state and releases the hardware.
+"""
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
+from twisted.internet.threads import deferToThreadPool
+from twisted.logger import Logger
+from twisted.web.server import Site
+
+from rpymostat.protocol import API_BASE_PATH
+from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.host_id import host_id
+from rpymostat_control.address import WILDCARDS, http_url, local_address_towards
+from rpymostat_control.api import RelayApi
+from rpymostat_control.lease import Lease
+from rpymostat_control.registrar import Registrar
+from rpymostat_control.state_file import StateFile
+from rpymostat_control.switchboard import Switchboard
+
+log = Logger()
+
+NO_RELAYS = (
+    "no relay outputs found; set RPYMOSTAT_RELAYS and its settings, e.g."
+    " RPYMOSTAT_RELAYS=sim RPYMOSTAT_SIM_RELAYS=4"
+)
+
+
+class NoRelays(RuntimeError):
+    """No backend found any output: a relay unit without relays is a configuration error."""
+
+
+class ControlService(MultiService):
+    """Switchboard, lease, HTTP API, registration and (without a fixed URL) discovery.
+
+    ``reactor`` listens and runs threads; ``clock`` (default: the reactor)
+    drives the lease, switch times and registration retries, so tests can
+    turn time by hand while HTTP stays real.  ``backends`` default to those
+    :func:`~rpymostat_control.relays.loading.load_backends` builds;
+    ``finder_factory(reactor, interfaces=..., on_change=...)`` to
+    :class:`~rpymostat.protocol.browse.EngineFinder`.
+    """
+
+    def __init__(self, config, reactor, backends=None, clock=None, finder_factory=None):
+        super().__init__()
+        self.config = config
+        self.reactor = reactor
+        self.clock = clock if clock is not None else reactor
+        if backends is None:
+            from rpymostat_control.relays.loading import load_backends
+
+            backends = load_backends(config)
+        try:
+            if not any(backend.relays() for backend in backends):
+                raise NoRelays(NO_RELAYS)
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+            self.host_id = host_id(config.data_dir)
+            self.switchboard = Switchboard(
+                backends, self.clock, StateFile(config.data_dir), config.min_on,
+                config.min_off, config.safe_states,
+            )
+        except BaseException:
+            for backend in backends:
+                backend.close()
+            raise
+        self.lease = Lease(self.clock, config.lease, self._lease_expired)
+        self.client = JsonClient(reactor)
+        self.finder = None
+        #: The engine's API base URL: the configured one, else the one discovery chose (or None).
+        self.engine_url = config.engine_url + API_BASE_PATH if config.engine_url else None
+        if not config.engine_url:
+            if finder_factory is None:
+                # Imported here: python-zeroconf costs a few MB a host with a fixed URL need not pay.
+                from rpymostat.protocol.browse import EngineFinder as finder_factory
+            self.finder = finder_factory(
+                reactor, interfaces=config.mdns_interfaces, on_change=self.on_engine_change
+            )
+            self.finder.setServiceParent(self)
+        self.registrar = Registrar(
+            self.clock, self.client, lambda: self.engine_url, self._registration
+        )
+        self.site = Site(RelayApi(self.switchboard, self.lease, self.host_id))
+        self.port = None
+        self._ready = None
+
+    def when_ready(self) -> Deferred:
+        """Fires with the listening port, or fails if the API cannot listen (exit 1)."""
+        return self._ready
+
+    def startService(self):
+        log.info(
+            "control daemon {host} with relays {relays}; lease {lease} s",
+            host=self.host_id, relays=", ".join(self.switchboard.relay_ids()),
+            lease=self.config.lease,
+        )
+        super().startService()
+        self.lease.start()
+        self._ready = ensureDeferred(self._start())
+
+    async def _start(self):
+        endpoint_class = TCP6ServerEndpoint if ":" in self.config.host else TCP4ServerEndpoint
+        endpoint = endpoint_class(self.reactor, self.config.port, interface=self.config.host)
+        self.port = await endpoint.listen(self.site)
+        address = self.port.getHost()
+        log.info("relay API listening on {url}", url=http_url(address.host, address.port))
+        self.registrar.register()
+        return self.port
+
+    def _lease_expired(self):
+        self.switchboard.to_safe_states(
+            f"no command from the engine for {self.config.lease:g} s (lease expired)"
+        )
+        self.registrar.register()
+
+    def on_engine_change(self, url):
+        """Discovery chose another engine, or lost it: register with each newly found one.
+
+        An engine that vanished and came back at the same URL may have restarted,
+        so it is registered with again too.
+        """
+        previous, self.engine_url = self.engine_url, url
+        if url is not None and url != previous and self.port is not None:
+            log.info("registering with the engine found at {url}", url=url)
+            self.registrar.register()
+
+    async def _registration(self, engine_url: str) -> dict:
+        """The registration document for ``engine_url``; OSError if no route leads there."""
+        url = self.config.url
+        if url is None:
+            port = self.port.getHost().port
+            address = self.config.host
+            if address in WILDCARDS:
+                address = await deferToThreadPool(
+                    self.reactor, self.reactor.getThreadPool(), local_address_towards, engine_url
+                )
+            url = http_url(address, port)
+        return {"host_id": self.host_id, "url": url, "relays": self.switchboard.registration()}
+
+    def stopService(self):
+        return ensureDeferred(self._stop())
+
+    async def _stop(self):
+        self.lease.stop()
+        self.registrar.stop()
+        if self.port is not None:
+            port, self.port = self.port, None
+            await port.stopListening()
+        self.switchboard.to_safe_states("stopping")
+        self.switchboard.close()
+        await super().stopService()
+        await self.client.close()
+        log.info("control daemon stopped")
+
+
+def make_service(config, reactor) -> ControlService:
+    """The control daemon's service tree for ``config``; raises if no relay is found."""
+    return ControlService(config, reactor)

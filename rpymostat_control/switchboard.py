@@ -1,0 +1,247 @@
+"""Every relay output of the unit, behind its safety rules.
+
+The backends only switch hardware; the switchboard decides whether a switch
+may happen.  Minimum on and off times are measured from each output's real
+last switch (persisted by :class:`~rpymostat_control.state_file.StateFile`,
+so a restarted daemon keeps counting), and no command from the API can break
+them.  Only :meth:`Switchboard.to_safe_states` may, because a lost engine or a
+stopping daemon must not leave a boiler running.  All time comes from the
+injected ``clock`` (``seconds()``); all calls happen on the reactor thread.
+"""
+
+import dataclasses
+import datetime
+from typing import Dict, Iterable, List, Mapping
+
+from twisted.logger import Logger
+
+from rpymostat_control.relays.interface import RelayFault
+from rpymostat_control.state_file import StateFile, Switched
+
+log = Logger()
+
+UTC = datetime.timezone.utc
+
+
+class UnknownRelay(KeyError):
+    """No output has this id."""
+
+
+class TooSoon(Exception):
+    """A minimum on/off time forbids the switch; ``retry_after`` seconds remain."""
+
+    def __init__(self, message: str, relay_id: str, retry_after: float):
+        super().__init__(message)
+        self.message, self.relay_id, self.retry_after = message, relay_id, retry_after
+
+
+@dataclasses.dataclass
+class Output:
+    """One relay output and what the switchboard knows of it."""
+
+    relay_id: str
+    backend: object
+    alias: object
+    safe_state: bool
+    state: bool
+    since: float
+
+
+def on_off(state: bool) -> str:
+    return "on" if state else "off"
+
+
+def iso_utc(seconds: float) -> str:
+    return datetime.datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+
+
+class Switchboard:
+    """The outputs of ``backends``, switched only within their minimum times.
+
+    Building it reads every output's current state (a :class:`RelayFault`
+    there is fatal: the daemon cannot start on hardware it cannot read),
+    reconciles it with the state file and saves the result; an unwritable
+    data directory is fatal too, since restarts would then forget switch times.
+    """
+
+    def __init__(self, backends: Iterable, clock, state_file: StateFile,
+                 min_on: float, min_off: float, safe_states: Mapping[str, bool]):
+        self._clock = clock
+        self._state_file = state_file
+        self.min_on, self.min_off = min_on, min_off
+        self.backends = list(backends)
+        self._closed = False
+        self._outputs: Dict[str, Output] = {}
+        saved = state_file.load()
+        now = clock.seconds()
+        for backend in self.backends:
+            for relay_id, alias in sorted(backend.relays().items()):
+                if relay_id in self._outputs:
+                    raise ValueError(f"two relay backends both have an output {relay_id!r}")
+                try:
+                    state = bool(backend.get(relay_id))
+                except RelayFault as error:
+                    raise RelayFault(f"cannot read relay {relay_id} at start: {error}") from None
+                before = saved.get(relay_id)
+                kept = before is not None and before.state == state and before.since <= now
+                self._outputs[relay_id] = Output(
+                    relay_id, backend, alias, bool(safe_states.get(relay_id, False)), state,
+                    before.since if kept else now,
+                )
+        unknown = sorted(set(safe_states) - set(self._outputs))
+        if unknown:
+            raise ValueError(
+                f"RPYMOSTAT_SAFE_STATES names {', '.join(unknown)}, which no relay backend"
+                f" found; outputs found: {', '.join(self.relay_ids()) or 'none'}"
+            )
+        self._save()
+        for output in self._outputs.values():
+            log.info(
+                "relay {relay_id} ({type}) is {state} since {since}; safe state {safe}",
+                relay_id=output.relay_id, type=output.backend.name, state=on_off(output.state),
+                since=iso_utc(output.since), safe=on_off(output.safe_state),
+            )
+
+    def relay_ids(self) -> List[str]:
+        return sorted(self._outputs)
+
+    def _output(self, relay_id: str) -> Output:
+        try:
+            return self._outputs[relay_id]
+        except KeyError:
+            raise UnknownRelay(relay_id) from None
+
+    def _age(self, output: Output) -> float:
+        """Seconds in the current state; a clock set back restarts the count, never freezes it."""
+        now = self._clock.seconds()
+        if output.since > now:
+            output.since = now
+        return now - output.since
+
+    def _save(self) -> None:
+        self._state_file.save(
+            {o.relay_id: Switched(o.state, o.since) for o in self._outputs.values()}
+        )
+
+    def _record(self, output: Output, state: bool) -> None:
+        """``output`` really switched to ``state`` now; persist it (a failure is only logged)."""
+        output.state, output.since = state, self._clock.seconds()
+        try:
+            self._save()
+        except OSError as error:
+            log.error(
+                "could not save relay switch times to {path}: {error}; a restart would"
+                " count minimum times from the restart", path=str(self._state_file.path),
+                error=error,
+            )
+
+    def _refresh(self, output: Output) -> None:
+        """Read the hardware; a switch nobody asked for (a board reset) counts as a switch."""
+        state = bool(output.backend.get(output.relay_id))
+        if state != output.state:
+            log.warn(
+                "relay {relay_id} is {state} though it was switched {recorded} here (reset or"
+                " switched by something else); counting its time from now",
+                relay_id=output.relay_id, state=on_off(state), recorded=on_off(output.state),
+            )
+            self._record(output, state)
+
+    def document(self, relay_id: str) -> dict:
+        """The relay's document for the API (its hardware state re-read when possible)."""
+        output = self._output(relay_id)
+        if not self._closed:
+            try:
+                self._refresh(output)
+            except RelayFault as error:
+                log.warn("cannot read relay {relay_id}: {error}", relay_id=relay_id, error=error)
+        return {
+            "type": output.backend.name,
+            "state": output.state,
+            "alias": output.alias,
+            "safe_state": output.safe_state,
+            "since": iso_utc(output.since),
+            "seconds_in_state": round(self._age(output), 3),
+            "min_on_s": self.min_on,
+            "min_off_s": self.min_off,
+        }
+
+    def documents(self) -> Dict[str, dict]:
+        return {relay_id: self.document(relay_id) for relay_id in self.relay_ids()}
+
+    def registration(self) -> Dict[str, dict]:
+        """The ``relays`` of a registration: type, state and, when there is one, alias."""
+        relays = {}
+        for relay_id, document in self.documents().items():
+            relays[relay_id] = {"type": document["type"], "state": document["state"]}
+            if document["alias"] is not None:
+                relays[relay_id]["alias"] = str(document["alias"])
+        return relays
+
+    def command(self, relay_id: str, on: bool) -> bool:
+        """Switch as the engine asks; True if the output switched, False if it already was.
+
+        Raises :class:`UnknownRelay`, :class:`TooSoon` (nothing switched) or
+        :class:`RelayFault` (hardware failure, or the daemon is stopping).
+        """
+        output = self._output(relay_id)
+        if self._closed:
+            raise RelayFault("the relay unit is stopping")
+        self._refresh(output)
+        if output.state == on:
+            return False
+        minimum = self.min_on if output.state else self.min_off
+        age = self._age(output)
+        if age < minimum:
+            state = on_off(output.state)
+            raise TooSoon(
+                f"minimum {state} time: {relay_id} has been {state} for {age:.0f} of"
+                f" {minimum:g} s", relay_id, round(minimum - age, 3),
+            )
+        output.backend.set(relay_id, on)
+        self._record(output, on)
+        log.info("relay {relay_id} switched {state}", relay_id=relay_id, state=on_off(on))
+        return True
+
+    def to_safe_states(self, reason: str) -> List[str]:
+        """Every output to its safe state at once, minimum times notwithstanding.
+
+        Each output is written even if it seems to be there already, so a
+        drifted board is corrected; a fault on one is logged and the others go on.
+        Returns the ids of the outputs that switched.
+        """
+        switched, failed = [], []
+        for output in (self._outputs[relay_id] for relay_id in self.relay_ids()):
+            try:
+                try:
+                    self._refresh(output)
+                except RelayFault:
+                    pass  # the write below is what matters; it reports the fault
+                output.backend.set(output.relay_id, output.safe_state)
+            except RelayFault as error:
+                failed.append(output.relay_id)
+                log.error(
+                    "{reason}: relay {relay_id} could not go to its safe state {safe}: {error}",
+                    reason=reason, relay_id=output.relay_id, safe=on_off(output.safe_state),
+                    error=error,
+                )
+                continue
+            if output.state != output.safe_state:
+                self._record(output, output.safe_state)
+                switched.append(output.relay_id)
+        if switched:
+            log.warn(
+                "{reason}: switched {outputs} to their safe states", reason=reason,
+                outputs=", ".join(f"{r} {on_off(self._outputs[r].state)}" for r in switched),
+            )
+        elif not failed:
+            log.info("{reason}: every output already in its safe state", reason=reason)
+        return switched
+
+    def close(self) -> None:
+        """Refuse further commands and release every backend (faults are logged)."""
+        self._closed = True
+        for backend in self.backends:
+            try:
+                backend.close()
+            except Exception as error:
+                log.error("closing relay backend {name} failed: {error}", name=backend.name, error=error)

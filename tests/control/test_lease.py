@@ -1,0 +1,60 @@
+"""The lease: the engine's last command holds only for so long."""
+
+from twisted.internet.task import Clock
+
+from rpymostat_control.lease import Lease
+
+
+def lease(seconds=180.0):
+    clock = Clock()
+    expiries = []
+    return clock, Lease(clock, seconds, lambda: expiries.append(clock.seconds())), expiries
+
+
+def test_expires_once_after_its_seconds_without_renewal():
+    clock, held, expiries = lease()
+    assert held.expires_in() is None  # not started
+    held.start()
+    clock.advance(179.5)
+    assert held.expires_in() == 0.5 and expiries == []
+    clock.advance(0.5)
+    assert expiries == [180.0]
+    assert held.expires_in() is None
+    clock.advance(1000)
+    assert expiries == [180.0]
+
+
+def test_every_renewal_pushes_the_expiry_back():
+    clock, held, expiries = lease(10)
+    held.start()
+    for _ in range(5):
+        clock.advance(9)
+        held.renew()
+        assert held.expires_in() == 10
+    clock.advance(10)
+    assert expiries == [55.0]
+
+
+def test_a_renewal_after_expiry_starts_a_new_lease():
+    clock, held, expiries = lease(10)
+    held.start()
+    clock.advance(10)
+    clock.advance(5)
+    held.renew()
+    assert held.expires_in() == 10
+    clock.advance(10)
+    assert expiries == [10.0, 25.0]
+
+
+def test_stop_cancels_and_later_renewals_do_nothing_until_started_again():
+    clock, held, expiries = lease(10)
+    held.start()
+    held.stop()
+    held.renew()
+    clock.advance(100)
+    assert expiries == [] and held.expires_in() is None
+    assert clock.getDelayedCalls() == []
+    held.stop()  # twice is harmless
+    held.start()
+    clock.advance(10)
+    assert expiries == [110.0]
