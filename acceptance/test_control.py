@@ -131,7 +131,7 @@ def test_heat_follows_the_schedule_safely_and_fails_safe_without_the_engine(tmp_
         switched_on = wait_for(unit.is_on, 10, f"heat on at 19 C\n{engine.log()}")
         state = engine.request("GET", "/v1/zones/default/state")[1]
         assert state["target"]["heat_setpoint"] == 21.0 and state["target"]["source"]["type"] == "schedule"
-        assert "heat on" in state["decision"]["reason"]
+        assert state["decision"]["reason"] == "heat target 21 C: 19 C is at or below 20.7 C: heat on"
 
         # 21.5 C: off, but not before the minimum on time.
         readings.value = 21.5

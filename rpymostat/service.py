@@ -15,11 +15,9 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.logger import Logger
 
-from rpymostat import plugins
 from rpymostat.api.site import build_site
 from rpymostat.decide.loop import build_decision_loop
-from rpymostat.decide.plugin import GROUP as DECISION_GROUP
-from rpymostat.decide.plugin import IDecisionPlugin
+from rpymostat.decide.plugin import load_decision_plugins
 from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
@@ -53,7 +51,7 @@ class EngineService(MultiService):
         self.relay_client = JsonClient(reactor)
         self.decisions = build_decision_loop(
             self.storage, self.timelines, self.events, reactor, self.relay_client,
-            plugins.load_plugins(DECISION_GROUP, IDecisionPlugin), config.limits,
+            load_decision_plugins(), config.limits,
             config.decision_interval, config.sensor_stale_s, config.run_sample_s,
         )
         self.port = None

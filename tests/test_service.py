@@ -48,6 +48,11 @@ async def test_serves_http_on_loopback_and_stops_cleanly(config):
         await response.content()
         response = await treq.get(url + "/v1/sensors/28-a")
         assert (await response.json())["value"] == 20.25
+        zone = {"sensors": {"28-a": 1.0}, "default_heat_setpoint": 21.0}
+        response = await treq.put(url + "/v1/zones/default", json.dumps(zone).encode())
+        assert response.code == 200, await response.text()
+        state = await (await treq.get(url + "/v1/zones/default/state")).json()
+        assert state["decision"]["reason"] == "heat target 21 C: 20.25 C is at or below 20.7 C: heat on"
     finally:
         await service.stopService()
     assert service.port is None

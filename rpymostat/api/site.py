@@ -11,10 +11,8 @@ from rpymostat.api.errors import error_bytes
 from rpymostat.api.root import RootApi
 from rpymostat.api.v1 import V1Api
 from rpymostat.decide.loop import build_decision_loop
-from rpymostat.decide.plugin import GROUP as DECISION_GROUP
-from rpymostat.decide.plugin import IDecisionPlugin
+from rpymostat.decide.plugin import load_decision_plugins
 from rpymostat.events import EventBus
-from rpymostat.plugins import load_plugins
 from rpymostat.protocol.client import JsonClient
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.rules_plugin import RulesSchedule
@@ -37,7 +35,7 @@ def build_site(storage, clock, events=None, access=None, timelines=None, zone_in
         events.subscribe(timelines.on_event)
     if decisions is None:
         decisions = build_decision_loop(
-            storage, timelines, events, clock, JsonClient(clock), load_plugins(DECISION_GROUP, IDecisionPlugin)
+            storage, timelines, events, clock, JsonClient(clock), load_decision_plugins()
         )
     v1 = V1Api(storage, clock, events, access or OpenAccess(), timelines, zone_info, decisions)
     site = Site(Utf8PathGuard(RootApi(v1).app.resource()))

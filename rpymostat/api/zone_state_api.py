@@ -64,6 +64,7 @@ class ZoneState:
 
     async def state(self, request, zone):
         await self._known(zone)
+        await self._loop.settled()  # a change just written is decided before it is shown
         if zone not in self._loop.reports:
             await self._loop.run_zones([zone])  # a zone created since the last tick
         report = self._loop.reports.get(zone)

@@ -4,16 +4,21 @@ The loop gathers the inputs (the zone's settings, the segment of the timeline
 in force, the sensors' newest readings, the outputs' real states) and this
 module turns them into a :class:`ZoneDecision`: the effective temperature,
 the plugin's wish, the safety layer's verdict, each with its reason.  Nothing
-here does I/O or reads a clock, so every case is a plain test.
+here does I/O or reads a clock, so every case is a plain test (a failing
+plugin is logged, loudly, on every decision until it is fixed).
 """
 
 import dataclasses
 from typing import Mapping, Optional
 
+from twisted.logger import Logger
+
 from rpymostat.decide.hysteresis import Hysteresis
 from rpymostat.decide.safety import Limits, review
 from rpymostat.decide.state import COOL, FAN, HEAT, Decision, FinalDecision, ZoneState
 from rpymostat.decide.temperature import EffectiveTemperature, effective_temperature
+
+log = Logger()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +90,8 @@ def _wish(plugin_name, plugins, state, now, target_error):
             raise TypeError(f"decide() returned {type(wish).__name__}, not a Decision")
         return wish
     except Exception as error:
+        log.failure("decision plugin {plugin} failed for zone {zone}; the built-in hysteresis decides",
+                    plugin=plugin_name, zone=state.zone)
         fallback = Hysteresis().decide(dataclasses.replace(state, config={}), now)
         return Decision(fallback.outputs,
                         f"decision plugin {plugin_name!r} failed ({error}); built-in hysteresis: {fallback.reason}")

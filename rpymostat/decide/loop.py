@@ -69,6 +69,10 @@ class DecisionLoop(TimerService):
         """Decide the named zones now; fires when done, never fails."""
         return self._locked(lambda: self._run_zones(names))
 
+    def settled(self):
+        """Fires once every run started before this call has finished (runs queue in order)."""
+        return self._lock.run(lambda: None)
+
     def _locked(self, work):
         running = self._lock.run(lambda: ensureDeferred(work()))
         return running.addErrback(lambda failure: log.failure("the decision loop failed; next tick retries", failure))

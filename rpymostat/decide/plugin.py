@@ -21,3 +21,10 @@ class IDecisionPlugin(Interface):
     def decide(state, now):
         """A :class:`~rpymostat.decide.state.Decision` for ``state`` at ``now`` (epoch s);
         reads nothing but its arguments."""
+
+
+def load_decision_plugins(found=None):
+    """``{name: plugin instance}`` of the installed decision plugins, each verified on load."""
+    from rpymostat import plugins
+
+    return {name: plugin_class() for name, plugin_class in plugins.load_plugins(GROUP, IDecisionPlugin, found).items()}

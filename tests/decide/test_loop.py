@@ -267,3 +267,11 @@ async def test_a_database_outage_skips_a_tick_and_the_next_one_recovers(house):
     house.storage.available = True
     await house.tick(30)
     assert house.unit.relays["r1"]["state"] is True
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_sites_own_loop_decides_with_the_installed_plugins(api):
+    await api.put("/v1/sensors/update", {"host_id": "pi", "sensors": {"s1": {"type": "t", "value": 22.0}}})
+    assert (await api.put("/v1/zones/default", {**ZONE, "outputs": {}}))[0] == 200
+    state = (await api.get("/v1/zones/default/state"))[1]
+    assert state["decision"]["reason"] == "heat target 21 C: 22 C is at or above 21.3 C: heat off"
