@@ -55,12 +55,12 @@ def effective_temperature(weights, samples, now, stale_after=300.0, quorum=1) ->
     coldest = min(values.values()) if values else None
     needed = max(quorum, 1)
     if len(used) < needed:
-        return EffectiveTemperature(
-            None, used, dropped, coldest,
-            f"only {len(used)} of {len(weights)} sensors usable, {needed} needed",
-        )
+        reason = (f"only {len(used)} of {len(weights)} sensors usable, {needed} needed" if weights
+                  else "no sensors are assigned to this zone")
+        return EffectiveTemperature(None, used, dropped, coldest, reason)
     total = sum(used.values())
     value = sum(values[s] * w for s, w in used.items()) / total
     return EffectiveTemperature(
-        round(value, 3), used, dropped, coldest, f"weighted mean of {len(used)} sensors"
+        round(value, 3), used, dropped, coldest, (
+            f"weighted mean of {len(used)} sensors" if len(used) > 1 else "the reading of 1 sensor")
     )

@@ -173,3 +173,8 @@ def test_built_in_decision_plugin_loads_from_its_entry_point():
     from rpymostat.plugins import load_plugins
 
     assert load_plugins(GROUP, IDecisionPlugin) == {"hysteresis": Hysteresis}
+
+
+def test_the_reason_reads_well_for_one_sensor_and_for_none():
+    assert effective_temperature({"a": 1.0}, {"a": Sample(20.0, NOW)}, NOW).reason == "the reading of 1 sensor"
+    assert effective_temperature({}, {}, NOW).reason == "no sensors are assigned to this zone"
