@@ -91,6 +91,14 @@ def parse_timeline_hours(text: str) -> float:
     return hours
 
 
+def parse_decision_interval(text: str) -> float:
+    """Seconds between decisions: more than 0, at most 60, so relay units' leases (180 s) stay fresh."""
+    seconds = parse_positive_seconds(text)
+    if seconds > 60:
+        raise ValueError("expected a number of seconds greater than 0 and at most 60")
+    return seconds
+
+
 def parse_cycles(text: str) -> int:
     """Starts per hour allowed for an output: 1 to 60."""
     cycles = parse_count(text)
@@ -188,8 +196,9 @@ SETTINGS = (
         "how far ahead each zone's timeline is kept computed (1 to 336)",
         default=48.0,
     ),
-    Setting("RPYMOSTAT_DECISION_INTERVAL", "decision_interval", "seconds", parse_positive_seconds,
-            "how often every zone is decided and its relays are told their states", default=30.0),
+    Setting("RPYMOSTAT_DECISION_INTERVAL", "decision_interval", "seconds", parse_decision_interval,
+            "how often every zone is decided and its relays are told their states (at most 60)",
+            default=30.0),
     Setting("RPYMOSTAT_SENSOR_STALE_S", "sensor_stale_s", "seconds", parse_positive_seconds,
             "a sensor not heard from for this long is dropped from its zone", default=300.0),
     Setting("RPYMOSTAT_RUN_SAMPLE_S", "run_sample_s", "seconds", parse_positive_seconds,

@@ -28,6 +28,10 @@ from rpymostat.version import __version__
 
 log = Logger()
 
+#: How long a relay unit may take to answer a command: a dead unit must not
+#: stall the decision loop for long (each run tries a dead unit once).
+RELAY_TIMEOUT_S = 5.0
+
 
 class EngineService(MultiService):
     """Storage, HTTP API and DNS-SD advertisement, started in that order.
@@ -48,7 +52,7 @@ class EngineService(MultiService):
             plugin, self.storage, reactor, hours=config.timeline_hours
         )
         self.events.subscribe(self.timelines.on_event)
-        self.relay_client = JsonClient(reactor)
+        self.relay_client = JsonClient(reactor, timeout=RELAY_TIMEOUT_S)
         self.decisions = build_decision_loop(
             self.storage, self.timelines, self.events, reactor, self.relay_client,
             load_decision_plugins(), config.limits,

@@ -27,6 +27,10 @@ async def test_register_then_list_and_register_again_replaces(api):
         ({**UNIT, "relays": {"a/b": {"type": "sim", "state": True}}}, "relays: 'a/b' must not contain slashes"),
         ({**UNIT, "relays": {"r": {"type": "sim", "state": "on"}}}, "relays.r.state: 'on' is not of type 'boolean'"),
         ({k: v for k, v in UNIT.items() if k != "host_id"}, "body: 'host_id' is a required property"),
+        ({**UNIT, "host_id": "pi/boiler"}, "host_id: 'pi/boiler' must not contain slashes or white space"),
+        ({**UNIT, "url": "http://[zz"}, "url: 'http://[zz' is not a usable URL (Invalid IPv6 URL)"),
+        ({**UNIT, "url": "http://pi:99999"}, "url: 'http://pi:99999' is not a usable URL"),
+        ({**UNIT, "url": "http://:8089"}, "url: 'http://:8089' names no host"),
     ],
 )
 @pytest_twisted.ensureDeferred

@@ -64,6 +64,7 @@ async def test_zone_lifecycle_and_its_defaults_drive_the_timeline(api):
         ("/v1/zones/upstairs", {**UPSTAIRS, "decision": {"plugin": "hysteresis", "config": {"cold_tolerance": 9}}}, "decision.config.cold_tolerance: 9 is greater than the maximum of 5"),
         ("/v1/zones/upstairs", {**UPSTAIRS, "decision": {"plugin": "hysteresis", "config": {"gain": 1}}}, "decision.config: Additional properties are not allowed"),
         ("/v1/zones/up%20stairs", UPSTAIRS, "zone: 'up stairs' may hold only letters"),
+        ("/v1/zones/upstairs", {**UPSTAIRS, "outputs": {"heat": "u/r1", "cool": "u/r1"}}, "outputs.heat: u/r1 is already this zone's cool output"),
     ],
 )
 @pytest_twisted.ensureDeferred
@@ -82,3 +83,13 @@ async def test_plugins_are_listed_with_their_schemas(api):
     [hysteresis] = body["decision"]
     assert hysteresis["name"] == "hysteresis"
     assert hysteresis["config_schema"]["properties"]["cold_tolerance"]["default"] == 0.3
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_relay_drives_one_zone_only(api, store):
+    await api.put("/v1/sensors/update", {"host_id": "h", "sensors": {"28-up": {"type": "t", "value": 20.0}}})
+    assert (await api.put("/v1/zones/upstairs", {"sensors": {"28-up": 1}, "outputs": {"heat": "u/r1"}}))[0] == 201
+    code, body, _ = await api.put("/v1/zones/cellar", {"outputs": {"cool": "u/r1"}})
+    assert (code, body["error"]) == (422, "outputs.cool: u/r1 is already the heat output of zone 'upstairs'")
+    assert [r.rule_id for r in await store.rules("zone")] == ["upstairs"]
+    assert (await api.put("/v1/zones/upstairs", {"sensors": {"28-up": 1}, "outputs": {"cool": "u/r1"}}))[0] == 200

@@ -83,6 +83,7 @@ def test_empty_value_means_default():
         ("RPYMOSTAT_TIMELINE_HOURS", "400", "expected a number of hours from 1 to 336"),
         ("RPYMOSTAT_TIMELINE_HOURS", "soon", "expected a number of hours from 1 to 336"),
         ("RPYMOSTAT_DECISION_INTERVAL", "0", "expected a number of seconds greater than 0"),
+        ("RPYMOSTAT_DECISION_INTERVAL", "600", "expected a number of seconds greater than 0 and at most 60"),
         ("RPYMOSTAT_SENSOR_STALE_S", "-1", "expected a number of seconds greater than 0"),
         ("RPYMOSTAT_MIN_ON_S", "-1", "expected a number of seconds, zero or more"),
         ("RPYMOSTAT_MIN_OFF_S", "later", "expected a number of seconds"),

@@ -6,7 +6,9 @@ is announced as ``control.registered``, which the decision loop will use to
 send the unit its desired states at once.
 """
 
-from rpymostat.api.errors import json_bytes
+from urllib.parse import urlsplit
+
+from rpymostat.api.errors import InvalidContent, json_bytes
 from rpymostat.api.jsonio import read_json
 from rpymostat.schedule import documents
 from rpymostat.storage.interface import RuleRecord
@@ -25,6 +27,7 @@ class Controls:
         self._access.authorize(request, "controls:register")
         document = read_json(request)
         self._validator.check("ControlRegistration", document)
+        _check_url(document["url"])
         host_id = document["host_id"]
         record = RuleRecord(self.KIND, host_id, "", document, self._clock.seconds())
         await self._storage.put_rule(record)
@@ -34,6 +37,17 @@ class Controls:
     async def list(self, request):
         records = await self._storage.rules(self.KIND)
         return json_bytes(request, 200, {"controls": [_control_document(r) for r in records]})
+
+
+def _check_url(url):
+    """The engine will send commands to this URL: its host and port must parse."""
+    try:
+        parts = urlsplit(url)
+        parts.port
+    except ValueError as error:
+        raise InvalidContent(f"url: {url!r} is not a usable URL ({error})") from None
+    if not parts.hostname:
+        raise InvalidContent(f"url: {url!r} names no host")
 
 
 def _control_document(record):

@@ -43,6 +43,12 @@ class InvalidContent(ApiError):
     code = 422
 
 
+class Unavailable(ApiError):
+    """Something the answer depends on failed just now; worth asking again later."""
+
+    code = 503
+
+
 def json_bytes(request, code, document) -> bytes:
     """Set status and content type on ``request`` and return ``document`` as JSON bytes."""
     request.setResponseCode(code)

@@ -104,12 +104,13 @@ class RulesInput:
         except InvalidContent as error:
             raise InvalidContent("zone" + error.message[len("body"):]) from None
 
-    async def zone(self, document, decision_plugins):
+    async def zone(self, document, decision_plugins, zone_name):
         """A zone body; returns the stored document (absent fields take their defaults)."""
         self._validator.check("ZoneInput", document)
         stored = {**zones.ZONE_DEFAULTS, **document}
         _check_deadband(stored, "default_heat_setpoint", "default_cool_setpoint")
         await self._check_sensors(stored["sensors"])
+        await self._check_outputs(stored["outputs"], zone_name)
         if stored["quorum"] > max(len(stored["sensors"]), 1):
             raise InvalidContent(f"quorum: {stored['quorum']} is more than the zone's sensors")
         decision = {"config": {}, **stored["decision"]}
@@ -135,6 +136,22 @@ class RulesInput:
         if await zones.zone_defaults(self._storage, stored["zone"]) is None:
             raise InvalidContent(f"zone: there is no zone {stored['zone']!r}")
         await self._check_sensors(stored.get("sensors") or {})
+
+    async def _check_outputs(self, outputs, zone_name):
+        """Each relay drives one output of one zone: two masters would switch it back and forth."""
+        seen = {}
+        for name, address in sorted(outputs.items()):
+            if address in seen:
+                raise InvalidContent(f"outputs.{name}: {address} is already this zone's {seen[address]} output")
+            seen[address] = name
+        for record in await self._storage.rules(zones.KIND):
+            if record.rule_id == zone_name:
+                continue
+            for name, address in sorted(record.document.get("outputs", {}).items()):
+                if address in seen:
+                    raise InvalidContent(
+                        f"outputs.{seen[address]}: {address} is already the {name} output of zone {record.rule_id!r}"
+                    )
 
     async def _check_sensors(self, weights):
         """Every sensor id in ``weights`` is one the engine knows."""

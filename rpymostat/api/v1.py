@@ -16,7 +16,7 @@ from rpymostat.api.rules_api import RuleCollection, ZoneRules
 from rpymostat.api.rules_input import RulesInput
 from rpymostat.api.validation import RequestValidator
 from rpymostat.api.controls_api import Controls
-from rpymostat.api.zone_state_api import ZoneState
+from rpymostat.api.zone_state_api import ZoneStateApi
 from rpymostat.api.zones_api import Zones
 from rpymostat.decide.plugin import GROUP as DECISION_GROUP
 from rpymostat.decide.plugin import IDecisionPlugin
@@ -68,7 +68,7 @@ class V1Api:
             *shared,
         )
         self._controls = Controls(self._validator, *shared)
-        self._zone_state = ZoneState(decisions, decisions.ledger, decisions.recorder, storage)
+        self._zone_state = ZoneStateApi(decisions, decisions.ledger, decisions.recorder, storage)
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):

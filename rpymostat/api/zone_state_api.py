@@ -6,7 +6,7 @@ and the rule it came from, the plugin's wish and reason, every safety
 adjustment, and each output's real state and since when.
 """
 
-from rpymostat.api.errors import NotFoundError, json_bytes
+from rpymostat.api.errors import NotFoundError, Unavailable, json_bytes
 from rpymostat.api.rules_api import segment_document
 from rpymostat.schedule import documents, zones
 
@@ -56,7 +56,7 @@ def state_document(report, ledger) -> dict:
     }
 
 
-class ZoneState:
+class ZoneStateApi:
     """A zone's latest decision, and its recorded runs."""
 
     def __init__(self, loop, ledger, recorder, storage):
@@ -68,6 +68,8 @@ class ZoneState:
         if zone not in self._loop.reports:
             await self._loop.run_zones([zone])  # a zone created since the last tick
         report = self._loop.reports.get(zone)
+        if zone in self._loop.failures:
+            raise Unavailable(self._loop.failures[zone])
         if report is None:
             raise NotFoundError(f"no zone {zone!r}")  # deleted meanwhile
         return json_bytes(request, 200, state_document(report, self._ledger))

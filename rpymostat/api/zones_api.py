@@ -52,7 +52,7 @@ class Zones:
     async def put(self, request, zone):
         self._access.authorize(request, "zones:write")
         self._input.check_zone_name(zone)
-        document = await self._input.zone(read_json(request), self._decision_plugins)
+        document = await self._input.zone(read_json(request), self._decision_plugins, zone)
         existed = await self._storage.rule(zones.KIND, zone) is not None or zone == zones.DEFAULT_ZONE
         record = RuleRecord(zones.KIND, zone, zone, document, self._clock.seconds())
         await self._storage.put_rule(record)

@@ -13,7 +13,9 @@ from typing import Optional
 from urllib.parse import quote
 
 from rpymostat.protocol import RELAYS_PATH
-from rpymostat.protocol.client import Unreachable
+
+#: A ``seconds_in_state`` beyond ten years is a broken unit, not a relay (NaN fails the range too).
+MAX_SECONDS_IN_STATE = 10 * 365 * 86400.0
 
 #: Storage kind of relay unit registrations (written by ``POST /v1/controls/register``).
 CONTROL_KIND = "control"
@@ -40,17 +42,29 @@ class RelayDispatcher:
     def __init__(self, storage, client):
         self._storage = storage
         self._client = client
+        self._down = {}  # host_id -> note, for units unreachable during this run
+
+    def begin_run(self):
+        """Forget which units failed: a new run tries every unit again.
+
+        Within a run, a unit that did not answer is not asked again for its
+        other outputs, so one dead unit costs one timeout, not one per relay.
+        """
+        self._down = {}
 
     async def send(self, address, desired) -> Delivery:
         host_id, _, relay_id = address.partition("/")
         registration = await self._storage.rule(CONTROL_KIND, host_id)
         if registration is None:
             return Delivery(address, desired, note=f"no relay unit {host_id!r} has registered")
+        if host_id in self._down:
+            return Delivery(address, desired, note=self._down[host_id])
         url = f"{registration.document['url'].rstrip('/')}{RELAYS_PATH}/{quote(relay_id, safe='')}"
         try:
             response = await self._client.request("POST", url, {"state": desired})
-        except Unreachable as error:
-            return Delivery(address, desired, note=f"relay unit {host_id!r} unreachable: {error}")
+        except Exception as error:  # Unreachable, or a URL the HTTP client cannot use
+            self._down[host_id] = f"relay unit {host_id!r} unreachable: {error}"
+            return Delivery(address, desired, note=self._down[host_id])
         body = response.body if isinstance(response.body, dict) else {}
         if response.code == 200:
             return _reported(address, desired, body, None)
@@ -61,6 +75,7 @@ class RelayDispatcher:
 
 def _reported(address, desired, relay, note):
     state, held = relay.get("state"), relay.get("seconds_in_state")
-    if not isinstance(state, bool) or isinstance(held, bool) or not isinstance(held, (int, float)):
-        return Delivery(address, desired, note="the relay unit's answer lacks state or seconds_in_state")
+    if not isinstance(state, bool) or isinstance(held, bool) or not isinstance(held, (int, float)) \
+            or not 0 <= held <= MAX_SECONDS_IN_STATE:
+        return Delivery(address, desired, note="the relay unit's answer lacks a valid state or seconds_in_state")
     return Delivery(address, desired, state, float(held), note)

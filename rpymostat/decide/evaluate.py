@@ -52,10 +52,13 @@ def decide_zone(zone, settings, segment, samples, output_states, now, plugins,
     ``output_states`` maps ``heat``/``cool`` to :class:`~.state.OutputState`;
     ``plugins`` maps plugin names to instances.
     """
-    weights = settings["sensors"]
+    weights, quorum = settings["sensors"], settings.get("quorum", 1)
     if segment is not None and segment.setpoints.sensors:
         weights = segment.setpoints.sensors
-    temperature = effective_temperature(weights, samples, now, stale_after, settings.get("quorum", 1))
+        quorum = min(quorum, len(weights))  # a rule naming one sensor must not leave the zone safe-stated
+    temperature = effective_temperature(weights, samples, now, stale_after, quorum)
+    # Frost protection looks at every fresh sensor of the zone, not only those a rule weights.
+    every_sensor = effective_temperature({**settings["sensors"], **weights}, samples, now, stale_after)
     state = ZoneState(
         zone=zone,
         mode=settings["mode"],
@@ -63,7 +66,7 @@ def decide_zone(zone, settings, segment, samples, output_states, now, plugins,
         heat_setpoint=segment.setpoints.heat if segment is not None else None,
         cool_setpoint=segment.setpoints.cool if segment is not None else None,
         outputs={name: output_states[name] for name in (HEAT, COOL) if name in output_states},
-        coldest=temperature.coldest,
+        coldest=every_sensor.coldest,
         config=settings["decision"].get("config", {}),
     )
     plugin_name = settings["decision"]["plugin"]

@@ -53,10 +53,17 @@ class DecisionLoop(TimerService):
         self._limits, self._stale_after = limits, stale_after
         self._lock = DeferredLock()
         self.reports = {}  # zone -> ZoneReport
+        self.failures = {}  # zone -> why its last decision failed
+        # When the engine last received each sensor's reading: a sensor whose clock runs
+        # ahead must not look fresh for longer than it really is.
+        self._received = {}
 
     def on_event(self, event):
         """Subscribe this to the event bus: decide again at once when rules or units change."""
-        if event.topic == "rule.changed":
+        if event.topic == "sensor.readings":
+            for reading in event.data["readings"]:
+                self._received[reading.sensor_id] = event.at
+        elif event.topic == "rule.changed":
             self.run_zones([event.data["zone"]])
         elif event.topic == "control.registered":
             self.run_all()
@@ -83,21 +90,30 @@ class DecisionLoop(TimerService):
         await self.recorder.load()
 
     async def _run_all(self):
-        await self._run_zones(await zones.zone_names(self._storage))
+        names = await zones.zone_names(self._storage)
+        await self._run_zones(names)
+        await self._release_abandoned()
 
     async def _run_zones(self, names):
         samples = None
+        self._dispatcher.begin_run()
         for zone in names:
             found = await zones.zone_record(self._storage, zone)
             if found is None:
                 self.reports.pop(zone, None)
                 continue
             if samples is None:
-                samples = {s.sensor_id: Sample(s.value, s.last_seen) for s in await self._storage.sensors()}
+                samples = {
+                    s.sensor_id: Sample(s.value, min(s.last_seen, self._received.get(s.sensor_id, s.last_seen)))
+                    for s in await self._storage.sensors()
+                }
             try:
                 await self._decide(zone, found[0], samples)
-            except Exception:
+                self.failures.pop(zone, None)
+            except Exception as error:
                 log.failure("deciding zone {zone} failed; next tick retries", zone=zone)
+                self.reports.pop(zone, None)  # never show an old decision as the current one
+                self.failures[zone] = f"deciding zone {zone!r} failed: {error}"
 
     async def _decide(self, zone, settings, samples):
         now = self.clock.seconds()
@@ -113,27 +129,47 @@ class DecisionLoop(TimerService):
             now, self._plugins, self._limits, self._stale_after, target_error,
         )
         deliveries = {}
-        for name, address in sorted(addresses.items()):
-            delivery = await self._dispatcher.send(address, decision.outputs[name])
-            deliveries[name] = delivery
-            if delivery.reached and await self.ledger.observe(address, delivery.on, delivery.seconds_in_state, now):
-                log.info("zone {zone} {output} is now {state}: {reason}", zone=zone, output=name,
-                         state="on" if delivery.on else "off", reason=_reason(decision, name))
-                self._events.publish("output.switched", now, zone=zone, output=name, address=address,
-                                     on=delivery.on)
-            elif not delivery.reached:
-                log.warn("zone {zone} {output} ({address}): {note}", zone=zone, output=name,
-                         address=address, note=delivery.note)
+        # Every "off" goes out before any "on": heating is told to stop before cooling may start.
+        for name, address in sorted(addresses.items(), key=lambda item: (decision.outputs[item[0]], item[0])):
+            deliveries[name] = await self._deliver(zone, name, address, decision.outputs[name],
+                                                   lambda output=name: _reason(decision, output))
             state = self.ledger.state(address)
             if state is not None:
-                await self.recorder.observe(zone, name, state, now, decision.temperature.value,
-                                             _target(decision, name))
+                await self.recorder.observe(zone, name, state, self.clock.seconds(),
+                                            decision.temperature.value, _target(decision, name))
         previous = self.reports.get(zone)
         self.reports[zone] = ZoneReport(decision, settings, deliveries, following)
         if previous is None or previous.decision.outputs != decision.outputs or \
                 previous.decision.final.reason != decision.final.reason:
             self._events.publish("zone.decided", now, zone=zone, outputs=dict(decision.outputs),
                                  reason=decision.final.reason)
+
+    async def _deliver(self, zone, name, address, desired, reason):
+        """Send one output its state and record what its unit reports; returns the Delivery."""
+        now = self.clock.seconds()  # before asking: a slow answer then makes the switch look earlier, never later
+        delivery = await self._dispatcher.send(address, desired)
+        if delivery.reached and await self.ledger.observe(address, delivery.on, delivery.seconds_in_state, now):
+            log.info("zone {zone} {output} is now {state}: {reason}", zone=zone, output=name,
+                     state="on" if delivery.on else "off", reason=reason())
+            self._events.publish("output.switched", now, zone=zone, output=name, address=address,
+                                 on=delivery.on)
+        elif not delivery.reached:
+            log.warn("zone {zone} {output} ({address}): {note}", zone=zone, output=name,
+                     address=address, note=delivery.note)
+        return delivery
+
+    async def _release_abandoned(self):
+        """Switch off outputs still on that no zone names any more (a zone deleted or re-wired)."""
+        named = set()
+        for zone in await zones.zone_names(self._storage):
+            found = await zones.zone_record(self._storage, zone)
+            if found is not None:
+                named.update(found[0].get("outputs", {}).values())
+        for address in self.ledger.addresses():
+            state = self.ledger.state(address)
+            if address not in named and state.on:
+                await self._deliver(None, "released", address, False,
+                                    lambda: "no zone uses this output any more")
 
 
 def _target(decision, output):

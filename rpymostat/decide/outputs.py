@@ -18,7 +18,7 @@ KIND = "output"
 #: Starts older than this no longer count towards "starts per hour".
 STARTS_WINDOW_S = 3600.0
 
-#: A reported switch time that moved less than this is the same switch (clock jitter).
+#: A reported switch time less than this later than the stored one is the same switch.
 SAME_SWITCH_S = 2.0
 
 
@@ -37,22 +37,31 @@ class OutputLedger:
                 bool(document["on"]), float(document["since"]), tuple(document.get("starts", ()))
             )
 
+    def addresses(self):
+        """Every output address heard of, sorted."""
+        return sorted(self._states)
+
     def state(self, address):
         """The output's last known :class:`OutputState`, or None if never reported."""
         return self._states.get(address)
 
     async def observe(self, address, on, seconds_in_state, now):
-        """Record what a unit reported; fires with True if the output switched since last known."""
-        since = now - max(float(seconds_in_state), 0.0)
+        """Record what a unit reported at ``now``; fires with True if the output switched.
+
+        ``now`` is when the engine asked.  A report of the same state keeps
+        the stored switch time: a slow answer makes ``now -
+        seconds_in_state`` look earlier than the real switch, never later, so
+        only a clearly *later* switch time (the relay went off and on again
+        between two reports) counts as a new switch and a new start.
+        """
+        since = now - seconds_in_state
         known = self._states.get(address)
-        if known is not None and known.on == on and abs(known.since - since) < SAME_SWITCH_S:
+        if known is not None and known.on == on and since < known.since + SAME_SWITCH_S:
             return False
-        # Past the early return, the output switched (or was first heard of) at ``since``.
         starts = tuple(t for t in (known.switched_on_at if known else ()) if now - t < STARTS_WINDOW_S)
         if on and now - since < STARTS_WINDOW_S:
             starts += (since,)
-        state = OutputState(on, since, starts)
-        self._states[address] = state
+        self._states[address] = OutputState(on, since, starts)
         await self._storage.put_rule(RuleRecord(
             KIND, address, "", {"on": on, "since": since, "starts": list(starts)}, now
         ))

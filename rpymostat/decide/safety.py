@@ -10,9 +10,12 @@ Applied after any plugin, in this order:
 3. short-cycle protection: an output keeps its state until it has been on
    ``min_on_s`` / off ``min_off_s``, measured from the relay's real last
    switch (a setpoint change does not skip it), and is not switched on more
-   than ``max_cycles_per_hour`` times an hour;
-4. heating and cooling are never on together: the one already on stays, a
-   new wish for the other waits.
+   than ``max_cycles_per_hour`` times an hour.  Switching *off* for safety
+   (steps 1 and 2) does not wait for the minimum on time: a boiler with no
+   trustworthy temperature must not run five more minutes;
+4. heating and cooling are never on together: the one already on stays, and
+   the other is switched on only once its relay unit confirms the first is
+   off (a unit may refuse or miss an "off").
 """
 
 import dataclasses
@@ -37,33 +40,38 @@ def review(state, decision, now, limits=Limits()) -> FinalDecision:
     wished = {name: bool(decision.outputs.get(name, False)) for name in (HEAT, COOL)}
     outputs = dict(wished)
     adjustments = []
+    forced_off = set()  # switched off for safety: minimum on time does not hold these
 
     def adjust(name, value, reason):
         if outputs[name] != value:
             adjustments.append(Adjustment(name, outputs[name], value, reason))
             outputs[name] = value
 
+    def force_off(name, reason):
+        forced_off.add(name)
+        adjust(name, False, reason)
+
     if state.temperature is None:
         frost = state.coldest is not None and state.coldest < limits.frost_c
         if frost:
             adjust(HEAT, True, f"frost protection: a sensor reads {state.coldest:g} C, below {limits.frost_c:g} C")
         else:
-            adjust(HEAT, False, "safe state: no trustworthy temperature")
-        adjust(COOL, False, "safe state: no trustworthy temperature")
+            force_off(HEAT, "safe state: no trustworthy temperature")
+        force_off(COOL, "safe state: no trustworthy temperature")
     else:
         if state.temperature < limits.frost_c:
             adjust(HEAT, True, f"frost protection: {state.temperature:g} C is below {limits.frost_c:g} C")
         if state.temperature > limits.max_heat_c:
-            adjust(HEAT, False, f"never heat above {limits.max_heat_c:g} C (measured {state.temperature:g} C)")
+            force_off(HEAT, f"never heat above {limits.max_heat_c:g} C (measured {state.temperature:g} C)")
         if state.temperature < limits.min_cool_c:
-            adjust(COOL, False, f"never cool below {limits.min_cool_c:g} C (measured {state.temperature:g} C)")
+            force_off(COOL, f"never cool below {limits.min_cool_c:g} C (measured {state.temperature:g} C)")
 
     for name in (HEAT, COOL):
         current = state.outputs.get(name)
         if current is None or outputs[name] == current.on:
             continue
         held_for = now - current.since
-        if current.on and held_for < limits.min_on_s:
+        if current.on and held_for < limits.min_on_s and name not in forced_off:
             adjust(name, True, f"minimum on time: on for {held_for:.0f} of {limits.min_on_s:.0f} s")
         elif not current.on and held_for < limits.min_off_s:
             adjust(name, False, f"minimum off time: off for {held_for:.0f} of {limits.min_off_s:.0f} s")
@@ -76,4 +84,8 @@ def review(state, decision, now, limits=Limits()) -> FinalDecision:
         cool_was_on = state.outputs.get(COOL) is not None and state.outputs[COOL].on
         loser = HEAT if cool_was_on else COOL
         adjust(loser, False, "heating and cooling are never on together")
+    for name, other in ((HEAT, COOL), (COOL, HEAT)):
+        mine, theirs = state.outputs.get(name), state.outputs.get(other)
+        if outputs[name] and (mine is None or not mine.on) and theirs is not None and theirs.on:
+            adjust(name, False, f"waits until {other} is confirmed off")
     return FinalDecision(outputs, decision.reason, tuple(adjustments))

@@ -127,6 +127,21 @@ def test_cycles_per_hour_are_capped():
     assert final.adjustments[0].reason == "6 starts in the last hour, at most 6"
 
 
+def test_safety_switches_off_without_waiting_for_the_minimum_on_time():
+    stale = review(zone(None, heat_on=True, since=NOW - 60), Decision({HEAT: True, COOL: False}, "p"), NOW)
+    assert stale.outputs[HEAT] is False
+    hot = review(zone(31.0, heat_on=True, since=NOW - 60), Decision({HEAT: True, COOL: False}, "p"), NOW)
+    assert hot.outputs[HEAT] is False
+    assert [a.reason for a in hot.adjustments] == ["never heat above 30 C (measured 31 C)"]
+
+
+def test_cooling_waits_until_the_unit_confirms_heating_off():
+    state = zone(27.0, mode="auto", heat=21.0, cool=24.0, heat_on=True, since=NOW - 3600)
+    final = review(state, Decision({HEAT: False, COOL: True}, "warm"), NOW)
+    assert final.outputs == {HEAT: False, COOL: False}
+    assert final.adjustments[-1].reason == "waits until heat is confirmed off"
+
+
 def test_heat_and_cool_never_together_the_running_one_stays():
     final = review(zone(22.0, cool_on=True), Decision({HEAT: True, COOL: True}, "confused plugin"), NOW)
     assert final.outputs == {HEAT: False, COOL: True}
@@ -145,18 +160,24 @@ OUTPUT = st.builds(
     heat=OUTPUT, cool=OUTPUT, wish_heat=st.booleans(), wish_cool=st.booleans(),
 )
 def test_whatever_a_plugin_wishes_the_safety_rules_hold(temperature, coldest, heat, cool, wish_heat, wish_cool):
-    if heat.on and cool.on:
-        cool = OutputState(False, cool.since, cool.switched_on_at)  # the layer never lets this happen
     limits = Limits()
     state = ZoneState("z", "auto", temperature, 21.0, 24.0, {HEAT: heat, COOL: cool}, coldest=coldest)
     final = review(state, Decision({HEAT: wish_heat, COOL: wish_cool}, "any"), NOW, limits)
     assert not (final.outputs[HEAT] and final.outputs[COOL])
-    for name, before in ((HEAT, heat), (COOL, cool)):
+    untrusted = temperature is None
+    safety_off = {
+        HEAT: (untrusted and not (coldest is not None and coldest < limits.frost_c))
+        or (temperature is not None and temperature > limits.max_heat_c),
+        COOL: untrusted or (temperature is not None and temperature < limits.min_cool_c),
+    }
+    for name, before, other in ((HEAT, heat, cool), (COOL, cool, heat)):
         if final.outputs[name] != before.on:  # a switch happens only when allowed
             needed = limits.min_on_s if before.on else limits.min_off_s
-            assert NOW - before.since >= needed or (before.on and name == HEAT and cool.on)
+            # early only to switch off for safety, or because both were on (a unit refused an "off")
+            assert NOW - before.since >= needed or (before.on and (safety_off[name] or other.on))
         if final.outputs[name] and not before.on:
             assert len([t for t in before.switched_on_at if NOW - t < 3600]) < limits.max_cycles_per_hour
+            assert not other.on  # switched on only once the other is confirmed off
     if final.outputs[HEAT] and not heat.on:
         assert (temperature is not None and temperature <= limits.max_heat_c) or (
             temperature is None and coldest is not None and coldest < limits.frost_c

@@ -100,3 +100,18 @@ def test_minimum_off_time_from_the_real_last_switch_survives_a_setpoint_change()
                            outputs(since=NOW - 100), NOW, PLUGINS)
     assert decision.outputs[HEAT] is False
     assert decision.final.adjustments[0].reason == "minimum off time: off for 100 of 300 s"
+
+
+def test_a_rule_naming_fewer_sensors_than_the_quorum_still_decides():
+    samples = {"s1": Sample(19.0, NOW - 5), "s2": Sample(19.5, NOW - 5), "s3": Sample(21.0, NOW - 5)}
+    decision = decide_zone("default", settings(sensors={"s1": 1.0, "s2": 1.0}, quorum=2),
+                           segment(sensors={"s3": 1.0}), samples, outputs(), NOW, PLUGINS)
+    assert decision.temperature.value == 21.0
+
+
+def test_frost_protection_watches_every_zone_sensor_even_under_a_rules_weighting():
+    samples = {"s1": Sample(4.0, NOW - 5), "s2": Sample(None, NOW - 5)}
+    decision = decide_zone("default", settings(), segment(sensors={"s2": 1.0}), samples, outputs(), NOW, PLUGINS)
+    assert decision.temperature.value is None
+    assert decision.outputs[HEAT] is True
+    assert decision.final.adjustments[0].reason == "frost protection: a sensor reads 4 C, below 5 C"

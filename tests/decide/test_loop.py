@@ -1,8 +1,11 @@
 """The decision loop end to end: API in, relay commands out over real HTTP, time on a Clock."""
 
+import datetime
+
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
+from twisted.internet.defer import fail
 
 from rpymostat.decide.hysteresis import Hysteresis
 from rpymostat.decide.loop import build_decision_loop
@@ -11,7 +14,10 @@ from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.rules_plugin import RulesSchedule
+from rpymostat.storage.interface import RuleRecord, StorageError
+from rpymostat.testing import FakeStorage
 from tests.api_client import ApiClient
+from tests.conftest import NOW
 from tests.decide.relay_unit import start_unit
 
 ZONE = {"sensors": {"s1": 1.0}, "default_heat_setpoint": 21.0, "outputs": {"heat": "unit1/r1"}}
@@ -126,7 +132,10 @@ async def test_a_refusing_unit_is_believed_and_noted(house):
 
 @pytest.mark.parametrize("answer, note", [
     ((500, b"oops"), "relay unit 'unit1' answered 500: HTTP 500"),
-    ((200, b'{"state": "yes"}'), "the relay unit's answer lacks state or seconds_in_state"),
+    ((200, b'{"state": "yes"}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
+    ((200, b'{"state": true, "seconds_in_state": NaN}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
+    ((200, b'{"state": true, "seconds_in_state": 1e300}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
+    ((200, b'{"state": true, "seconds_in_state": -5}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
 ])
 @pytest_twisted.ensureDeferred
 async def test_a_broken_unit_answer_is_a_note_not_a_crash(house, answer, note):
@@ -275,3 +284,89 @@ async def test_the_sites_own_loop_decides_with_the_installed_plugins(api):
     assert (await api.put("/v1/zones/default", {**ZONE, "outputs": {}}))[0] == 200
     state = (await api.get("/v1/zones/default/state"))[1]
     assert state["decision"]["reason"] == "heat target 21 C: 22 C is at or above 21.3 C: heat off"
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_output_no_zone_uses_any_more_is_switched_off(house):
+    house.clock.advance(400)
+    await house.reading(19.0)
+    await house.tick()
+    assert house.unit.relays["r1"]["state"] is True
+    house.clock.advance(400)
+    await house.reading(19.0)
+    assert (await house.api.put("/v1/zones/default", {**ZONE, "outputs": {"heat": "unit1/r2"}}))[0] == 200
+    await house.tick()
+    assert house.unit.relays["r2"]["state"] is True
+    assert house.unit.relays["r1"]["state"] is False  # released, not left running
+
+
+@pytest_twisted.ensureDeferred
+async def test_cooling_starts_only_after_the_unit_confirms_heating_off(house):
+    auto = {**ZONE, "mode": "auto", "default_cool_setpoint": 24.0, "outputs": {"heat": "unit1/r1", "cool": "unit1/r2"}}
+    assert (await house.api.put("/v1/zones/default", auto))[0] == 200
+    house.clock.advance(400)
+    await house.reading(19.0)
+    await house.tick()
+    assert house.unit.relays["r1"]["state"] is True
+    house.clock.advance(400)
+    house.unit.refuse = True  # the heat relay's unit will not switch it off yet
+    await house.reading(27.0)
+    await house.tick()
+    assert house.unit.commands[-2:] == [("r2", False), ("r1", False)]  # cool waits for heat to be off
+    assert house.unit.relays == {"r1": {"state": True, "since": NOW + 400}, "r2": {"state": False, "since": NOW}}
+    safety = (await house.state())["safety"]
+    assert {"output": "cool", "wished": True, "decided": False, "reason": "waits until heat is confirmed off"} in safety
+    house.unit.refuse = False
+    await house.reading(27.0)
+    await house.tick(30)
+    assert house.unit.relays["r1"]["state"] is False
+    await house.reading(27.0)
+    await house.tick(30)
+    assert house.unit.relays["r2"]["state"] is True
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_dead_unit_costs_one_attempt_per_run_and_a_bad_url_is_only_a_note(house):
+    await house.api.post("/v1/controls/register", {
+        "host_id": "ghost", "url": "http://127.0.0.1:9", "relays": {"a": {"type": "t", "state": False}}})
+    house.loop._dispatcher.begin_run()
+    first = await house.loop._dispatcher.send("ghost/a", True)
+    second = await house.loop._dispatcher.send("ghost/b", True)
+    assert first.note == second.note and "unreachable" in first.note
+    await house.storage.put_rule(RuleRecord("control", "weird", "", {"host_id": "weird", "url": "http://[zz"}, NOW))
+    note = (await house.loop._dispatcher.send("weird/a", True)).note
+    assert note.startswith("relay unit 'weird' unreachable:")
+
+
+class ControlReadsFail(FakeStorage):
+    def rule(self, kind, rule_id):
+        if kind == "control":
+            return fail(StorageError("disk read error"))
+        return super().rule(kind, rule_id)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_zone_that_cannot_be_decided_answers_503_not_an_old_decision(clock):
+    unit, port, url = await start_unit(reactor, clock, ["r1"])
+    house = House(ControlReadsFail(), clock, unit, url)
+    await house.api.post("/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {}})
+    await house.reading(20.9)
+    assert (await house.api.put("/v1/zones/default", ZONE))[0] == 200
+    code, body, _ = await house.api.get("/v1/zones/default/state")
+    assert (code, body) == (503, {"status": "error", "error": "deciding zone 'default' failed: disk read error"})
+    await house.client.close()
+    await port.stopListening()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_sensor_whose_clock_runs_ahead_goes_stale_on_the_engines_time(house):
+    house.clock.advance(400)
+    ahead = house.clock.seconds() + 290
+    stamp = datetime.datetime.fromtimestamp(ahead, datetime.timezone.utc).isoformat()
+    code, body, _ = await house.api.put("/v1/sensors/update", {
+        "host_id": "pi", "sensors": {"s1": {"type": "t", "value": 19.0, "timestamp": stamp}}})
+    assert code == 201, body
+    await house.tick()
+    assert house.unit.relays["r1"]["state"] is True
+    await house.tick(301)  # 301 s after the engine received it, though "only" 11 s after its stamp
+    assert house.unit.relays["r1"]["state"] is False
