@@ -6,9 +6,12 @@ and the rule it came from, the plugin's wish and reason, every safety
 adjustment, and each output's real state and since when.
 """
 
-from rpymostat.api.errors import NotFoundError, Unavailable, json_bytes
+from rpymostat.api.errors import InvalidContent, NotFoundError, Unavailable, json_bytes
 from rpymostat.api.rules_api import segment_document
 from rpymostat.schedule import documents, zones
+
+#: The most runs one answer lists.
+MAX_RUNS = 1000
 
 
 def _iso(seconds):
@@ -76,8 +79,12 @@ class ZoneStateApi:
 
     async def runs(self, request, zone):
         await self._known(zone)
+        given = request.args.get(b"limit")
+        limit = given[0].decode("utf-8", "replace") if given else "100"
+        if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_RUNS):
+            raise InvalidContent(f"limit: must be a whole number from 1 to {MAX_RUNS}")
         shown = []
-        for run in await self._recorder.runs(zone):
+        for run in await self._recorder.runs(zone, int(limit)):
             samples = [{"at": _iso(at), "temperature": value} for at, value in run["samples"]]
             shown.append({
                 "zone": run["zone"], "output": run["output"],

@@ -13,6 +13,10 @@ from rpymostat.storage.interface import RuleRecord
 #: Storage kind of run records.
 KIND = "run"
 
+#: Storage kind of the pointers to open runs (one per zone and output), so a
+#: restart reads the few open runs, not a year of history.
+OPEN_KIND = "run.open"
+
 
 class RunRecorder:
     """Turns output observations into stored run records."""
@@ -24,8 +28,9 @@ class RunRecorder:
 
     async def load(self):
         """Pick up runs left open by the previous engine process."""
-        for record in await self._storage.rules(KIND):
-            if record.document["ended_at"] is None:
+        for pointer in await self._storage.rules(OPEN_KIND):
+            record = await self._storage.rule(KIND, pointer.document["run_id"])
+            if record is not None and record.document["ended_at"] is None:
                 self._open[(record.zone, record.document["output"])] = record
 
     async def observe(self, zone, output, state, now, temperature, target):
@@ -44,6 +49,7 @@ class RunRecorder:
             }
             run_id = f"{zone}:{output}:{state.since:.0f}"
             await self._save(key, RuleRecord(KIND, run_id, zone, document, now))
+            await self._storage.put_rule(RuleRecord(OPEN_KIND, f"{zone}:{output}", zone, {"run_id": run_id}, now))
         elif state.on and now - running.document["samples"][-1][0] >= self._sample_every:
             document = {**running.document, "samples": running.document["samples"] + [[now, temperature]]}
             await self._save(key, RuleRecord(KIND, running.rule_id, zone, document, now))
@@ -51,13 +57,14 @@ class RunRecorder:
             ended_at = max(state.since, running.document["started_at"])
             document = {**running.document, "ended_at": ended_at, "end_temperature": temperature}
             await self._storage.put_rule(RuleRecord(KIND, running.rule_id, zone, document, now))
+            await self._storage.delete_rule(OPEN_KIND, f"{zone}:{output}")
             del self._open[key]
 
     async def _save(self, key, record):
         await self._storage.put_rule(record)
         self._open[key] = record
 
-    async def runs(self, zone):
-        """Every stored run of ``zone``, newest first."""
+    async def runs(self, zone, limit=100):
+        """The newest ``limit`` stored runs of ``zone``, newest first."""
         records = await self._storage.rules(KIND, zone)
-        return sorted((r.document for r in records), key=lambda d: d["started_at"], reverse=True)
+        return sorted((r.document for r in records), key=lambda d: d["started_at"], reverse=True)[:limit]

@@ -370,3 +370,22 @@ async def test_a_sensor_whose_clock_runs_ahead_goes_stale_on_the_engines_time(ho
     assert house.unit.relays["r1"]["state"] is True
     await house.tick(301)  # 301 s after the engine received it, though "only" 11 s after its stamp
     assert house.unit.relays["r1"]["state"] is False
+
+
+@pytest_twisted.ensureDeferred
+async def test_runs_are_listed_newest_first_up_to_a_limit(house):
+    for cycle in range(3):
+        house.clock.advance(400)
+        await house.reading(19.0)
+        await house.tick()
+        house.clock.advance(400)
+        await house.reading(22.0)
+        await house.tick()
+    runs = (await house.api.get("/v1/zones/default/runs"))[1]["runs"]
+    assert len(runs) == 3 and runs[0]["started_at"] > runs[1]["started_at"] > runs[2]["started_at"]
+    assert all(run["ended_at"] is not None for run in runs)
+    assert len((await house.api.get("/v1/zones/default/runs?limit=2"))[1]["runs"]) == 2
+    for bad in ("0", "1001", "two", "-1"):
+        code, body, _ = await house.api.get(f"/v1/zones/default/runs?limit={bad}")
+        assert (code, body["error"]) == (422, "limit: must be a whole number from 1 to 1000")
+    assert await house.storage.rules("run.open") == []
