@@ -29,5 +29,5 @@ class NotAPlugin:
 )
 def test_broken_plugin_fails_loading_with_its_name(target, reason):
     entry = EntryPoint(name="broken", value=target, group=GROUP)
-    with pytest.raises(PluginError, match=f"(?s)plugin 'broken' of {GROUP} is unusable: .*{reason}"):
+    with pytest.raises(PluginError, match=f"(?s)^{GROUP} plugin 'broken' \\({target}\\) is broken: .*{reason}"):
         load_plugins(found=[entry])

@@ -6,44 +6,22 @@ so a third party adds one by installing a package.  Each is checked against
 naming itself, instead of failing at the first switch with the heating on.
 """
 
-from importlib.metadata import entry_points
-
-from zope.interface.verify import verifyClass
-
+from rpymostat.protocol.plugins import PluginError, load_plugins, pick_plugins
 from rpymostat.protocol.settings import ConfigError
 from rpymostat_control.relays.interface import GROUP, IRelayBackend
 
 
-class BrokenBackendError(RuntimeError):
+class BrokenBackendError(PluginError):
     """An installed relay backend cannot be used; the message names its entry point."""
 
 
 def backend_classes(found=None) -> dict:
-    """``{name: backend class}`` for every entry point in ``found`` (default: installed).
+    """``{name: backend class}`` of the installed backends, or of those in ``found``.
 
-    Raises :class:`BrokenBackendError` for the first one that does not import,
-    does not provide :class:`IRelayBackend`, or whose ``name`` is not its
-    entry point's name (``RPYMOSTAT_RELAYS`` uses the latter).
+    Each is verified by :func:`~rpymostat.protocol.plugins.load_plugins`; a
+    broken one is a :class:`BrokenBackendError` naming its entry point.
     """
-    if found is None:
-        found = entry_points(group=GROUP)
-    return {point.name: _load(point) for point in found}
-
-
-def _load(point):
-    try:
-        backend_class = point.load()
-        verifyClass(IRelayBackend, backend_class)
-    except Exception as error:  # importing a plugin runs its code: anything can go wrong
-        raise BrokenBackendError(
-            f"relay backend {point.name!r} ({point.value}) is broken: {error}"
-        ) from error
-    if getattr(backend_class, "name", None) != point.name:
-        raise BrokenBackendError(
-            f"relay backend {point.name!r} ({point.value}) is broken: its name attribute"
-            f" is {getattr(backend_class, 'name', None)!r}, not {point.name!r}"
-        )
-    return backend_class
+    return load_plugins(GROUP, IRelayBackend, found, what="relay backend", error=BrokenBackendError)
 
 
 def load_backends(config, names=None, found=None) -> list:
@@ -62,16 +40,10 @@ def load_backends(config, names=None, found=None) -> list:
     """
     classes = backend_classes(found)
     wanted = config.relays if names is None else tuple(names)
-    unknown = [name for name in wanted if name not in classes]
-    if unknown:
-        raise ConfigError(
-            f"RPYMOSTAT_RELAYS: unknown relay backend"
-            f" {', '.join(repr(name) for name in unknown)};"
-            f" installed backends: {', '.join(sorted(classes)) or 'none'}"
-        )
+    chosen = pick_plugins(classes, wanted, "RPYMOSTAT_RELAYS", "relay backend", "backends")
     built = []
     try:
-        for name in dict.fromkeys(wanted) if wanted else sorted(classes):
+        for name in chosen or sorted(classes):
             built.append(classes[name](config))
         kept = built if wanted else [backend for backend in built if backend.relays()]
         _check_unique(kept)
