@@ -17,6 +17,7 @@ from twisted.logger import Logger
 from twisted.web.resource import Resource
 
 from rpymostat.protocol import MAX_BODY_BYTES, RELAYS_PATH
+from rpymostat.protocol.jsonbody import BodyRefused, read_json_body
 from rpymostat_control.relays.interface import RelayFault
 from rpymostat_control.switchboard import TooSoon
 
@@ -46,26 +47,10 @@ def json_type(value) -> str:
 
 def read_json(request):
     """The request body as JSON; raises :class:`Refused` (413, 400) when it is not."""
-    too_large = Refused(413, f"request body over {MAX_BODY_BYTES} bytes")
-    for declared in request.requestHeaders.getRawHeaders(b"content-length", []):
-        if declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise too_large
-    request.content.seek(0)
-    body = request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise too_large
-    if not body.strip():
-        raise Refused(400, 'request body is empty; expected {"state": true} or {"state": false}')
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise Refused(400, "request body is not UTF-8") from None
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise Refused(400, "request body is nested too deeply") from None
-    except ValueError as error:  # JSONDecodeError, and integers too long to convert
-        raise Refused(400, f"request body is not valid JSON: {error}") from None
+        return read_json_body(request, MAX_BODY_BYTES, expected='{"state": true} or {"state": false}')
+    except BodyRefused as refused:
+        raise Refused(refused.code, refused.message) from None
 
 
 def parse_command(document) -> bool:

@@ -3,6 +3,8 @@
 import json
 
 import fastjsonschema
+import pytest
+import pytest_twisted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twisted.internet.defer import ensureDeferred
@@ -165,3 +167,38 @@ def test_any_timeline_query_gets_a_clear_answer(query):
     assert outcome.called
     code, body, _ = outcome.result
     assert code in (200, 404, 422), (code, body)
+
+
+#: Every route that reads a JSON body, with a body otherwise acceptable there.
+JSON_BODY_ROUTES = [
+    ("PUT", "/v1/sensors/update", {"host_id": "pi", "sensors": {"28-a": {"type": "t", "value": 20.0}}}),
+    ("PATCH", "/v1/sensors/28-a", {"name": "hall"}),
+    ("POST", "/v1/controls/register",
+     {"host_id": "pi", "url": "http://192.168.1.20:8089", "relays": {"r": {"type": "sim", "state": False}}}),
+    ("PUT", "/v1/zones/default", {"sensors": {}}),
+    ("POST", "/v1/schedules",
+     {"name": "x", "start": "0 6 * * *", "duration": "PT1H", "heat_setpoint": 20.0}),
+    ("POST", "/v1/overrides", {"start": "2026-11-25T13:00:00Z", "duration": "PT1H", "heat_setpoint": 20.0}),
+    ("POST", "/v1/zones/default/hold", {"heat_setpoint": 20.0, "until": "permanent"}),
+]
+
+
+@pytest.mark.parametrize("method, path, document", JSON_BODY_ROUTES)
+@pytest.mark.parametrize("where", ["top", "field"])
+@pytest_twisted.ensureDeferred
+async def test_an_integer_too_long_to_convert_is_400_and_stores_nothing(api, store, method, path, document,
+                                                                       where):
+    """Python refuses to convert integers of more than 4300 digits (a ValueError that
+    once escaped as a 500); the body is answered 400 like any unreadable body."""
+    huge = "9" * 5000
+    if where == "top":
+        raw = huge.encode()
+    else:
+        text = json.dumps({**document, "extra": 0})
+        raw = text.replace('"extra": 0', f'"extra": {huge}').encode()
+    code, body, _ = await api.request(method, path, raw=raw)
+    assert code in (400, 422), (code, body)
+    assert body["status"] == "error" and "4300 digits" in body["error"]
+    assert await store.sensors() == []
+    for kind in ("control", "zone", "schedule", "override", "hold"):
+        assert await store.rules(kind) == [], kind
