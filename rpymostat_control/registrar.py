@@ -2,8 +2,9 @@
 
 The unit registers at start, after any lease expiry (the engine went quiet,
 so it may have forgotten the unit) and when discovery reports another engine.
-A registration is retried with capped exponential backoff, like the sensor
-daemon's deliveries, until the engine answers 2xx.  An engine that refuses
+A registration is retried with capped exponential backoff
+(:class:`~rpymostat.protocol.backoff.Backoff`, as the sensor daemon's
+deliveries are) until the engine answers 2xx.  An engine that refuses
 the registration (4xx) is logged with its message and retried at the cap: the
 document is rebuilt each time, so a fixed setting or a newer engine can succeed.
 """
@@ -15,6 +16,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from rpymostat.protocol import API_BASE_PATH, CONTROLS_REGISTER_PATH
+from rpymostat.protocol.backoff import Backoff
 from rpymostat.protocol.client import Unreachable
 
 log = Logger()
@@ -38,9 +40,7 @@ class Registrar:
         self._client = client
         self._engine_url = engine_url
         self._document = document
-        self._first_backoff = first_backoff
-        self._max_backoff = max_backoff
-        self.failures = 0
+        self._backoff = Backoff(first_backoff, max_backoff)
         #: The engine URL of the last accepted registration (None until one is).
         self.registered_with: Optional[str] = None
         #: The Deferred of the latest attempt; it fires, never fails, when that attempt ends.
@@ -58,7 +58,7 @@ class Registrar:
         always ends up with a registration sent after this call.
         """
         self._stopped = False
-        self.failures = 0
+        self._backoff.reset()
         self._cancel_retry()
         if self._sending:
             self._again = True
@@ -75,7 +75,7 @@ class Registrar:
         self._sending = False
         if isinstance(result, Failure):
             log.failure("registering with the engine failed unexpectedly", result)
-            self._back_off(self._next_delay())
+            self._back_off(self._backoff.next_delay())
         if self._again and not self._stopped:
             self._again = False
             self._cancel_retry()
@@ -85,20 +85,20 @@ class Registrar:
         url = self._engine_url()
         if url is None:
             log.info("no engine known yet; will register once one is")
-            return self._back_off(self._next_delay())
+            return self._back_off(self._backoff.next_delay())
         try:
             document = await maybeDeferred(self._document, url)
         except OSError as error:
             log.warn("cannot register with the engine at {url}: {error}", url=url, error=error)
-            return self._back_off(self._next_delay())
+            return self._back_off(self._backoff.next_delay())
         try:
             response = await self._client.request("POST", url + REGISTER_SUFFIX, document)
         except Unreachable as error:
             if not self._stopped:
                 log.warn("engine unreachable for registration: {error}", error=error)
-            return self._back_off(self._next_delay())
+            return self._back_off(self._backoff.next_delay())
         if 200 <= response.code < 300:
-            self.failures = 0
+            self._backoff.reset()
             self.registered_with = url
             log.info(
                 "registered with the engine at {url} as {unit_url}; relays {relays}", url=url,
@@ -108,20 +108,20 @@ class Registrar:
             log.error(
                 "the engine at {url} refused the registration ({code}): {message}; retrying"
                 " in {delay} s", url=url, code=response.code, message=response.error,
-                delay=self._max_backoff,
+                delay=self._backoff.cap,
             )
-            self._back_off(self._max_backoff)
+            self._back_off(self._backoff.cap)
         else:
             log.warn(
                 "the engine at {url} answered the registration with {code}: {message}",
                 url=url, code=response.code, message=response.error,
             )
-            self._back_off(self._next_delay())
+            self._back_off(self._backoff.next_delay())
 
-    def _next_delay(self) -> float:
-        delay = min(self._first_backoff * 2 ** self.failures, self._max_backoff)
-        self.failures += 1
-        return delay
+    @property
+    def failures(self) -> int:
+        """Failed attempts since the last accepted registration (or new reason to register)."""
+        return self._backoff.failures
 
     def _back_off(self, delay: float) -> None:
         if self._stopped:

@@ -4,7 +4,8 @@ Every ``interval`` seconds all readers are read (on the worker thread) and
 the readings, each stamped with the time it was taken, go into the on-disk
 buffer.  Delivery then sends the buffer's oldest readings, one update at a
 time, until it is empty.  If the engine cannot be reached or answers with a
-server error, delivery pauses with capped exponential backoff while readings
+server error, delivery pauses with capped exponential backoff
+(:class:`~rpymostat.protocol.backoff.Backoff`) while readings
 keep being taken and buffered; when it answers again, everything buffered
 arrives with its original timestamps.  Since the engine stores a reading
 re-sent with the same timestamp once, a retry after a lost answer never
@@ -17,6 +18,7 @@ import datetime
 from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 
+from rpymostat.protocol.backoff import Backoff
 from rpymostat.protocol.client import Unreachable
 
 log = Logger()
@@ -42,9 +44,7 @@ class Pusher:
         self._host_id = host_id
         self._engine_url = engine_url
         self._run = run_blocking
-        self._first_backoff = first_backoff
-        self._max_backoff = max_backoff
-        self.failures = 0
+        self._backoff = Backoff(first_backoff, max_backoff)
         self._delivering = False
         self._retry = None
 
@@ -98,7 +98,7 @@ class Pusher:
                 log.warn("engine unreachable: {error}", error=error)
                 return self._back_off()
             if response.code == 201:
-                self.failures = 0
+                self._backoff.reset()
                 await self._run(self._buffer.remove, seqs)
             elif response.code in REFUSED:
                 log.error(
@@ -110,9 +110,13 @@ class Pusher:
                 log.warn("engine answered {code}: {message}", code=response.code, message=response.error)
                 return self._back_off()
 
+    @property
+    def failures(self) -> int:
+        """Failed deliveries since the engine last accepted one."""
+        return self._backoff.failures
+
     def _back_off(self):
-        delay = min(self._first_backoff * 2 ** self.failures, self._max_backoff)
-        self.failures += 1
+        delay = self._backoff.next_delay()
         self._retry = self._clock.callLater(delay, self.deliver)
         log.info("retrying delivery in {delay} s", delay=delay)
 

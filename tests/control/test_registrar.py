@@ -211,3 +211,13 @@ def _turn():
     d = Deferred()
     reactor.callLater(0.01, d.callback, None)
     return d
+
+
+def test_days_without_an_engine_keep_retrying_at_the_cap(logged):
+    """``first * 2 ** failures`` overflowed a float after 1024 failures, and retries stopped."""
+    clock, _, unit = registrar(client=None, url=None)
+    unit.register()
+    for _ in range(1030):
+        clock.advance(delays(clock)[0])
+    assert delays(clock) == [300.0] and unit.failures == 1031
+    assert "failed unexpectedly" not in logged()

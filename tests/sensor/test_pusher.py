@@ -4,6 +4,7 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import maybeDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.logger import formatEvent, globalLogPublisher
 
 from rpymostat.api.site import build_site
 from rpymostat.protocol.client import JsonClient
@@ -119,6 +120,52 @@ async def test_no_engine_known_keeps_readings_and_retries(setup, clock):
         await _tick()
     assert len(buffer) == 0
     assert (await storage.sensor("28-b")).value == 19.0
+
+
+@pytest_twisted.ensureDeferred
+async def test_days_without_an_engine_keep_retrying_at_the_cap(setup, clock):
+    """``first * 2 ** failures`` overflowed a float after 1024 failures, and retries stopped."""
+    pusher, engine, storage, buffer, reader, address = setup
+    address["url"] = None
+    await pusher.deliver()
+    for _ in range(1030):
+        [retry] = clock.getDelayedCalls()
+        clock.advance(retry.getTime() - clock.seconds())
+    [retry] = clock.getDelayedCalls()
+    assert retry.getTime() - clock.seconds() == 300.0 and pusher.failures == 1031
+
+
+class BrokenReader:
+    name = "broken"
+
+    def read(self):
+        raise OSError("bus gone")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_broken_reader_a_full_buffer_and_a_server_error(tmp_path, clock):
+    storage = FakeStorage()
+    storage.available = False  # the engine answers 503
+    engine = Engine(storage)
+    await engine.up()
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    buffer = ReadingBuffer(tmp_path, limit=1)
+    client = JsonClient(reactor, timeout=2)
+    pusher = Pusher(clock, [BrokenReader(), ScriptedReader({"28-a": 20.5, "28-b": 19.0})], buffer, client,
+                    "pi-test", lambda: engine.url, lambda f, *a: maybeDeferred(f, *a))
+    try:
+        await pusher.take_readings()
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+        pusher.stop()
+        await client.close()
+        await engine.down()
+    logged = "\n".join(formatEvent(event) for event in events)
+    assert "reader broken failed: bus gone" in logged
+    assert "buffer full: dropped the 1 oldest unsent readings" in logged
+    assert "engine answered 503: database unavailable" in logged
+    assert len(buffer) == 1 and pusher.failures == 1
 
 
 async def _tick():
