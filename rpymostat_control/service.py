@@ -5,9 +5,13 @@ their persisted switch times.  Starting it starts the lease at once (a
 restarted unit holds its outputs for one lease while the engine finds it),
 listens for HTTP, then registers with the engine: the configured URL, or the
 one DNS-SD finds.  When the lease runs out, every output goes to its safe
-state and the unit registers again.  Stopping (SIGTERM) stops listening, sends
-every output to its safe state and releases the hardware.
+state and the unit registers again; an output whose hardware fails then is
+tried again every :data:`SAFE_RETRY_S` seconds until every output is safe or
+a command starts a new lease.  Stopping (SIGTERM) stops listening, sends every
+output to its safe state and releases the hardware.
 """
+
+import time
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, ensureDeferred
@@ -34,6 +38,11 @@ NO_RELAYS = (
 )
 
 
+#: Seconds between tries to put every output in its safe state while the lease
+#: is expired and some output could not be set (a USB hiccup, say).
+SAFE_RETRY_S = 5.0
+
+
 class NoRelays(RuntimeError):
     """No backend found any output: a relay unit without relays is a configuration error."""
 
@@ -42,18 +51,22 @@ class ControlService(MultiService):
     """Switchboard, lease, HTTP API, registration and (without a fixed URL) discovery.
 
     ``reactor`` listens and runs threads; ``clock`` (default: the reactor)
-    drives the lease, switch times and registration retries, so tests can
-    turn time by hand while HTTP stays real.  ``backends`` default to those
+    drives the lease, registration and safe-state retries and stamps switch
+    times, and ``monotonic`` (default: :func:`time.monotonic`) measures the
+    outputs' ages, so tests can turn time by hand while HTTP stays real.
+    ``backends`` default to those
     :func:`~rpymostat_control.relays.loading.load_backends` builds;
     ``finder_factory(reactor, interfaces=..., on_change=...)`` to
     :class:`~rpymostat.protocol.browse.EngineFinder`.
     """
 
-    def __init__(self, config, reactor, backends=None, clock=None, finder_factory=None):
+    def __init__(self, config, reactor, backends=None, clock=None, monotonic=None,
+                 finder_factory=None):
         super().__init__()
         self.config = config
         self.reactor = reactor
         self.clock = clock if clock is not None else reactor
+        monotonic = monotonic if monotonic is not None else time.monotonic
         if backends is None:
             from rpymostat_control.relays.loading import load_backends
 
@@ -65,7 +78,7 @@ class ControlService(MultiService):
             self.host_id = host_id(config.data_dir)
             self.switchboard = Switchboard(
                 backends, self.clock, StateFile(config.data_dir), config.min_on,
-                config.min_off, config.safe_states,
+                config.min_off, config.safe_states, monotonic,
             )
         except BaseException:
             for backend in backends:
@@ -90,6 +103,7 @@ class ControlService(MultiService):
         self.site = Site(RelayApi(self.switchboard, self.lease, self.host_id))
         self.port = None
         self._ready = None
+        self._safe_retry = None
 
     def when_ready(self) -> Deferred:
         """Fires with the listening port, or fails if the API cannot listen (exit 1)."""
@@ -115,10 +129,35 @@ class ControlService(MultiService):
         return self.port
 
     def _lease_expired(self):
-        self.switchboard.to_safe_states(
-            f"no command from the engine for {self.config.lease:g} s (lease expired)"
-        )
+        self._cancel_safe_retry()
+        self._to_safe_states(1)
         self.registrar.register()
+
+    def _to_safe_states(self, attempt: int):
+        """The lease expired: every output to its safe state, tried again every
+        :data:`SAFE_RETRY_S` seconds while any output fails.
+
+        A retry that finds a new lease (the engine commanded again) does nothing
+        and ends the retries; so does stopping, which cancels them.
+        """
+        self._safe_retry = None
+        if self.lease.expires_in() is not None:
+            return
+        reason = f"no command from the engine for {self.config.lease:g} s (lease expired)"
+        if attempt > 1:
+            reason += f", attempt {attempt}"
+        failed = self.switchboard.to_safe_states(reason).failed
+        if failed:
+            log.warn(
+                "{outputs} not in their safe states; trying again in {delay:g} s",
+                outputs=", ".join(failed), delay=SAFE_RETRY_S,
+            )
+            self._safe_retry = self.clock.callLater(SAFE_RETRY_S, self._to_safe_states, attempt + 1)
+
+    def _cancel_safe_retry(self):
+        if self._safe_retry is not None:  # pending: a retry that runs clears it first
+            self._safe_retry.cancel()
+        self._safe_retry = None
 
     def on_engine_change(self, url):
         """Discovery chose another engine, or lost it: register with each newly found one.
@@ -149,6 +188,7 @@ class ControlService(MultiService):
 
     async def _stop(self):
         self.lease.stop()
+        self._cancel_safe_retry()
         self.registrar.stop()
         if self.port is not None:
             port, self.port = self.port, None

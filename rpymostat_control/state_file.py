@@ -8,7 +8,10 @@ never half of one.  The file is small JSON::
 
     {"version": 1, "relays": {"sim-1": {"state": true, "since": 1795608000.0}}}
 
-``since`` is epoch seconds (the real reactor's clock is wall time).
+``since`` is wall-clock epoch seconds, the only time that means something
+after a restart.  The switchboard turns it into an age once, at start, and
+then counts on the monotonic clock, so a clock set while running changes no
+minimum time (see :class:`~rpymostat_control.switchboard.Switchboard`).
 """
 
 import json

@@ -4,14 +4,17 @@ The backends only switch hardware; the switchboard decides whether a switch
 may happen.  Minimum on and off times are measured from each output's real
 last switch (persisted by :class:`~rpymostat_control.state_file.StateFile`,
 so a restarted daemon keeps counting), and no command from the API can break
-them.  Only :meth:`Switchboard.to_safe_states` may, because a lost engine or a
-stopping daemon must not leave a boiler running.  All time comes from the
-injected ``clock`` (``seconds()``); all calls happen on the reactor thread.
+them.  Only safe states may (:meth:`Switchboard.to_safe_states`, and outputs
+found at start otherwise than this unit left them), because a lost engine or
+a stopping daemon must not leave a boiler running.  Ages come from the
+injected monotonic clock, switch stamps from the injected wall ``clock``; all
+calls happen on the reactor thread.
 """
 
 import dataclasses
 import datetime
-from typing import Dict, Iterable, List, Mapping
+import time
+from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple
 
 from twisted.logger import Logger
 
@@ -44,7 +47,10 @@ class Output:
     alias: object
     safe_state: bool
     state: bool
+    #: Wall-clock time (epoch seconds) of the last switch: persisted, and shown as ``since``.
     since: float
+    #: The same moment on the monotonic clock, from which ages are measured.
+    started: float
 
 
 def on_off(state: bool) -> str:
@@ -55,25 +61,47 @@ def iso_utc(seconds: float) -> str:
     return datetime.datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
+class SafeStates(NamedTuple):
+    """What :meth:`Switchboard.to_safe_states` did: outputs switched, and outputs it could not set."""
+
+    switched: List[str]
+    failed: List[str]
+
+
 class Switchboard:
     """The outputs of ``backends``, switched only within their minimum times.
 
     Building it reads every output's current state (a :class:`RelayFault`
-    there is fatal: the daemon cannot start on hardware it cannot read),
-    reconciles it with the state file and saves the result; an unwritable
-    data directory is fatal too, since restarts would then forget switch times.
+    there is fatal: the daemon cannot start on hardware it cannot read) and
+    reconciles it with the state file: an output exactly as this unit last set
+    it keeps that state and its switch time, so the engine's last command holds
+    for the first lease as it would have without the restart; any other output
+    (reset by a restart of the backend or a power cut, found with no record, or
+    with an unreadable file) is put in its safe state at once, since no engine
+    commanded what it is in.  The result is saved; an unwritable data directory
+    is fatal too, since restarts would then forget switch times.
+
+    Ages (minimum times, ``seconds_in_state``) are measured with ``monotonic``
+    (a callable returning seconds, :func:`time.monotonic` by default), so a
+    wall-clock jump (NTP setting the clock of a Pi without a real-time clock)
+    neither shortens nor lengthens them.  The wall clock, ``clock.seconds()``,
+    only stamps switches for the state file and the ``since`` display; at start
+    each persisted ``since`` is converted once into an age (``now - since``,
+    never below 0) on the monotonic clock.
     """
 
     def __init__(self, backends: Iterable, clock, state_file: StateFile,
-                 min_on: float, min_off: float, safe_states: Mapping[str, bool]):
+                 min_on: float, min_off: float, safe_states: Mapping[str, bool],
+                 monotonic: Callable[[], float] = time.monotonic):
         self._clock = clock
+        self._monotonic = monotonic
         self._state_file = state_file
         self.min_on, self.min_off = min_on, min_off
         self.backends = list(backends)
         self._closed = False
         self._outputs: Dict[str, Output] = {}
         saved = state_file.load()
-        now = clock.seconds()
+        now, started = clock.seconds(), monotonic()
         for backend in self.backends:
             for relay_id, alias in sorted(backend.relays().items()):
                 if relay_id in self._outputs:
@@ -82,11 +110,9 @@ class Switchboard:
                     state = bool(backend.get(relay_id))
                 except RelayFault as error:
                     raise RelayFault(f"cannot read relay {relay_id} at start: {error}") from None
-                before = saved.get(relay_id)
-                kept = before is not None and before.state == state and before.since <= now
                 self._outputs[relay_id] = Output(
                     relay_id, backend, alias, bool(safe_states.get(relay_id, False)), state,
-                    before.since if kept else now,
+                    now, started,
                 )
         unknown = sorted(set(safe_states) - set(self._outputs))
         if unknown:
@@ -94,6 +120,13 @@ class Switchboard:
                 f"RPYMOSTAT_SAFE_STATES names {', '.join(unknown)}, which no relay backend"
                 f" found; outputs found: {', '.join(self.relay_ids()) or 'none'}"
             )
+        for output in self._outputs.values():
+            before = saved.get(output.relay_id)
+            if before is not None and before.state == output.state:
+                if before.since <= now:  # else the clock was set back since: count from now
+                    output.since, output.started = before.since, started - (now - before.since)
+            else:
+                self._start_safe(output, before)
         self._save()
         for output in self._outputs.values():
             log.info(
@@ -101,6 +134,24 @@ class Switchboard:
                 relay_id=output.relay_id, type=output.backend.name, state=on_off(output.state),
                 since=iso_utc(output.since), safe=on_off(output.safe_state),
             )
+
+    def _start_safe(self, output: Output, before) -> None:
+        """At start, ``output`` is not as this unit left it: to its safe state, counted from now."""
+        if output.state == output.safe_state:
+            return
+        try:
+            output.backend.set(output.relay_id, output.safe_state)
+        except RelayFault as error:
+            raise RelayFault(
+                f"cannot switch relay {output.relay_id} to its safe state at start: {error}"
+            ) from None
+        recorded = "has no record of it" if before is None else f"last set it {on_off(before.state)}"
+        log.warn(
+            "relay {relay_id} is {found} at start but this unit {recorded}: switched {safe},"
+            " its safe state", relay_id=output.relay_id, found=on_off(output.state),
+            recorded=recorded, safe=on_off(output.safe_state),
+        )
+        output.state = output.safe_state
 
     def relay_ids(self) -> List[str]:
         return sorted(self._outputs)
@@ -112,11 +163,8 @@ class Switchboard:
             raise UnknownRelay(relay_id) from None
 
     def _age(self, output: Output) -> float:
-        """Seconds in the current state; a clock set back restarts the count, never freezes it."""
-        now = self._clock.seconds()
-        if output.since > now:
-            output.since = now
-        return now - output.since
+        """Seconds in the current state, on the monotonic clock."""
+        return self._monotonic() - output.started
 
     def _save(self) -> None:
         self._state_file.save(
@@ -125,7 +173,7 @@ class Switchboard:
 
     def _record(self, output: Output, state: bool) -> None:
         """``output`` really switched to ``state`` now; persist it (a failure is only logged)."""
-        output.state, output.since = state, self._clock.seconds()
+        output.state, output.since, output.started = state, self._clock.seconds(), self._monotonic()
         try:
             self._save()
         except OSError as error:
@@ -202,12 +250,13 @@ class Switchboard:
         log.info("relay {relay_id} switched {state}", relay_id=relay_id, state=on_off(on))
         return True
 
-    def to_safe_states(self, reason: str) -> List[str]:
+    def to_safe_states(self, reason: str) -> SafeStates:
         """Every output to its safe state at once, minimum times notwithstanding.
 
         Each output is written even if it seems to be there already, so a
         drifted board is corrected; a fault on one is logged and the others go on.
-        Returns the ids of the outputs that switched.
+        Returns the ids of the outputs that switched and of those that failed
+        (whose state is then unknown: call again until none fails).
         """
         switched, failed = [], []
         for output in (self._outputs[relay_id] for relay_id in self.relay_ids()):
@@ -235,7 +284,7 @@ class Switchboard:
             )
         elif not failed:
             log.info("{reason}: every output already in its safe state", reason=reason)
-        return switched
+        return SafeStates(switched, failed)
 
     def close(self) -> None:
         """Refuse further commands and release every backend (faults are logged)."""

@@ -133,7 +133,8 @@ async def test_runs_and_sigterm_leaves_every_output_safe_and_exits_0(environ, tm
     assert status == 0 and not fake.stopped
     log = logged()
     assert "relay API listening on http://127.0.0.1:" in log
-    assert "stopping: switched sim-2 on to their safe states" in log
+    assert "relay sim-2 is off at start but this unit has no record of it: switched on" in log
+    assert "stopping: every output already in its safe state" in log
     assert "control daemon stopped" in log
     assert (tmp_path / "data" / FILE_NAME).exists()
 

@@ -18,7 +18,8 @@ from rpymostat_control.address import http_url, local_address_towards
 from rpymostat_control.config import ControlConfig
 from rpymostat_control.relays.interface import RelayFault
 from rpymostat_control.relays.sim import SimRelays
-from rpymostat_control.service import NO_RELAYS, ControlService, NoRelays, make_service
+from rpymostat_control.service import NO_RELAYS, SAFE_RETRY_S, ControlService, NoRelays, make_service
+from rpymostat_control.state_file import StateFile, Switched
 from tests.control.test_registrar import FakeEngine
 
 NOW = 1795608000.0
@@ -58,11 +59,14 @@ def config(tmp_path, engine):
 class Running:
     """A started service, its clock and its sim relays; stopped (if not yet) at the end."""
 
-    def __init__(self, config, at=NOW, **options):
+    def __init__(self, config, at=NOW, on=(), **options):
         self.clock = Clock()
         self.clock.advance(at)
         self.relays = SimRelays(config)
-        self.service = ControlService(config, reactor, backends=[self.relays], clock=self.clock, **options)
+        for relay_id in on:
+            self.relays.set(relay_id, True)
+        self.service = ControlService(config, reactor, backends=[self.relays], clock=self.clock,
+                                      monotonic=self.clock.seconds, **options)
 
     async def start(self):
         self.service.startService()
@@ -102,7 +106,7 @@ async def test_start_registers_then_serves_and_a_lease_expiry_goes_safe_and_re_r
         assert registration == {
             "host_id": unit.service.host_id,
             "url": unit.url,
-            "relays": {"sim-1": {"type": "sim", "state": False}, "sim-2": {"type": "sim", "state": False}},
+            "relays": {"sim-1": {"type": "sim", "state": False}, "sim-2": {"type": "sim", "state": True}},
         }
         code, body = await unit.post("sim-1", True)
         assert (code, body["changed"], unit.relays.get("sim-1")) == (200, True, True)
@@ -113,7 +117,7 @@ async def test_start_registers_then_serves_and_a_lease_expiry_goes_safe_and_re_r
         assert unit.relays.get("sim-1") is True  # the second command renewed the lease
         unit.clock.advance(1)  # the lease runs out: safe states, minimum on time or not
         assert (unit.relays.get("sim-1"), unit.relays.get("sim-2")) == (False, True)
-        assert ("no command from the engine for 180 s (lease expired): switched sim-1 off, sim-2 on"
+        assert ("no command from the engine for 180 s (lease expired): switched sim-1 off"
                 " to their safe states") in logged()
         registration = await unit.registered(engine, 2)
         assert registration["relays"]["sim-1"]["state"] is False
@@ -125,8 +129,9 @@ async def test_start_registers_then_serves_and_a_lease_expiry_goes_safe_and_re_r
 
 @pytest_twisted.ensureDeferred
 async def test_the_lease_starts_when_the_daemon_does(config, engine):
-    unit = Running(config)
-    unit.relays.set("sim-1", True)  # a restart finds the output on: it holds for one lease
+    # A restart finds the output on, as it had switched it: it holds for one lease.
+    StateFile(config.data_dir).save({"sim-1": Switched(True, NOW - 60), "sim-2": Switched(True, NOW - 60)})
+    unit = Running(config, on=["sim-1"])
     await unit.start()
     try:
         await unit.registered(engine, 1)
@@ -138,13 +143,70 @@ async def test_the_lease_starts_when_the_daemon_does(config, engine):
         await unit.stop()
 
 
+def pending(clock):
+    return sorted(round(call.getTime() - clock.seconds(), 3) for call in clock.getDelayedCalls())
+
+
+@pytest_twisted.ensureDeferred
+async def test_after_a_lease_expiry_safe_states_are_retried_until_every_output_is_safe(config, engine, logged):
+    """A USB hiccup at the moment the lease runs out must not leave a boiler on while the
+    engine is away: the unit tries again every few seconds until the relay answers."""
+    unit = await Running(config).start()
+    try:
+        await unit.registered(engine, 1)
+        assert (await unit.post("sim-1", True))[0] == 200
+        unit.relays.failing.add("sim-1")
+        unit.clock.advance(180)
+        assert unit.relays._states["sim-1"] is True
+        assert ("no command from the engine for 180 s (lease expired): relay sim-1 could not go to"
+                " its safe state off: sim-1: simulated fault") in logged()
+        assert f"sim-1 not in their safe states; trying again in {SAFE_RETRY_S:g} s" in logged()
+        await unit.registered(engine, 2)  # it registers again all the same
+        assert SAFE_RETRY_S == 5.0 and pending(unit.clock) == [SAFE_RETRY_S]
+        unit.clock.advance(SAFE_RETRY_S)
+        assert "(lease expired), attempt 2: relay sim-1 could not go" in logged()
+        assert pending(unit.clock) == [SAFE_RETRY_S]
+        unit.relays.failing.clear()
+        unit.clock.advance(SAFE_RETRY_S)
+        assert unit.relays.get("sim-1") is False
+        assert "(lease expired), attempt 3: switched sim-1 off to their safe states" in logged()
+        assert pending(unit.clock) == []  # every output safe: no more tries
+    finally:
+        await unit.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_new_command_or_a_stop_ends_the_safe_state_retries(config, engine, logged):
+    unit = await Running(dataclasses.replace(config, lease=10.0)).start()
+    try:
+        await unit.registered(engine, 1)
+        assert (await unit.post("sim-1", True))[0] == 200
+        unit.relays.failing.add("sim-1")
+        unit.clock.advance(10)
+        assert pending(unit.clock) == [SAFE_RETRY_S]
+        assert (await unit.post("sim-2", True))[0] == 200  # the engine is back: a new lease
+        assert pending(unit.clock) == [SAFE_RETRY_S, 10.0]
+        unit.relays.failing.clear()
+        unit.clock.advance(SAFE_RETRY_S)  # the retry finds the new lease and stops
+        assert "attempt 2" not in logged() and unit.relays.get("sim-1") is True  # the engine rules
+        assert pending(unit.clock) == [5.0]  # only the lease is left
+        unit.relays.failing.add("sim-1")
+        unit.clock.advance(5)  # the new lease runs out: retries start afresh
+        assert pending(unit.clock) == [SAFE_RETRY_S]
+        await unit.service.stopService()
+        assert pending(unit.clock) == []
+        assert logged().count("trying again in") == 2
+    finally:
+        await unit.stop()
+
+
 @pytest_twisted.ensureDeferred
 async def test_stop_goes_safe_releases_the_hardware_and_stops_listening(config, engine, logged):
     unit = await Running(config).start()
     await unit.registered(engine, 1)
     assert (await unit.post("sim-1", True))[0] == 200
     await unit.service.stopService()
-    assert "stopping: switched sim-1 off, sim-2 on to their safe states" in logged()
+    assert "stopping: switched sim-1 off to their safe states" in logged()
     with pytest.raises(RelayFault, match="closed"):
         unit.relays.get("sim-1")
     with pytest.raises(ConnectionRefusedError):

@@ -11,7 +11,7 @@ from rpymostat_control.config import ControlConfig
 from rpymostat_control.relays.interface import IRelayBackend, RelayFault
 from rpymostat_control.relays.sim import SimRelays
 from rpymostat_control.state_file import FILE_NAME, StateFile, Switched
-from rpymostat_control.switchboard import Switchboard, TooSoon, UnknownRelay
+from rpymostat_control.switchboard import SafeStates, Switchboard, TooSoon, UnknownRelay
 
 #: 2026-11-25T12:00:00Z
 NOW = 1795608000.0
@@ -29,6 +29,7 @@ class Board:
         self.close_error = close_error
         self.closed = False
         self.unreadable = False
+        self.unwritable = False
 
     def relays(self):
         return dict(self.aliases)
@@ -39,6 +40,8 @@ class Board:
         return self.states[relay_id]
 
     def set(self, relay_id, on):
+        if self.unwritable:
+            raise RelayFault("cannot write")
         self.states[relay_id] = on
 
     def close(self):
@@ -69,8 +72,16 @@ def sim(count=2, on=()):
     return backend
 
 
-def board(tmp_path, clock, backends, min_on=300.0, min_off=300.0, safe_states=None):
-    return Switchboard(backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {})
+def left(tmp_path, backend, at=NOW):
+    """Record ``backend``'s states as this unit's own, set at ``at`` (a restart finds them so)."""
+    StateFile(tmp_path).save({r: Switched(backend.get(r), at) for r in backend.relays()})
+    return backend
+
+
+def board(tmp_path, clock, backends, min_on=300.0, min_off=300.0, safe_states=None, monotonic=None):
+    """A switchboard whose wall and monotonic clocks are both ``clock`` unless told otherwise."""
+    return Switchboard(backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {},
+                       monotonic=monotonic or clock.seconds)
 
 
 def saved(tmp_path):
@@ -78,7 +89,7 @@ def saved(tmp_path):
 
 
 def test_start_reads_the_hardware_and_saves_it(tmp_path, clock):
-    switchboard = board(tmp_path, clock, [sim(on=["sim-2"])])
+    switchboard = board(tmp_path, clock, [left(tmp_path, sim(on=["sim-2"]))])
     assert switchboard.relay_ids() == ["sim-1", "sim-2"]
     assert saved(tmp_path) == {"sim-1": {"state": False, "since": NOW}, "sim-2": {"state": True, "since": NOW}}
     assert switchboard.document("sim-2") == {
@@ -105,7 +116,7 @@ def test_minimum_off_time_counts_from_the_real_switch(tmp_path, clock):
 
 
 def test_minimum_on_time_and_commands_that_change_nothing(tmp_path, clock):
-    backend = sim(on=["sim-1"])
+    backend = left(tmp_path, sim(on=["sim-1"]))
     switchboard = board(tmp_path, clock, [backend], min_on=60, min_off=0)
     clock.advance(10.5)
     assert switchboard.command("sim-1", True) is False  # already on: allowed, not a switch
@@ -140,18 +151,89 @@ def test_a_restart_counts_from_now_when_the_hardware_was_reset(tmp_path, clock):
         restarted.command("sim-1", True)
 
 
-def test_a_clock_set_back_restarts_the_count_instead_of_freezing_it(tmp_path):
-    StateFile(tmp_path).save({"sim-1": Switched(False, NOW + 3600)})
-    clock = Clock()
-    clock.advance(NOW)
+def test_a_record_from_the_future_counts_from_now(tmp_path, clock):
+    StateFile(tmp_path).save({"sim-1": Switched(False, NOW + 3600)})  # the clock was set back since
     switchboard = board(tmp_path, clock, [sim()], min_off=300)
     assert switchboard.document("sim-1")["since"] == "2026-11-25T12:00:00.000+00:00"
+    assert switchboard.document("sim-1")["seconds_in_state"] == 0.0
+    assert saved(tmp_path)["sim-1"] == {"state": False, "since": NOW}
     clock.advance(300)
     assert switchboard.command("sim-1", True) is True
-    clock.advance(-7200)  # the wall clock jumps back while running
-    assert switchboard.document("sim-1")["seconds_in_state"] == 0.0
-    clock.advance(300)
-    assert switchboard.document("sim-1")["seconds_in_state"] == 300.0
+
+
+@pytest.mark.parametrize("jump", [3600.0, -7200.0])
+def test_wall_clock_jumps_change_no_age(tmp_path, jump):
+    """NTP setting the clock of a Pi without a real-time clock must not skip a minimum time:
+    ages run on the monotonic clock, the wall clock only stamps ``since``."""
+    wall, monotonic = Clock(), Clock()
+    wall.advance(NOW)
+    switchboard = board(tmp_path, wall, [sim()], min_on=300, min_off=0, monotonic=monotonic.seconds)
+    assert switchboard.command("sim-1", True) is True
+    wall.advance(100)
+    monotonic.advance(100)
+    wall.advance(jump)
+    document = switchboard.document("sim-1")
+    assert document["seconds_in_state"] == 100.0
+    assert document["since"] == "2026-11-25T12:00:00.000+00:00"
+    with pytest.raises(TooSoon) as refused:
+        switchboard.command("sim-1", False)
+    assert refused.value.retry_after == 200.0
+    monotonic.advance(200)
+    assert switchboard.command("sim-1", False) is True
+    assert saved(tmp_path)["sim-1"] == {"state": False, "since": NOW + 100 + jump}  # the wall time
+
+
+def test_a_persisted_switch_becomes_an_age_once_at_start(tmp_path, clock):
+    """The state file holds wall time; at start it becomes an age on the monotonic clock,
+    which then alone counts, whatever the wall clock does."""
+    StateFile(tmp_path).save({"sim-1": Switched(True, NOW - 100), "sim-2": Switched(False, NOW - 50)})
+    monotonic = Clock()
+    monotonic.advance(12.5)  # any base: a monotonic clock starts at boot, or anywhere
+    switchboard = board(tmp_path, clock, [sim(on=["sim-1"])], monotonic=monotonic.seconds)
+    clock.advance(-1000)
+    assert switchboard.document("sim-1")["seconds_in_state"] == 100.0
+    assert switchboard.document("sim-2")["seconds_in_state"] == 50.0
+    monotonic.advance(150)
+    assert switchboard.document("sim-1")["seconds_in_state"] == 250.0
+    with pytest.raises(TooSoon) as refused:
+        switchboard.command("sim-1", False)
+    assert refused.value.retry_after == 50.0
+
+
+def test_outputs_not_as_this_unit_left_them_go_to_their_safe_states_at_start(tmp_path, clock, logged):
+    """A relay found in another state than recorded (a backend that resets its relays, a power
+    cut) or with no record holds no engine's command: it goes safe at once; one found as
+    recorded keeps the engine's last command for the first lease."""
+    StateFile(tmp_path).save({
+        "sim-1": Switched(True, NOW - 10),  # a boiler the engine had on: reset off, off is safe
+        "sim-2": Switched(True, NOW - 10),  # a pump, safe on: reset off, so back on
+        "sim-3": Switched(False, NOW - 10),  # a pump the engine had off, found off: held
+    })
+    backend = sim(count=5, on=["sim-5"])  # sim-4 and sim-5: no record
+    safe = {"sim-2": True, "sim-3": True, "sim-4": True}
+    switchboard = board(tmp_path, clock, [backend], min_on=300, min_off=300, safe_states=safe)
+    assert {r: backend.get(r) for r in switchboard.relay_ids()} == {
+        "sim-1": False, "sim-2": True, "sim-3": False, "sim-4": True, "sim-5": False,
+    }
+    assert saved(tmp_path) == {
+        "sim-1": {"state": False, "since": NOW}, "sim-2": {"state": True, "since": NOW},
+        "sim-3": {"state": False, "since": NOW - 10}, "sim-4": {"state": True, "since": NOW},
+        "sim-5": {"state": False, "since": NOW},
+    }
+    assert "relay sim-2 is off at start but this unit last set it on: switched on, its safe state" in logged()
+    assert "relay sim-4 is off at start but this unit has no record of it: switched on" in logged()
+    assert "relay sim-5 is on at start but this unit has no record of it: switched off" in logged()
+    assert "relay sim-1 is" not in logged() and "relay sim-3 is off at start" not in logged()
+    with pytest.raises(TooSoon, match="minimum on time"):  # going safe counts as a switch
+        switchboard.command("sim-2", False)
+    assert switchboard.document("sim-3")["seconds_in_state"] == 10.0
+
+
+def test_an_output_that_cannot_go_safe_at_start_stops_the_start(tmp_path, clock):
+    backend = Board({"pump": None})
+    backend.unwritable = True
+    with pytest.raises(RelayFault, match="cannot switch relay pump to its safe state at start: cannot write"):
+        board(tmp_path, clock, [backend], safe_states={"pump": True})
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"[]", b'{"relays": 3}', b"\xff\xfe"])
@@ -224,21 +306,21 @@ def test_duplicate_ids_and_unknown_safe_states_stop_the_start(tmp_path, clock):
 
 
 def test_safe_states_override_minimum_times_and_survive_faults(tmp_path, clock, logged):
-    backend = sim(count=3, on=["sim-1", "sim-3"])
+    backend = left(tmp_path, sim(count=3, on=["sim-1", "sim-3"]))
     switchboard = board(tmp_path, clock, [backend], safe_states={"sim-2": True})
     backend.failing.add("sim-3")
-    assert switchboard.to_safe_states("lease expired") == ["sim-1", "sim-2"]
+    assert switchboard.to_safe_states("lease expired") == SafeStates(["sim-1", "sim-2"], ["sim-3"])
     assert (backend.get("sim-1"), backend.get("sim-2")) == (False, True)
     assert switchboard.document("sim-2")["safe_state"] is True
     assert saved(tmp_path)["sim-1"] == {"state": False, "since": NOW}
     assert "lease expired: switched sim-1 off, sim-2 on to their safe states" in logged()
     assert "lease expired: relay sim-3 could not go to its safe state off: sim-3: simulated fault" in logged()
     backend.failing.add("sim-1")
-    assert switchboard.to_safe_states("failing") == []
+    assert switchboard.to_safe_states("failing") == ([], ["sim-1", "sim-3"])
     assert "failing: every output already" not in logged()  # not while one could not be set
     backend.failing.clear()
-    assert switchboard.to_safe_states("again") == ["sim-3"]
-    assert switchboard.to_safe_states("and again") == []
+    assert switchboard.to_safe_states("again") == (["sim-3"], [])
+    assert switchboard.to_safe_states("and again") == ([], [])
     assert "and again: every output already in its safe state" in logged()
 
 
@@ -246,7 +328,7 @@ def test_safe_states_rewrite_outputs_that_seem_right(tmp_path, clock):
     backend = Board({"r": None})
     switchboard = board(tmp_path, clock, [backend])
     backend.states["r"], backend.unreadable = True, True  # on behind its back, and unreadable
-    assert switchboard.to_safe_states("stop") == []
+    assert switchboard.to_safe_states("stop") == ([], [])
     assert backend.states["r"] is False
 
 
