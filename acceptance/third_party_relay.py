@@ -2,8 +2,12 @@
 
 It proves the protocol is open: it imports nothing from RPyMostat, speaks
 plain HTTP/JSON with ``http.server`` and ``urllib``, registers with the
-engine, obeys ``POST /v1/relays/{id}``, and switches everything off when the
-engine's lease runs out, then registers again.  Usage::
+engine, serves ``GET /v1/relays``, ``GET /v1/relays/{id}`` and
+``POST /v1/relays/{id}``, answers every documented error, and switches
+everything off when the engine's lease runs out, then registers again.  It has
+no minimum times (it reports ``min_on_s`` and ``min_off_s`` as 0) and every
+relay's safe state is off.  tests/test_relay_unit_contract.py checks it against
+the protocol.  Usage::
 
     python third_party_relay.py ENGINE_URL PORT HOST_ID LEASE_S RELAY_ID...
 """
@@ -15,33 +19,53 @@ import time
 import urllib.request
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
 
 ENGINE, PORT, HOST_ID, LEASE = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-RELAYS = {relay_id: {"state": False, "since": time.time()} for relay_id in sys.argv[5:]}
+RELAYS_PATH = "/v1/relays"
+MAX_BODY = 1024 * 1024
+#: The most a request body is read to throw it away (and keep the connection) after a 413.
+MAX_DRAIN = 64 * MAX_BODY
+#: Each relay's state, its last switch by the wall clock (shown) and by the monotonic clock (ages).
+RELAYS = {relay_id: {"state": False, "since": time.time(), "switched": time.monotonic()}
+          for relay_id in sys.argv[5:]}
 lock = threading.Lock()
 lease_until = time.monotonic() + LEASE
-registered = threading.Event()
+register_wanted = threading.Event()
 
 
 def relay_doc(relay_id):
     relay = RELAYS[relay_id]
     return {"type": "stdlib", "state": relay["state"], "alias": None, "safe_state": False,
-            "since": datetime.fromtimestamp(relay["since"], timezone.utc).isoformat(),
-            "seconds_in_state": time.time() - relay["since"], "min_on_s": 0, "min_off_s": 0}
+            "since": datetime.fromtimestamp(relay["since"], timezone.utc).isoformat(timespec="milliseconds"),
+            "seconds_in_state": round(time.monotonic() - relay["switched"], 3), "min_on_s": 0, "min_off_s": 0}
 
 
-def register():
-    body = {"host_id": HOST_ID, "url": f"http://127.0.0.1:{PORT}",
-            "relays": {r: {"type": "stdlib", "state": RELAYS[r]["state"]} for r in RELAYS}}
-    request = urllib.request.Request(ENGINE + "/v1/controls/register", json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"}, method="POST")
+def switch(relay_id, state):
+    RELAYS[relay_id].update(state=state, since=time.time(), switched=time.monotonic())
+
+
+def lease_left():
+    left = lease_until - time.monotonic()
+    return left if 0 < left < float("inf") else None
+
+
+def registrar():
+    """Register whenever asked (at start, after each lease expiry), retrying until the engine answers 2xx."""
     while True:
-        try:
-            urllib.request.urlopen(request, timeout=5).close()
-            registered.set()
-            return
-        except OSError:
-            time.sleep(0.5)
+        register_wanted.wait()
+        register_wanted.clear()
+        while True:
+            with lock:
+                body = {"host_id": HOST_ID, "url": f"http://127.0.0.1:{PORT}",
+                        "relays": {r: {"type": "stdlib", "state": RELAYS[r]["state"]} for r in RELAYS}}
+            request = urllib.request.Request(ENGINE + "/v1/controls/register", json.dumps(body).encode(),
+                                             {"Content-Type": "application/json"}, method="POST")
+            try:
+                urllib.request.urlopen(request, timeout=5).close()
+                break
+            except OSError:  # unreachable, or an HTTP error answer
+                time.sleep(0.5)
 
 
 def watchdog():
@@ -51,47 +75,152 @@ def watchdog():
         with lock:
             expired = time.monotonic() > lease_until
             if expired:
-                for relay in RELAYS.values():
+                for relay_id, relay in RELAYS.items():
                     if relay["state"]:
-                        relay.update(state=False, since=time.time())
+                        switch(relay_id, False)
                 lease_until = float("inf")  # safe until the engine commands again
         if expired:
             print("lease expired: every relay off", flush=True)
-            registered.clear()
-            register()
+            register_wanted.set()
+
+
+class BadRequest(Exception):
+    """Answer with ``code`` and this message; nothing changed."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def parse_command(body):
+    """The state of a body that is exactly ``{"state": true|false}``; else BadRequest (400, 413, 422)."""
+    if body is None:
+        raise BadRequest(413, f"request body over {MAX_BODY} bytes")
+    if not body.strip():
+        raise BadRequest(400, 'request body is empty; expected {"state": true} or {"state": false}')
+    try:
+        command = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise BadRequest(400, "request body is not UTF-8") from None
+    except RecursionError:
+        raise BadRequest(400, "request body is nested too deeply") from None
+    except ValueError as error:  # not JSON, or an integer too long to convert
+        raise BadRequest(400, f"request body is not valid JSON: {error}") from None
+    if not isinstance(command, dict) or set(command) != {"state"} or not isinstance(command["state"], bool):
+        raise BadRequest(422, 'a command is exactly {"state": true} or {"state": false}')
+    return command["state"]
 
 
 class Handler(BaseHTTPRequestHandler):
-    def answer(self, code, document):
-        body = json.dumps(document).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    protocol_version = "HTTP/1.1"
 
-    def do_GET(self):
-        if self.path != "/v1/relays":
-            return self.answer(404, {"status": "error", "error": "not found"})
-        with lock:
-            self.answer(200, {"host_id": HOST_ID, "lease": {"seconds": LEASE, "expires_in_s": None},
-                              "relays": {r: relay_doc(r) for r in RELAYS}})
+    def __getattr__(self, name):
+        # Every method reaches the router, which answers 405 where a path lacks it.
+        if name.startswith("do_"):
+            return self.handle_request
+        raise AttributeError(name)
 
-    def do_POST(self):
-        global lease_until
-        relay_id = self.path.rpartition("/")[2]
+    def handle_request(self):
         try:
-            state = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))["state"]
-        except (ValueError, KeyError, TypeError):
-            return self.answer(400, {"status": "error", "error": "expected {\"state\": true|false}"})
-        if relay_id not in RELAYS or not isinstance(state, bool):
-            return self.answer(404 if relay_id not in RELAYS else 422, {"status": "error", "error": "bad request"})
+            body = self.read_body()
+        except ValueError:
+            self.close_connection = True
+            return self.answer(400, {"status": "error", "error": "malformed Content-Length or chunked body"})
+        try:
+            self.answer(200, self.route(body))
+        except BadRequest as refused:
+            self.answer(refused.code, {"status": "error", "error": str(refused)})
+
+    def route(self, body):
+        path = urlsplit(self.path).path
+        head, _, segment = path.rpartition("/")
+        relay_id = None
+        if head == RELAYS_PATH and segment:
+            try:
+                relay_id = unquote(segment, errors="strict")
+            except UnicodeDecodeError:
+                pass
+        if path == RELAYS_PATH:
+            self.allow("GET", "HEAD")
+            with lock:
+                return {"host_id": HOST_ID, "lease": {"seconds": LEASE, "expires_in_s": lease_left()},
+                        "relays": {r: relay_doc(r) for r in RELAYS}}
+        if relay_id not in RELAYS:
+            raise BadRequest(404, f"no such resource: {path}; relays are at {RELAYS_PATH}")
+        self.allow("GET", "HEAD", "POST")
+        if self.command != "POST":
+            with lock:
+                return {"relay_id": relay_id, **relay_doc(relay_id)}
+        return self.switch(relay_id, parse_command(body))
+
+    def allow(self, *methods):
+        if self.command not in methods:
+            self.allowed = ", ".join(methods)
+            raise BadRequest(405, f"method {self.command} not allowed here; allowed: {self.allowed}")
+
+    def switch(self, relay_id, state):
+        global lease_until
         with lock:
             lease_until = time.monotonic() + LEASE
             changed = RELAYS[relay_id]["state"] != state
             if changed:
-                RELAYS[relay_id].update(state=state, since=time.time())
-            self.answer(200, {"relay_id": relay_id, **relay_doc(relay_id), "changed": changed})
+                switch(relay_id, state)
+            return {"relay_id": relay_id, **relay_doc(relay_id), "changed": changed}
+
+    def read_body(self):
+        """The request's body, or None when it is over MAX_BODY.
+
+        Read whatever the method and the answer, so the next request on the
+        connection starts where it should; ValueError if it cannot be framed.
+        """
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self.read_chunked()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length <= MAX_BODY:
+            return self.rfile.read(length)
+        if length > MAX_DRAIN:
+            self.close_connection = True
+        else:
+            while length > 0:
+                chunk = self.rfile.read(min(length, 65536))
+                if not chunk:
+                    break
+                length -= len(chunk)
+        return None
+
+    def read_chunked(self):
+        body, size = bytearray(), 0
+        while True:
+            chunk_size = int(self.rfile.readline(1024).split(b";")[0], 16)
+            if chunk_size == 0:
+                break
+            size += chunk_size
+            if size > MAX_DRAIN:
+                self.close_connection = True
+                return None
+            chunk = self.rfile.read(chunk_size)
+            self.rfile.readline()
+            if size <= MAX_BODY:
+                body += chunk
+        while self.rfile.readline(1024).strip():
+            pass  # trailers
+        return bytes(body) if size <= MAX_BODY else None
+
+    def answer(self, code, document):
+        body = json.dumps(document).encode() + b"\n"
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        if code == 405:
+            self.send_header("Allow", self.allowed)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
     def log_message(self, *args):
         pass
@@ -99,6 +228,7 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-    threading.Thread(target=register, daemon=True).start()
+    register_wanted.set()
+    threading.Thread(target=registrar, daemon=True).start()
     threading.Thread(target=watchdog, daemon=True).start()
     server.serve_forever()
