@@ -19,7 +19,7 @@ async def test_the_default_zone_always_exists(api):
     assert body == {"zones": [{
         "id": "default", "name": "default", "mode": "heat", "sensors": {}, "quorum": 1,
         "default_heat_setpoint": 18.0, "default_cool_setpoint": 26.0, "outputs": {},
-        "decision": {"plugin": "hysteresis", "config": {}}, "changed_at": None,
+        "decision": {"plugin": "hysteresis", "config": {}}, "safety": {}, "changed_at": None,
     }]}
     assert (await api.delete("/v1/zones/default"))[:2] == (
         409, {"status": "error", "error": "the default zone cannot be deleted"}
@@ -65,6 +65,8 @@ async def test_zone_lifecycle_and_its_defaults_drive_the_timeline(api):
         ("/v1/zones/upstairs", {**UPSTAIRS, "decision": {"plugin": "hysteresis", "config": {"gain": 1}}}, "decision.config: Additional properties are not allowed"),
         ("/v1/zones/up%20stairs", UPSTAIRS, "zone: 'up stairs' may hold only letters"),
         ("/v1/zones/upstairs", {**UPSTAIRS, "outputs": {"heat": "u/r1", "cool": "u/r1"}}, "outputs.heat: u/r1 is already this zone's cool output"),
+        ("/v1/zones/upstairs", {**UPSTAIRS, "safety": {"heat": {"min_on_s": 7200}}}, "safety.heat.min_on_s: 7200 is greater than the maximum of 3600"),
+        ("/v1/zones/upstairs", {**UPSTAIRS, "safety": {"fan": {}}}, "safety: Additional properties are not allowed"),
     ],
 )
 @pytest_twisted.ensureDeferred

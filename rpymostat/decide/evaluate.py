@@ -71,7 +71,8 @@ def decide_zone(zone, settings, segment, samples, output_states, now, plugins,
     )
     plugin_name = settings["decision"]["plugin"]
     wish = _wish(plugin_name, plugins, state, now, target_error)
-    final = review(state, wish, now, limits)
+    per_output = {name: dataclasses.replace(limits, **own) for name, own in settings.get("safety", {}).items()}
+    final = review(state, wish, now, limits, per_output)
     outputs = dict(final.outputs)
     outputs[FAN] = outputs[HEAT] or outputs[COOL]
     return ZoneDecision(zone, now, settings["mode"], temperature, segment, target_error,

@@ -35,8 +35,14 @@ class Limits:
     frost_c: float = 5.0
 
 
-def review(state, decision, now, limits=Limits()) -> FinalDecision:
-    """The decision the outputs will follow, with an adjustment for each change."""
+def review(state, decision, now, limits=Limits(), per_output=None) -> FinalDecision:
+    """The decision the outputs will follow, with an adjustment for each change.
+
+    ``per_output`` may map ``heat``/``cool`` to the :class:`Limits` of that
+    output's equipment (its minimum times and starts per hour); the others
+    come from ``limits``.
+    """
+    per_output = per_output or {}
     wished = {name: bool(decision.outputs.get(name, False)) for name in (HEAT, COOL)}
     outputs = dict(wished)
     adjustments = []
@@ -70,15 +76,16 @@ def review(state, decision, now, limits=Limits()) -> FinalDecision:
         current = state.outputs.get(name)
         if current is None or outputs[name] == current.on:
             continue
+        own = per_output.get(name, limits)
         held_for = now - current.since
-        if current.on and held_for < limits.min_on_s and name not in forced_off:
-            adjust(name, True, f"minimum on time: on for {held_for:.0f} of {limits.min_on_s:.0f} s")
-        elif not current.on and held_for < limits.min_off_s:
-            adjust(name, False, f"minimum off time: off for {held_for:.0f} of {limits.min_off_s:.0f} s")
+        if current.on and held_for < own.min_on_s and name not in forced_off:
+            adjust(name, True, f"minimum on time: on for {held_for:.0f} of {own.min_on_s:.0f} s")
+        elif not current.on and held_for < own.min_off_s:
+            adjust(name, False, f"minimum off time: off for {held_for:.0f} of {own.min_off_s:.0f} s")
         elif not current.on:
             recent = [t for t in current.switched_on_at if now - t < 3600]
-            if len(recent) >= limits.max_cycles_per_hour:
-                adjust(name, False, f"{len(recent)} starts in the last hour, at most {limits.max_cycles_per_hour}")
+            if len(recent) >= own.max_cycles_per_hour:
+                adjust(name, False, f"{len(recent)} starts in the last hour, at most {own.max_cycles_per_hour}")
 
     if outputs[HEAT] and outputs[COOL]:
         cool_was_on = state.outputs.get(COOL) is not None and state.outputs[COOL].on

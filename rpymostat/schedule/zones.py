@@ -24,6 +24,7 @@ ZONE_DEFAULTS = {
     **BUILT_IN_DEFAULTS,
     "outputs": {},
     "decision": {"plugin": "hysteresis", "config": {}},
+    "safety": {},
 }
 
 

@@ -115,3 +115,17 @@ def test_frost_protection_watches_every_zone_sensor_even_under_a_rules_weighting
     assert decision.temperature.value is None
     assert decision.outputs[HEAT] is True
     assert decision.final.adjustments[0].reason == "frost protection: a sensor reads 4 C, below 5 C"
+
+
+def test_each_output_may_have_its_own_minimum_times_and_starts_per_hour():
+    heat_pump = settings(safety={"heat": {"min_off_s": 900, "max_cycles_per_hour": 3}})
+    decision = decide_zone("default", heat_pump, segment(), {"s1": Sample(19.0, NOW - 5)},
+                           outputs(since=NOW - 600), NOW, PLUGINS)
+    assert decision.outputs[HEAT] is False
+    assert decision.final.adjustments[0].reason == "minimum off time: off for 600 of 900 s"
+    starts = {HEAT: OutputState(False, NOW - 1000, (NOW - 3000, NOW - 2000, NOW - 1200)),
+              COOL: OutputState(False, NOW - 3600)}
+    capped = decide_zone("default", heat_pump, segment(), {"s1": Sample(19.0, NOW - 5)}, starts, NOW, PLUGINS)
+    assert capped.final.adjustments[0].reason == "3 starts in the last hour, at most 3"
+    plain = decide_zone("default", settings(), segment(), {"s1": Sample(19.0, NOW - 5)}, starts, NOW, PLUGINS)
+    assert plain.outputs[HEAT] is True  # the engine-wide defaults: 5 min off, 6 starts
