@@ -90,18 +90,19 @@ class DecisionLoop(TimerService):
         await self.recorder.load()
 
     async def _run_all(self):
-        names = await zones.zone_names(self._storage)
-        await self._run_zones(names)
-        await self._release_abandoned()
+        named = await self._run_zones(await zones.zone_names(self._storage))
+        await self._release_abandoned(named)
 
     async def _run_zones(self, names):
-        samples = None
+        """Decide each zone; returns the output addresses the zones name."""
+        samples, named = None, set()
         self._dispatcher.begin_run()
         for zone in names:
             found = await zones.zone_record(self._storage, zone)
             if found is None:
                 self.reports.pop(zone, None)
                 continue
+            named.update(found[0].get("outputs", {}).values())
             if samples is None:
                 samples = {
                     s.sensor_id: Sample(s.value, min(s.last_seen, self._received.get(s.sensor_id, s.last_seen)))
@@ -114,6 +115,7 @@ class DecisionLoop(TimerService):
                 log.failure("deciding zone {zone} failed; next tick retries", zone=zone)
                 self.reports.pop(zone, None)  # never show an old decision as the current one
                 self.failures[zone] = f"deciding zone {zone!r} failed: {error}"
+        return named
 
     async def _decide(self, zone, settings, samples):
         now = self.clock.seconds()
@@ -158,13 +160,8 @@ class DecisionLoop(TimerService):
                      address=address, note=delivery.note)
         return delivery
 
-    async def _release_abandoned(self):
+    async def _release_abandoned(self, named):
         """Switch off outputs still on that no zone names any more (a zone deleted or re-wired)."""
-        named = set()
-        for zone in await zones.zone_names(self._storage):
-            found = await zones.zone_record(self._storage, zone)
-            if found is not None:
-                named.update(found[0].get("outputs", {}).values())
         for address in self.ledger.addresses():
             state = self.ledger.state(address)
             if address not in named and state.on:
