@@ -80,15 +80,26 @@ def parse_timezone(text: str) -> str:
     return text
 
 
-def parse_timeline_hours(text: str) -> float:
-    """Hours of timeline kept computed ahead: more than 1, at most 336 (14 days)."""
-    try:
-        hours = float(text)
-    except ValueError:
-        hours = float("nan")
-    if not 1 <= hours <= 336:
-        raise ValueError("expected a number of hours from 1 to 336")
-    return hours
+def number_between(low, high, expected):
+    """A parser of a number from ``low`` to ``high``; ``expected`` words the error."""
+
+    def parse(text: str) -> float:
+        try:
+            number = float(text)
+        except ValueError:
+            number = float("nan")
+        if not low <= number <= high:
+            raise ValueError(f"expected {expected}")
+        return number
+
+    return parse
+
+
+#: Hours of timeline kept computed ahead: 1 to 336 (14 days).
+parse_timeline_hours = number_between(1, 336, "a number of hours from 1 to 336")
+
+#: The frost protection temperature: 2 to 12 C.
+parse_frost = number_between(2, 12, "degrees Celsius from 2 to 12")
 
 
 def parse_decision_interval(text: str) -> float:
@@ -105,17 +116,6 @@ def parse_cycles(text: str) -> int:
     if not 1 <= cycles <= 60:
         raise ValueError("expected a whole number from 1 to 60")
     return cycles
-
-
-def parse_frost(text: str) -> float:
-    """The frost protection temperature: 2 to 12 C."""
-    try:
-        celsius = float(text)
-    except ValueError:
-        celsius = float("nan")
-    if not 2 <= celsius <= 12:
-        raise ValueError("expected degrees Celsius from 2 to 12")
-    return celsius
 
 
 def host_timezone(environ) -> str:
