@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.logger import Logger
 
 from rpymostat.api.site import build_site
@@ -21,6 +20,7 @@ from rpymostat.decide.plugin import load_decision_plugins
 from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.endpoints import server_endpoint
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.plugin import load_plugins
 from rpymostat.storage import open_storage
@@ -80,8 +80,7 @@ class EngineService(MultiService):
             self.storage, self.reactor, self.events, timelines=self.timelines, zone_info=self.zone_info,
             decisions=self.decisions,
         )
-        endpoint_class = TCP6ServerEndpoint if ":" in self.config.api_host else TCP4ServerEndpoint
-        endpoint = endpoint_class(self.reactor, self.config.api_port, interface=self.config.api_host)
+        endpoint = server_endpoint(self.reactor, self.config.api_host, self.config.api_port)
         self.port = await endpoint.listen(site)
         address = self.port.getHost()
         log.info("API listening on http://{host}:{port}/", host=address.host, port=address.port)

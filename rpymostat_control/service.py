@@ -15,13 +15,13 @@ import time
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, ensureDeferred
-from twisted.internet.endpoints import TCP4ServerEndpoint, TCP6ServerEndpoint
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from twisted.web.server import Site
 
 from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.endpoints import server_endpoint
 from rpymostat.protocol.host_id import host_id
 from rpymostat_control.address import WILDCARDS, http_url, local_address_towards
 from rpymostat_control.api import RelayApi
@@ -120,8 +120,7 @@ class ControlService(MultiService):
         self._ready = ensureDeferred(self._start())
 
     async def _start(self):
-        endpoint_class = TCP6ServerEndpoint if ":" in self.config.host else TCP4ServerEndpoint
-        endpoint = endpoint_class(self.reactor, self.config.port, interface=self.config.host)
+        endpoint = server_endpoint(self.reactor, self.config.host, self.config.port)
         self.port = await endpoint.listen(self.site)
         address = self.port.getHost()
         log.info("relay API listening on {url}", url=http_url(address.host, address.port))
