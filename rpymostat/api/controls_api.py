@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from rpymostat.api.errors import InvalidContent, json_bytes
 from rpymostat.api.jsonio import read_json
+from rpymostat.decide.dispatch import CONTROL_KIND
 from rpymostat.schedule import documents
 from rpymostat.storage.interface import RuleRecord
 
@@ -17,7 +18,7 @@ from rpymostat.storage.interface import RuleRecord
 class Controls:
     """``/v1/controls``: relay units register, and are listed, by host id."""
 
-    KIND = "control"
+    KIND = CONTROL_KIND
 
     def __init__(self, validator, storage, clock, events, access):
         self._validator = validator
