@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,14 +38,10 @@ from pathlib import Path
 
 import psutil
 
+from ingest import free_port  # beside this script
+
 MB = 1_000_000
 RELAYS = 20
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def default_script():
