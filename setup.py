@@ -15,7 +15,7 @@ VERSION = {}
 exec((HERE / "rpymostat" / "version.py").read_text(), VERSION)
 
 BASE = [
-    "twisted>=23.8",
+    "twisted>=25.5",  # Site(parsePOSTFormSubmission=False): rpymostat.protocol.jsonsite
     "zeroconf>=0.131",
     "ifaddr>=0.2",
 ]

@@ -26,8 +26,16 @@ class ApiClient:
         self.treq = StubTreq(site.resource)
 
     async def request(self, method, path, body=None, raw=None, headers=None):
-        """Send a request; return ``(status, decoded JSON or text, response)``."""
+        """Send a request; return ``(status, decoded JSON or text, response)``.
+
+        A request with a body says it is JSON, as every real client must; pass
+        ``headers`` with another ``Content-Type`` (or ``{"Content-Type": []}``
+        for none) to send something else.
+        """
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        headers = dict(headers or {})
+        if data is not None and not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = ["application/json"]
         response = await self._settled(self.treq.request(method, BASE + path, data=data, headers=headers))
         content = await self._settled(response.content())
         kind = response.headers.getRawHeaders(b"content-type", [b""])[0]

@@ -10,31 +10,65 @@ from twisted.web.http_headers import Headers
 from rpymostat.protocol.jsonbody import BodyRefused, read_json_body
 
 
+def short(value):
+    """A readable test id for a parameter of any length."""
+    text = repr(value)
+    return text if len(text) < 40 else text[:30] + f"...({len(value)})"
+
+
+JSON = [b"application/json"]
+
+
 class Request:
     """What the reader uses of a twisted.web request: headers and a seekable body."""
 
-    def __init__(self, body: bytes, lengths=()):
+    def __init__(self, body: bytes, lengths=(), types=JSON):
         self.requestHeaders = Headers({b"content-length": list(lengths)} if lengths else {})
+        if types:
+            self.requestHeaders.setRawHeaders(b"content-type", list(types))
         self.content = io.BytesIO(body)
         self.content.read()  # the server leaves the stream at its end
 
 
-def refusal(body, lengths=(), **options):
+def refusal(body, lengths=(), types=JSON, **options):
     with pytest.raises(BodyRefused) as refused:
-        read_json_body(Request(body, lengths), **options)
+        read_json_body(Request(body, lengths, types), **options)
     return refused.value.code, refused.value.message
+
+
+@pytest.mark.parametrize("types", [
+    [b"application/json; charset=utf-8"], [b"Application/JSON"], [b"application/json;charset=UTF-8"],
+    [b" application/json "],
+])
+def test_json_with_any_parameters_in_any_case_is_read(types):
+    assert read_json_body(Request(b'{"state": true}', types=types)) == {"state": True}
+
+
+@pytest.mark.parametrize("types, shown", [
+    ([], "none"),
+    ([b"text/plain"], "'text/plain'"),
+    ([b"text/plain;charset=UTF-8"], "'text/plain;charset=UTF-8'"),
+    ([b"application/x-www-form-urlencoded"], "'application/x-www-form-urlencoded'"),
+    ([b"multipart/form-data; boundary=x"], "'multipart/form-data; boundary=x'"),
+    ([b"application/jsonp"], "'application/jsonp'"),
+    ([b"application/merge-patch+json"], "'application/merge-patch+json'"),
+    ([b"text/json"], "'text/json'"),
+    ([b""], "''"),
+    ([b"application/json", b"text/plain"], "'application/json', 'text/plain'"),
+    ([b"\xff" * 500], "'" + "\xff" * 80 + "'"),
+], ids=short)
+def test_a_body_not_declared_json_is_415_before_it_is_read(types, shown):
+    request = Request(b" " * 100, lengths=[b"999999999"], types=types)  # empty and "too large"
+    with pytest.raises(BodyRefused) as refused:
+        read_json_body(request, max_bytes=10)
+    assert (refused.value.code, refused.value.message) == (415, f"Content-Type must be application/json, got {shown}")
+    assert request.content.tell() == 100  # not rewound, not read
 
 
 def test_reads_any_json_value_nan_included():
     assert read_json_body(Request(b' {"a": [1, 2.5, null]} ')) == {"a": [1, 2.5, None]}
     assert read_json_body(Request(b"NaN")) != read_json_body(Request(b"NaN"))
     assert read_json_body(Request(b"9" * 4300)) == int("9" * 4300)
-
-
-def short(value):
-    """A readable test id for a parameter of any length."""
-    text = repr(value)
-    return text if len(text) < 40 else text[:30] + f"...({len(value)})"
 
 
 @pytest.mark.parametrize("body, message", [

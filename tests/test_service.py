@@ -16,6 +16,8 @@ from rpymostat.storage.interface import StorageError
 from rpymostat.storage.mongo import MongoStorage
 from rpymostat.storage.sqlite import SQLiteStorage
 
+JSON = {"Content-Type": "application/json"}
+
 
 @pytest.fixture
 def config(tmp_path):
@@ -43,13 +45,13 @@ async def test_serves_http_on_loopback_and_stops_cleanly(config):
     url = f"http://127.0.0.1:{port.getHost().port}"
     try:
         body = {"host_id": "h", "sensors": {"28-a": {"type": "DS18B20", "value": 20.25}}}
-        response = await treq.put(url + "/v1/sensors/update", json.dumps(body).encode())
+        response = await treq.put(url + "/v1/sensors/update", json.dumps(body).encode(), headers=JSON)
         assert response.code == 201
         await response.content()
         response = await treq.get(url + "/v1/sensors/28-a")
         assert (await response.json())["value"] == 20.25
         zone = {"sensors": {"28-a": 1.0}, "default_heat_setpoint": 21.0}
-        response = await treq.put(url + "/v1/zones/default", json.dumps(zone).encode())
+        response = await treq.put(url + "/v1/zones/default", json.dumps(zone).encode(), headers=JSON)
         assert response.code == 200, await response.text()
         state = await (await treq.get(url + "/v1/zones/default/state")).json()
         assert state["decision"]["reason"] == "heat target 21 C: 20.25 C is at or below 20.7 C: heat on"
@@ -94,7 +96,7 @@ async def test_declared_oversized_body_is_413_over_real_http(config):
     port = await service.when_ready()
     try:
         url = f"http://127.0.0.1:{port.getHost().port}/v1/sensors/update"
-        response = await treq.put(url, b"x" * (2 * 1024 * 1024))
+        response = await treq.put(url, b"x" * (2 * 1024 * 1024), headers=JSON)
         assert response.code == 413
         assert (await response.json())["status"] == "error"
     finally:

@@ -39,6 +39,12 @@ class PayloadTooLarge(ApiError):
     code = 413
 
 
+class UnsupportedMediaType(ApiError):
+    """A body that does not say it is JSON: how another web site's form would arrive."""
+
+    code = 415
+
+
 class InvalidContent(ApiError):
     code = 422
 

@@ -4,7 +4,7 @@ from urllib.parse import unquote_to_bytes
 from zoneinfo import ZoneInfo
 
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import Site  # the type build_site returns
 
 from rpymostat.access import OpenAccess
 from rpymostat.api.errors import error_bytes
@@ -14,6 +14,7 @@ from rpymostat.decide.loop import build_decision_loop
 from rpymostat.decide.plugin import load_decision_plugins
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.jsonsite import json_site
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.rules_plugin import RulesSchedule
 
@@ -38,9 +39,7 @@ def build_site(storage, clock, events=None, access=None, timelines=None, zone_in
             storage, timelines, events, clock, JsonClient(clock), load_decision_plugins()
         )
     v1 = V1Api(storage, clock, events, access or OpenAccess(), timelines, zone_info, decisions)
-    site = Site(Utf8PathGuard(RootApi(v1).app.resource()))
-    site.displayTracebacks = False
-    return site
+    return json_site(Utf8PathGuard(RootApi(v1).app.resource()))
 
 
 class Utf8PathGuard(Resource):
