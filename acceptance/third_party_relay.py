@@ -3,10 +3,12 @@
 It proves the protocol is open: it imports nothing from RPyMostat, speaks
 plain HTTP/JSON with ``http.server`` and ``urllib``, registers with the
 engine, serves ``GET /v1/relays``, ``GET /v1/relays/{id}`` and
-``POST /v1/relays/{id}``, answers every documented error, and switches
+``POST /v1/relays/{id}`` (``{"state": true|false}``, or a safety off
+``{"state": false, "safety": "<reason>"}``, logged), answers every documented
+error (415 for a command not sent as ``application/json``), and switches
 everything off when the engine's lease runs out, then registers again.  It has
-no minimum times (it reports ``min_on_s`` and ``min_off_s`` as 0) and every
-relay's safe state is off.  tests/test_relay_unit_contract.py checks it against
+no minimum times (it reports ``min_on_s`` and ``min_off_s`` as 0), so a safety
+off is an off like any other, and every relay's safe state is off.  tests/test_relay_unit_contract.py checks it against
 the protocol.  Usage::
 
     python third_party_relay.py ENGINE_URL PORT HOST_ID LEASE_S RELAY_ID...
@@ -92,8 +94,12 @@ class BadRequest(Exception):
         self.code = code
 
 
-def parse_command(body):
-    """The state of a body that is exactly ``{"state": true|false}``; else BadRequest (400, 413, 422)."""
+def parse_command(headers, body):
+    """``(state, safety reason or None)`` of a JSON body that is exactly ``{"state": true|false}``
+    or ``{"state": false, "safety": "<reason>"}``; else BadRequest (415, 400, 413, 422)."""
+    content_types = headers.get_all("Content-Type") or []
+    if len(content_types) != 1 or content_types[0].split(";")[0].strip().lower() != "application/json":
+        raise BadRequest(415, f"Content-Type must be application/json, got {content_types or 'none'}")
     if body is None:
         raise BadRequest(413, f"request body over {MAX_BODY} bytes")
     if not body.strip():
@@ -106,9 +112,16 @@ def parse_command(body):
         raise BadRequest(400, "request body is nested too deeply") from None
     except ValueError as error:  # not JSON, or an integer too long to convert
         raise BadRequest(400, f"request body is not valid JSON: {error}") from None
-    if not isinstance(command, dict) or set(command) != {"state"} or not isinstance(command["state"], bool):
-        raise BadRequest(422, 'a command is exactly {"state": true} or {"state": false}')
-    return command["state"]
+    if not isinstance(command, dict) or set(command) - {"safety"} != {"state"} \
+            or not isinstance(command["state"], bool):
+        raise BadRequest(422, 'a command is exactly {"state": true} or {"state": false},'
+                              ' or {"state": false, "safety": "<reason>"}')
+    safety = command.get("safety")
+    if "safety" in command and not (isinstance(safety, str) and safety.strip() and len(safety) <= 200):
+        raise BadRequest(422, '"safety" must be the reason for a safety off, a string of 1 to 200 characters')
+    if safety is not None and command["state"]:
+        raise BadRequest(422, '"safety" only goes with "state": false')
+    return command["state"], safety
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -151,7 +164,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "POST":
             with lock:
                 return {"relay_id": relay_id, **relay_doc(relay_id)}
-        return self.switch(relay_id, parse_command(body))
+        state, safety = parse_command(self.headers, body)
+        if safety is not None:
+            print(f"safety off for {relay_id}: {safety!r}", flush=True)
+        return self.switch(relay_id, state)
 
     def allow(self, *methods):
         if self.command not in methods:

@@ -18,7 +18,7 @@ def main(argv=None, environ=None, reactor=None, **run_options) -> int:
         description="The RPyMostat control daemon: switches heating and cooling relays"
         " as the engine commands, within minimum on/off times and a lease.",
         settings=config.SETTINGS,
-        config_class=config.ControlConfig,
+        config_class=config.checked_config,
         make_service=make_service,
         argv=argv,
         environ=environ,

@@ -2,15 +2,18 @@
 
 ``GET /v1/relays`` lists the outputs with the lease, ``GET /v1/relays/{id}``
 shows one, and ``POST /v1/relays/{id}`` with exactly ``{"state": true|false}``
-switches one.  Every well-formed command for a known relay renews the lease,
+switches one; ``{"state": false, "safety": "<reason>"}`` is the engine's safety
+off, carried out at once whatever the minimum on time.  Every well-formed
+command for a known relay renews the lease,
 even one refused by a minimum time (409) or failed by the hardware (503): the
-engine is alive and will send again.  A rejected request (400, 404, 405, 413,
+engine is alive and will send again.  A rejected request (400, 404, 405, 413, 415,
 422) changes nothing.  Every error is ``{"status": "error", "error": "..."}``;
 no input may produce a 500.  A web framework would cost a Pi Zero more memory
 than these three routes are worth, so routing is done here by hand.
 """
 
 import json
+from typing import NamedTuple, Optional
 from urllib.parse import unquote_to_bytes
 
 from twisted.logger import Logger
@@ -46,26 +49,50 @@ def json_type(value) -> str:
 
 
 def read_json(request):
-    """The request body as JSON; raises :class:`Refused` (413, 400) when it is not."""
+    """The request body as JSON; raises :class:`Refused` (415, 413, 400) when it is not."""
     try:
         return read_json_body(request, MAX_BODY_BYTES, expected='{"state": true} or {"state": false}')
     except BodyRefused as refused:
         raise Refused(refused.code, refused.message) from None
 
 
-def parse_command(document) -> bool:
-    """The ``state`` of a command that is exactly ``{"state": true|false}``; else 422."""
+#: The longest safety reason accepted (it is logged, so it is kept to a line).
+MAX_SAFETY_CHARS = 200
+
+
+class Command(NamedTuple):
+    """A valid command: the state asked for, and the engine's safety reason for an off, if any."""
+
+    state: bool
+    safety: Optional[str] = None
+
+
+def parse_command(document) -> Command:
+    """A command that is exactly ``{"state": true|false}`` or ``{"state": false, "safety":
+    "<reason>"}``; anything else is a 422."""
     if not isinstance(document, dict):
         raise Refused(422, f'expected an object {{"state": true|false}}, got {json_type(document)}')
-    unexpected = sorted(key for key in document if key != "state")
+    unexpected = sorted(key for key in document if key not in ("state", "safety"))
     if unexpected:
         names = ", ".join(json.dumps(key) for key in unexpected)
-        raise Refused(422, f'unexpected field(s) {names}; a command has only "state"')
+        raise Refused(422, f'unexpected field(s) {names}; a command has only "state" (and "safety")')
     if "state" not in document:
         raise Refused(422, 'missing field "state": true (on) or false (off)')
     if not isinstance(document["state"], bool):
         raise Refused(422, f'"state" must be true or false, got {json_type(document["state"])}')
-    return document["state"]
+    if "safety" not in document:
+        return Command(document["state"])
+    safety = document["safety"]
+    if not isinstance(safety, str) or not safety.strip() or len(safety) > MAX_SAFETY_CHARS:
+        raise Refused(
+            422, f'"safety" must be the reason for a safety off, a string of 1 to'
+            f' {MAX_SAFETY_CHARS} characters, got {json_type(safety)}'
+            + (f" of {len(safety)} characters" if isinstance(safety, str) else ""),
+        )
+    if document["state"]:
+        raise Refused(422, '"safety" only goes with "state": false; switching on respects'
+                           " the minimum off time")
+    return Command(False, safety)
 
 
 class RelayApi(Resource):
@@ -139,9 +166,9 @@ class RelayApi(Resource):
         }
 
     def _command(self, request, relay_id):
-        on = parse_command(read_json(request))
+        command = parse_command(read_json(request))
         try:
-            changed = self._switchboard.command(relay_id, on)
+            changed = self._switchboard.command(relay_id, command.state, command.safety)
         except TooSoon as refusal:
             self._lease.renew()
             relay = {"relay_id": relay_id, **self._switchboard.document(relay_id)}
@@ -150,5 +177,9 @@ class RelayApi(Resource):
             self._lease.renew()
             log.error("relay {relay_id} failed: {error}", relay_id=relay_id, error=fault)
             raise Refused(503, f"relay {relay_id} failed: {fault}") from None
+        except Exception as error:  # a backend plugin's own exception: the hardware failed
+            self._lease.renew()
+            log.failure("relay {relay_id} failed unexpectedly", relay_id=relay_id)
+            raise Refused(503, f"relay {relay_id} failed: {error!r}") from None
         self._lease.renew()
         return 200, {"relay_id": relay_id, **self._switchboard.document(relay_id), "changed": changed}

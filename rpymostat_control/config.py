@@ -1,4 +1,12 @@
-"""The control daemon's configuration: one frozen object built once from the environment."""
+"""The control daemon's configuration: one frozen object built once from the environment.
+
+Besides each setting's own checks, one rule ties three together: the lease
+must be at least the minimum on and the minimum off time.  A lease expiry
+switches outputs to their safe states at once, minimum times notwithstanding;
+a lease as long as both minimum times means the expiry can never cut short
+a state the engine has just switched (the engine switched it, so it renewed
+the lease, so the output has been in that state a whole lease when it expires).
+"""
 
 import dataclasses
 import os
@@ -9,6 +17,7 @@ from urllib.parse import urlsplit
 
 from rpymostat.protocol import DEFAULT_CONTROL_PORT
 from rpymostat.protocol.settings import (
+    ConfigError,
     Setting,
     default_data_dir,
     load,
@@ -35,7 +44,7 @@ class ControlConfig:
     port: int = DEFAULT_CONTROL_PORT
     url: Optional[str] = None
     relays: Tuple[str, ...] = ()
-    lease: float = 180.0
+    lease: float = 360.0
     min_on: float = 300.0
     min_off: float = 300.0
     safe_states: Mapping[str, bool] = dataclasses.field(default_factory=dict)
@@ -127,12 +136,14 @@ SETTINGS = (
             "relay backends to use, comma-separated (default: every backend that finds relays)",
             default=()),
     Setting("RPYMOSTAT_CONTROL_LEASE_S", "lease", "seconds", parse_positive_seconds,
-            "how long the engine's last command holds; then every output goes to its safe state",
-            default=180.0),
+            "how long the engine's last command holds; then every output goes to its safe state"
+            " (at least RPYMOSTAT_MIN_ON_S and RPYMOSTAT_MIN_OFF_S)", default=360.0),
     Setting("RPYMOSTAT_MIN_ON_S", "min_on", "seconds", parse_seconds,
-            "an output stays on at least this long once switched on", default=300.0),
+            "an output stays on at least this long once switched on, unless the engine"
+            " switches it off for safety (at most RPYMOSTAT_CONTROL_LEASE_S)", default=300.0),
     Setting("RPYMOSTAT_MIN_OFF_S", "min_off", "seconds", parse_seconds,
-            "an output stays off at least this long once switched off", default=300.0),
+            "an output stays off at least this long once switched off"
+            " (at most RPYMOSTAT_CONTROL_LEASE_S)", default=300.0),
     Setting("RPYMOSTAT_SAFE_STATES", "safe_states", "relay=on|off list", parse_safe_states,
             "outputs whose safe state is on (default: every output's safe state is off)",
             default={}),
@@ -157,6 +168,26 @@ SETTINGS = (
 )
 
 
+def checked_config(**values) -> ControlConfig:
+    """A :class:`ControlConfig` whose settings agree with each other; else ConfigError.
+
+    Pass it as the config class to :func:`~rpymostat.protocol.settings.load`
+    (the daemon does), so a lease shorter than a minimum time stops the daemon
+    with exit 2 before anything starts.
+    """
+    config = ControlConfig(**values)
+    for variable, minimum in (("RPYMOSTAT_MIN_ON_S", config.min_on),
+                              ("RPYMOSTAT_MIN_OFF_S", config.min_off)):
+        if config.lease < minimum:
+            raise ConfigError(
+                f"RPYMOSTAT_CONTROL_LEASE_S={config.lease:g} is invalid: it is shorter than"
+                f" {variable}={minimum:g}; a lease expiry would switch an output the engine has"
+                f" just switched before its minimum time, so set RPYMOSTAT_CONTROL_LEASE_S to"
+                f" at least {max(config.min_on, config.min_off):g}"
+            )
+    return config
+
+
 def from_environ(environ) -> ControlConfig:
     """The daemon's configuration; raises ConfigError naming a bad variable."""
-    return load(ControlConfig, SETTINGS, environ)
+    return load(checked_config, SETTINGS, environ)

@@ -6,9 +6,17 @@ runs out with no command, ``on_expiry`` is called once (the service then sends
 every output to its safe state and registers again).  The lease starts when
 the daemon starts, so a restarted unit holds its outputs for one lease while
 the engine finds it.  Time comes only from the injected ``clock``.
+
+An exception from ``on_expiry`` is logged and counted (:attr:`Lease.failures`),
+never lost in the reactor: the next command still starts a new lease, and
+the service's own handler retries what failed.
 """
 
 from typing import Callable, Optional
+
+from twisted.logger import Logger
+
+log = Logger()
 
 
 class Lease:
@@ -20,6 +28,8 @@ class Lease:
         self._on_expiry = on_expiry
         self._call = None
         self._stopped = False
+        #: Expiries whose handler raised (each logged with its traceback).
+        self.failures = 0
 
     def start(self) -> None:
         """Start (or restart) the full lease from now."""
@@ -37,7 +47,14 @@ class Lease:
         if self._call is not None and self._call.active():
             self._call.reset(self.seconds)
         else:
-            self._call = self._clock.callLater(self.seconds, self._on_expiry)
+            self._call = self._clock.callLater(self.seconds, self._expired)
+
+    def _expired(self) -> None:
+        try:
+            self._on_expiry()
+        except Exception:
+            self.failures += 1
+            log.failure("handling the lease expiry failed")
 
     def expires_in(self) -> Optional[float]:
         """Seconds left, or None when the lease has expired (or was stopped)."""

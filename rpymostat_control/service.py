@@ -8,26 +8,38 @@ one DNS-SD finds.  When the lease runs out, every output goes to its safe
 state and the unit registers again; an output whose hardware fails then is
 tried again every :data:`SAFE_RETRY_S` seconds until every output is safe or
 a command starts a new lease.  Stopping (SIGTERM) stops listening, sends every
-output to its safe state and releases the hardware.
+output to its safe state, writes the state file and releases the hardware.
+
+No exception may end a loop that keeps a house safe: the lease expiry, the
+safe-state retries and the heartbeat each log (``log.failure``) and count
+(:attr:`ControlService.loop_failures`) whatever a backend raises, and go on.
+The heartbeat (every :data:`HEARTBEAT_S` seconds) re-reads every output's
+hardware and only then pings systemd's watchdog, so a stuck reactor or a
+wedged backend stops the pings and systemd restarts the daemon; the daemon
+says READY once listening and STOPPING when it stops.
 """
 
+import collections
 import time
 
+from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
-from twisted.web.server import Site
 
 from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.endpoints import server_endpoint
 from rpymostat.protocol.host_id import host_id
+from rpymostat.protocol.jsonsite import json_site
+from rpymostat.protocol.watchdog import Watchdog
 from rpymostat_control.address import WILDCARDS, http_url, local_address_towards
 from rpymostat_control.api import RelayApi
 from rpymostat_control.lease import Lease
 from rpymostat_control.registrar import Registrar
 from rpymostat_control.state_file import StateFile
+from rpymostat_control.state_writer import StateWriter
 from rpymostat_control.switchboard import Switchboard
 
 log = Logger()
@@ -41,6 +53,9 @@ NO_RELAYS = (
 #: Seconds between tries to put every output in its safe state while the lease
 #: is expired and some output could not be set (a USB hiccup, say).
 SAFE_RETRY_S = 5.0
+
+#: Seconds between heartbeats: every output's hardware re-read, then a watchdog ping.
+HEARTBEAT_S = 15.0
 
 
 class NoRelays(RuntimeError):
@@ -57,15 +72,24 @@ class ControlService(MultiService):
     ``backends`` default to those
     :func:`~rpymostat_control.relays.loading.load_backends` builds;
     ``finder_factory(reactor, interfaces=..., on_change=...)`` to
-    :class:`~rpymostat.protocol.browse.EngineFinder`.
+    :class:`~rpymostat.protocol.browse.EngineFinder`; ``watchdog`` to a
+    :class:`~rpymostat.protocol.watchdog.Watchdog` of this process's
+    environment, pinged by a heartbeat on ``heartbeat_clock`` (default: the
+    reactor); ``state_file`` to the
+    :class:`~rpymostat_control.state_file.StateFile` in the data directory
+    (written on a worker thread by a
+    :class:`~rpymostat_control.state_writer.StateWriter`).
     """
 
     def __init__(self, config, reactor, backends=None, clock=None, monotonic=None,
-                 finder_factory=None):
+                 finder_factory=None, watchdog=None, state_file=None, heartbeat_clock=None):
         super().__init__()
         self.config = config
         self.reactor = reactor
         self.clock = clock if clock is not None else reactor
+        self.watchdog = watchdog if watchdog is not None else Watchdog()
+        #: ``{loop name: runs that raised}``; each was logged with its traceback.
+        self.loop_failures = collections.Counter()
         monotonic = monotonic if monotonic is not None else time.monotonic
         if backends is None:
             from rpymostat_control.relays.loading import load_backends
@@ -76,9 +100,11 @@ class ControlService(MultiService):
                 raise NoRelays(NO_RELAYS)
             config.data_dir.mkdir(parents=True, exist_ok=True)
             self.host_id = host_id(config.data_dir)
+            state_file = state_file if state_file is not None else StateFile(config.data_dir)
+            self.state_writer = StateWriter(reactor, state_file)
             self.switchboard = Switchboard(
-                backends, self.clock, StateFile(config.data_dir), config.min_on,
-                config.min_off, config.safe_states, monotonic,
+                backends, self.clock, state_file, config.min_on, config.min_off,
+                config.safe_states, monotonic, save=self.state_writer.save,
             )
         except BaseException:
             for backend in backends:
@@ -100,7 +126,10 @@ class ControlService(MultiService):
         self.registrar = Registrar(
             self.clock, self.client, lambda: self.engine_url, self._registration
         )
-        self.site = Site(RelayApi(self.switchboard, self.lease, self.host_id))
+        self.site = json_site(RelayApi(self.switchboard, self.lease, self.host_id))
+        self.heartbeat = TimerService(HEARTBEAT_S, self._heartbeat)
+        # The pings vouch for the real reactor, so they follow it, not a test's clock.
+        self.heartbeat.clock = heartbeat_clock if heartbeat_clock is not None else reactor
         self.port = None
         self._ready = None
         self._safe_retry = None
@@ -115,8 +144,9 @@ class ControlService(MultiService):
             host=self.host_id, relays=", ".join(self.switchboard.relay_ids()),
             lease=self.config.lease,
         )
-        super().startService()
+        self.watchdog.check_period("the relay heartbeat", HEARTBEAT_S)
         self.lease.start()
+        super().startService()
         self._ready = ensureDeferred(self._start())
 
     async def _start(self):
@@ -124,13 +154,32 @@ class ControlService(MultiService):
         self.port = await endpoint.listen(self.site)
         address = self.port.getHost()
         log.info("relay API listening on {url}", url=http_url(address.host, address.port))
+        self.watchdog.ready(f"relays {', '.join(self.switchboard.relay_ids())}")
+        self.heartbeat.startService()  # a first round now, then every HEARTBEAT_S
         self.registrar.register()
         return self.port
 
+    def _heartbeat(self):
+        """Re-read every output's hardware, then tell systemd the daemon is alive.
+
+        Runs from a TimerService, which would stop for good on an exception:
+        so every exception is logged and counted here, and the ping still
+        follows a round that went through (a read fault is news, not a hang).
+        A backend that hangs stops the pings, which is the point.
+        """
+        try:
+            self.switchboard.check()
+        except Exception:
+            self.loop_failures["heartbeat"] += 1
+            log.failure("the relay heartbeat failed")
+        self.watchdog.ping()
+
     def _lease_expired(self):
         self._cancel_safe_retry()
-        self._to_safe_states(1)
-        self.registrar.register()
+        try:
+            self._to_safe_states(1)
+        finally:  # whatever happened, the engine may have lost the unit
+            self.registrar.register()
 
     def _to_safe_states(self, attempt: int):
         """The lease expired: every output to its safe state, tried again every
@@ -145,7 +194,12 @@ class ControlService(MultiService):
         reason = f"no command from the engine for {self.config.lease:g} s (lease expired)"
         if attempt > 1:
             reason += f", attempt {attempt}"
-        failed = self.switchboard.to_safe_states(reason).failed
+        try:
+            failed = self.switchboard.to_safe_states(reason).failed
+        except Exception:  # a bug below; the outputs' states are unknown, so try again
+            self.loop_failures["safe states"] += 1
+            log.failure("{reason}: sending the outputs to their safe states failed", reason=reason)
+            failed = self.switchboard.relay_ids()
         if failed:
             log.warn(
                 "{outputs} not in their safe states; trying again in {delay:g} s",
@@ -186,15 +240,21 @@ class ControlService(MultiService):
         return ensureDeferred(self._stop())
 
     async def _stop(self):
+        self.watchdog.stopping()
         self.lease.stop()
         self._cancel_safe_retry()
         self.registrar.stop()
         if self.port is not None:
             port, self.port = self.port, None
             await port.stopListening()
-        self.switchboard.to_safe_states("stopping")
-        self.switchboard.close()
+        if self.heartbeat.running:
+            await self.heartbeat.stopService()
         await super().stopService()
+        try:
+            self.switchboard.to_safe_states("stopping")
+        finally:
+            self.switchboard.close()
+            await self.state_writer.stop()
         await self.client.close()
         log.info("control daemon stopped")
 

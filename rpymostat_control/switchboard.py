@@ -6,15 +6,19 @@ last switch (persisted by :class:`~rpymostat_control.state_file.StateFile`,
 so a restarted daemon keeps counting), and no command from the API can break
 them.  Only safe states may (:meth:`Switchboard.to_safe_states`, and outputs
 found at start otherwise than this unit left them), because a lost engine or
-a stopping daemon must not leave a boiler running.  Ages come from the
-injected monotonic clock, switch stamps from the injected wall ``clock``; all
-calls happen on the reactor thread.
+a stopping daemon must not leave a boiler running; and so may the engine's
+*safety* off (:meth:`Switchboard.command` with a ``safety`` reason: an
+overheat must not wait out a minimum run).  Ages come from the injected
+monotonic clock, switch stamps from the injected wall ``clock``; all calls
+happen on the reactor thread.  Persisting a switch goes through an injected
+``save`` (the daemon's writes it on a worker thread), so the switchboard
+itself stays synchronous.
 """
 
 import dataclasses
 import datetime
 import time
-from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple
+from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional
 
 from twisted.logger import Logger
 
@@ -78,8 +82,11 @@ class Switchboard:
     for the first lease as it would have without the restart; any other output
     (reset by a restart of the backend or a power cut, found with no record, or
     with an unreadable file) is put in its safe state at once, since no engine
-    commanded what it is in.  The result is saved; an unwritable data directory
-    is fatal too, since restarts would then forget switch times.
+    commanded what it is in.  The result is saved at once, on the calling
+    thread; an unwritable data directory is fatal too, since restarts would then
+    forget switch times.  Later switches are handed to ``save`` (a callable
+    taking ``{relay_id: Switched}``; default: :meth:`StateFile.save` right away,
+    a failure logged), which may write later but must write the newest last.
 
     Ages (minimum times, ``seconds_in_state``) are measured with ``monotonic``
     (a callable returning seconds, :func:`time.monotonic` by default), so a
@@ -92,10 +99,12 @@ class Switchboard:
 
     def __init__(self, backends: Iterable, clock, state_file: StateFile,
                  min_on: float, min_off: float, safe_states: Mapping[str, bool],
-                 monotonic: Callable[[], float] = time.monotonic):
+                 monotonic: Callable[[], float] = time.monotonic,
+                 save: Optional[Callable[[Dict[str, Switched]], None]] = None):
         self._clock = clock
         self._monotonic = monotonic
         self._state_file = state_file
+        self._save_later = save if save is not None else self._save_now
         self.min_on, self.min_off = min_on, min_off
         self.backends = list(backends)
         self._closed = False
@@ -166,22 +175,27 @@ class Switchboard:
         """Seconds in the current state, on the monotonic clock."""
         return self._monotonic() - output.started
 
-    def _save(self) -> None:
-        self._state_file.save(
-            {o.relay_id: Switched(o.state, o.since) for o in self._outputs.values()}
-        )
+    def _snapshot(self) -> Dict[str, Switched]:
+        return {o.relay_id: Switched(o.state, o.since) for o in self._outputs.values()}
 
-    def _record(self, output: Output, state: bool) -> None:
-        """``output`` really switched to ``state`` now; persist it (a failure is only logged)."""
-        output.state, output.since, output.started = state, self._clock.seconds(), self._monotonic()
+    def _save(self) -> None:
+        self._state_file.save(self._snapshot())
+
+    def _save_now(self, switched: Dict[str, Switched]) -> None:
+        """The default ``save``: write at once; a failing disk is logged, the switch stands."""
         try:
-            self._save()
+            self._state_file.save(switched)
         except OSError as error:
             log.error(
                 "could not save relay switch times to {path}: {error}; a restart would"
                 " count minimum times from the restart", path=str(self._state_file.path),
                 error=error,
             )
+
+    def _record(self, output: Output, state: bool) -> None:
+        """``output`` really switched to ``state`` now; hand the new states to ``save``."""
+        output.state, output.since, output.started = state, self._clock.seconds(), self._monotonic()
+        self._save_later(self._snapshot())
 
     def _refresh(self, output: Output) -> None:
         """Read the hardware; a switch nobody asked for (a board reset) counts as a switch."""
@@ -200,8 +214,9 @@ class Switchboard:
         if not self._closed:
             try:
                 self._refresh(output)
-            except RelayFault as error:
-                log.warn("cannot read relay {relay_id}: {error}", relay_id=relay_id, error=error)
+            except Exception as error:  # RelayFault, or a plugin's own: show what is known
+                log.warn("cannot read relay {relay_id}: {error}", relay_id=relay_id,
+                         error=error if isinstance(error, RelayFault) else repr(error))
         return {
             "type": output.backend.name,
             "state": output.state,
@@ -225,12 +240,20 @@ class Switchboard:
                 relays[relay_id]["alias"] = str(document["alias"])
         return relays
 
-    def command(self, relay_id: str, on: bool) -> bool:
+    def command(self, relay_id: str, on: bool, safety: Optional[str] = None) -> bool:
         """Switch as the engine asks; True if the output switched, False if it already was.
+
+        ``safety`` (only with ``on`` False) is the engine's reason for a safety
+        off (overheat, no trustworthy temperature, a zone shut down): it is
+        carried out at once, minimum on time notwithstanding, and logged as a
+        warning with the reason.  Switching on always respects the minimum off
+        time, frost protection included.
 
         Raises :class:`UnknownRelay`, :class:`TooSoon` (nothing switched) or
         :class:`RelayFault` (hardware failure, or the daemon is stopping).
         """
+        if safety is not None and on:
+            raise ValueError("a safety command only switches off")
         output = self._output(relay_id)
         if self._closed:
             raise RelayFault("the relay unit is stopping")
@@ -239,6 +262,15 @@ class Switchboard:
             return False
         minimum = self.min_on if output.state else self.min_off
         age = self._age(output)
+        if safety is not None:
+            output.backend.set(relay_id, on)
+            self._record(output, on)
+            log.warn(
+                "relay {relay_id} switched off for safety after {age:.0f} s on (minimum on time"
+                " {minimum:g} s notwithstanding): {reason}", relay_id=relay_id, age=age,
+                minimum=minimum, reason=safety,
+            )
+            return True
         if age < minimum:
             state = on_off(output.state)
             raise TooSoon(
@@ -257,21 +289,23 @@ class Switchboard:
         drifted board is corrected; a fault on one is logged and the others go on.
         Returns the ids of the outputs that switched and of those that failed
         (whose state is then unknown: call again until none fails).
+        Any exception of a backend counts as a failure of that output (a plugin
+        may raise more than :class:`RelayFault`), so this never raises.
         """
         switched, failed = [], []
         for output in (self._outputs[relay_id] for relay_id in self.relay_ids()):
             try:
                 try:
                     self._refresh(output)
-                except RelayFault:
+                except Exception:
                     pass  # the write below is what matters; it reports the fault
                 output.backend.set(output.relay_id, output.safe_state)
-            except RelayFault as error:
+            except Exception as error:
                 failed.append(output.relay_id)
                 log.error(
                     "{reason}: relay {relay_id} could not go to its safe state {safe}: {error}",
                     reason=reason, relay_id=output.relay_id, safe=on_off(output.safe_state),
-                    error=error,
+                    error=error if isinstance(error, RelayFault) else repr(error),
                 )
                 continue
             if output.state != output.safe_state:
@@ -285,6 +319,25 @@ class Switchboard:
         elif not failed:
             log.info("{reason}: every output already in its safe state", reason=reason)
         return SafeStates(switched, failed)
+
+    def check(self) -> List[str]:
+        """Read every output's hardware once (the daemon's heartbeat); the ids that failed.
+
+        A switch nobody asked for is recorded as :meth:`document` would; a fault,
+        of any exception type, is logged and the other outputs are still read.
+        Returns at once, doing nothing, once closed.
+        """
+        failed = []
+        if self._closed:
+            return failed
+        for output in (self._outputs[relay_id] for relay_id in self.relay_ids()):
+            try:
+                self._refresh(output)
+            except Exception as error:
+                failed.append(output.relay_id)
+                log.warn("cannot read relay {relay_id}: {error}", relay_id=output.relay_id,
+                         error=error if isinstance(error, RelayFault) else repr(error))
+        return failed
 
     def close(self) -> None:
         """Refuse further commands and release every backend (faults are logged)."""

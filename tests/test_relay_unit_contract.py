@@ -57,7 +57,8 @@ REPO = Path(__file__).resolve().parent.parent
 STDLIB_UNIT = REPO / "acceptance" / "third_party_relay.py"
 UNIT_URL_VARIABLE = "RPYMOSTAT_RELAY_UNIT_URL"
 MAX_BODY_BYTES = 1024 * 1024
-LEASE_S = 120.0
+#: At least the minimum times, as docs/control.rst requires of a unit.
+LEASE_S = 360.0
 MIN_ON_S = 300.0
 #: Slack for times measured across a few HTTP exchanges.
 SLACK_S = 2.0
@@ -82,21 +83,24 @@ class Unit:
     #: Whether the unit has minimum on or off times over zero, which the 409 tests need.
     min_times: bool
 
-    async def call(self, method, path, body=None, raw=None, chunked=False) -> Answer:
+    async def call(self, method, path, body=None, raw=None, chunked=False,
+                   content_type="application/json") -> Answer:
         """Send a request (``body`` as JSON, or ``raw`` bytes; ``chunked`` without a
-        Content-Length) and check what every answer must be."""
+        Content-Length; a POST's ``content_type`` None sends none) and check what every
+        answer must be."""
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
-        answer = await deferToThread(self._exchange, method, path, data, chunked)
+        headers = {"Content-Type": content_type} if content_type and (data is not None or method == "POST") else {}
+        answer = await deferToThread(self._exchange, method, path, data, chunked, headers)
         check_answer(method, answer)
         return answer
 
-    def _exchange(self, method, path, data, chunked):
+    def _exchange(self, method, path, data, chunked, headers):
         parts = urlsplit(self.url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         try:
             if chunked:
                 data = iter([data[i:i + 65536] for i in range(0, len(data), 65536)])
-            connection.request(method, parts.path.rstrip("/") + path, body=data)
+            connection.request(method, parts.path.rstrip("/") + path, body=data, headers=headers)
             response = connection.getresponse()
             content = response.read()
             return Answer(response.status, response.headers, response.version,
@@ -117,8 +121,9 @@ class Unit:
         assert answer.code == 200, answer.document
         return answer.document
 
-    async def command(self, relay_id, state) -> Answer:
-        return await self.call("POST", relay_path(relay_id), {"state": state})
+    async def command(self, relay_id, state, safety=None) -> Answer:
+        body = {"state": state} if safety is None else {"state": state, "safety": safety}
+        return await self.call("POST", relay_path(relay_id), body)
 
 
 def relay_path(relay_id):
@@ -424,6 +429,13 @@ REJECTED = {
     "state on": ("POST", "/v1/relays/{relay}", {"state": "on"}, None, 422),
     "state null": ("POST", "/v1/relays/{relay}", {"state": None}, None, 422),
     "state NaN": ("POST", "/v1/relays/{relay}", None, b'{"state": NaN}', 422),
+    "safety with state true": ("POST", "/v1/relays/{relay}", {"state": True, "safety": "frost"}, None, 422),
+    "safety empty": ("POST", "/v1/relays/{relay}", {"state": False, "safety": ""}, None, 422),
+    "safety a number": ("POST", "/v1/relays/{relay}", {"state": False, "safety": 1}, None, 422),
+    "safety null": ("POST", "/v1/relays/{relay}", {"state": False, "safety": None}, None, 422),
+    "safety over 200 characters": ("POST", "/v1/relays/{relay}", {"state": False, "safety": "x" * 201}, None, 422),
+    "safety and another key": ("POST", "/v1/relays/{relay}", {"state": False, "safety": "overheat", "x": 1},
+                               None, 422),
     "over 1 MiB": ("POST", "/v1/relays/{relay}", None, TOO_LARGE, 413),
     "over 1 MiB chunked": ("POST", "/v1/relays/{relay}", None, TOO_LARGE, 413, "chunked"),
 }
@@ -443,6 +455,22 @@ async def test_a_rejected_request_has_its_documented_code_and_changes_nothing(un
         allowed = {method.strip() for method in answer.headers["Allow"].split(",")}
         assert allowed == ALLOWED[path]
     assert await unit.states() == before
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+@pytest_twisted.ensureDeferred
+async def test_a_command_not_sent_as_application_json_is_415_and_changes_nothing(unit, content_type):
+    """A web page in the house can make a browser send these to the unit without a preflight."""
+    before = await unit.listing()
+    relay_id, doc = min(before["relays"].items())
+    for state in (doc["state"], not doc["state"]):
+        answer = await unit.call("POST", relay_path(relay_id), {"state": state}, content_type=content_type)
+        assert answer.code == 415, answer.document
+    after = await unit.listing()
+    assert {r: d["state"] for r, d in after["relays"].items()} == {r: d["state"] for r, d in before["relays"].items()}
+    answer = await unit.call("POST", relay_path(relay_id), {"state": doc["state"]},
+                             content_type="Application/JSON; charset=utf-8")
+    assert answer.code == 200, answer.document
 
 
 # Minimum times.
@@ -488,6 +516,58 @@ async def test_a_switch_a_minimum_time_forbids_is_409_with_the_time_left_and_ren
     if lease_before is not None:  # 0.3 s later it would be lease_before - 0.3 without the renewal
         assert after["lease"]["expires_in_s"] > lease_before - 0.1
     assert after["lease"]["expires_in_s"] > after["lease"]["seconds"] - SLACK_S
+
+
+# Safety offs.
+
+async def on_and_held(unit):
+    """``(relay_id, doc)`` of a relay that is on with its minimum on time left, or None when
+    the unit has no minimum on time (or no relay can be switched on now)."""
+    relays = (await unit.listing())["relays"]
+    for relay_id, doc in sorted(relays.items()):
+        if doc["state"] and doc["seconds_in_state"] < doc["min_on_s"] - SLACK_S:
+            return relay_id, doc
+    for relay_id, doc in sorted(relays.items()):
+        if not doc["state"] and doc["seconds_in_state"] >= doc["min_off_s"] and doc["min_on_s"] > SLACK_S:
+            answer = await unit.command(relay_id, True)
+            assert answer.code == 200, answer.document
+            return relay_id, answer.document
+    return None
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_safety_off_inside_the_minimum_on_time_switches_at_once(unit):
+    needs_min_times(unit)
+    held = await on_and_held(unit)
+    if held is None:
+        pytest.skip(f"{unit.name} has no minimum on time to override")
+    relay_id, before = held
+    answer = await unit.command(relay_id, False)
+    assert answer.code == 409, answer.document  # an ordinary off waits
+    assert answer.document["error"].startswith("minimum on time"), answer.document
+    await sleep(0.3)
+    answer = await unit.command(relay_id, False, safety="overheat: 31.5 C at the boiler")
+    assert answer.code == 200, answer.document
+    doc = check_relay(answer.document, relay_id, changed=True)
+    assert (doc["state"], doc["changed"]) == (False, True) and doc["seconds_in_state"] < SLACK_S
+    listing = await unit.listing()
+    assert listing["relays"][relay_id]["state"] is False
+    assert listing["lease"]["expires_in_s"] > listing["lease"]["seconds"] - SLACK_S
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_safety_off_is_an_off_like_any_other_where_no_minimum_time_holds(unit):
+    relay_id, before = await switchable_relay(unit)
+    if not before["state"]:
+        if minimum(before, True) > SLACK_S:
+            pytest.skip(f"switching {relay_id} on would hold it on; the test above covers that")
+        assert (await unit.command(relay_id, True)).code == 200
+    answer = await unit.call("POST", relay_path(relay_id), {"safety": "no trustworthy temperature",
+                                                              "state": False})
+    assert answer.code == 200, answer.document
+    assert check_relay(answer.document, relay_id, changed=True)["state"] is False
+    again = await unit.command(relay_id, False, safety="no trustworthy temperature")
+    assert (again.code, again.document["changed"]) == (200, False)
 
 
 # Pointing the suite at your own unit.

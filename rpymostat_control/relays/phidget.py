@@ -4,6 +4,11 @@ Each relay is a Phidget22 ``DigitalOutput`` channel.  Channel 0 attaches to
 the configured board, or to any board when no serial is configured; the other
 channels are then pinned to the serial channel 0 found, so that two boards on
 one host can never be mixed into one set of relays.
+
+Attaching switches nothing: each relay is reported as ``getState`` finds it,
+so a restarted daemon does not cut short a compressor it left running; the
+switchboard decides from the state file whether that state holds or goes
+safe.
 """
 
 from twisted.logger import Logger
@@ -16,7 +21,7 @@ log = Logger()
 
 @implementer(IRelayBackend)
 class PhidgetRelays:
-    """Relay ids ``phidget-{serial}-{channel}``; every relay is switched off once attached.
+    """Relay ids ``phidget-{serial}-{channel}``, each left as found when attached.
 
     Building blocks for up to ``config.phidget_attach_timeout`` seconds while
     waiting for the board.  No board (or no usable Phidget22 C library) means
@@ -70,7 +75,6 @@ class PhidgetRelays:
         for number, channel in enumerate(channels):
             relay_id = f"phidget-{serial}-{number}"
             self._channels[relay_id] = channel
-            self.set(relay_id, False)
         log.info("Phidget relay board {serial} attached with {count} relays",
                  serial=serial, count=count)
 

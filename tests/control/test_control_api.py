@@ -14,6 +14,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import ensureDeferred, succeed
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.task import Clock
+from twisted.logger import formatEvent, globalLogPublisher
 from twisted.web.iweb import UNKNOWN_LENGTH, IBodyProducer
 from twisted.web.server import Site
 from zope.interface import implementer
@@ -29,6 +30,7 @@ from rpymostat_control.switchboard import Switchboard
 NOW = 1795608000.0
 BASE = "http://unit.test"
 LEASE = 180.0
+JSON = {"Content-Type": "application/json"}
 
 
 class Unit:
@@ -50,8 +52,12 @@ class Unit:
         self.treq = StubTreq(self.resource)
 
     def call(self, method, path, body=None, raw=None, headers=None):
-        """``(status, decoded JSON or None, response)``; StubTreq answers at once."""
+        """``(status, decoded JSON or None, response)``; StubTreq answers at once.
+
+        A body (and any POST) is sent as ``application/json`` unless ``headers`` say otherwise."""
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        if headers is None and (data is not None or method in ("POST", "PUT", "PATCH")):
+            headers = {"Content-Type": "application/json"}
         outcome = ensureDeferred(self._call(method, path, data, headers))
         assert outcome.called
         return outcome.result
@@ -65,6 +71,14 @@ class Unit:
         """What the readable relays hold (a failing one cannot be read, as on real hardware)."""
         readable = sorted(set(self.relays.relays()) - self.relays.failing)
         return {relay_id: self.relays.get(relay_id) for relay_id in readable}
+
+
+@pytest.fixture
+def logged():
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    yield lambda: "\n".join(formatEvent(event) for event in events)
+    globalLogPublisher.removeObserver(events.append)
 
 
 @pytest.fixture
@@ -130,6 +144,69 @@ def test_a_minimum_time_refuses_with_409_and_still_renews_the_lease(unit):
     assert body["relay"]["relay_id"] == "sim-1" and body["relay"]["state"] is False
     assert body["relay"]["seconds_in_state"] == 42.0
     assert unit.states()["sim-1"] is False
+    assert unit.lease.expires_in() == LEASE
+
+
+def test_a_safety_off_is_honoured_at_once_inside_the_minimum_on_time(unit, logged):
+    """The engine's safety layer (overheat, no trustworthy temperature) must not wait for
+    the minimum on time; an ordinary off still does."""
+    unit.clock.advance(300)
+    assert unit.call("POST", "/v1/relays/sim-1", {"state": True})[0] == 200
+    unit.clock.advance(20)
+    code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": False})
+    assert (code, body["error"], body["retry_after_s"]) == (
+        409, "minimum on time: sim-1 has been on for 20 of 300 s", 280.0)
+    assert unit.states()["sim-1"] is True
+    unit.clock.advance(10)
+    code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": False, "safety": "overheat: 31.5 C"})
+    assert code == 200
+    assert (body["relay_id"], body["state"], body["changed"], body["seconds_in_state"]) == ("sim-1", False, True, 0.0)
+    assert body["since"] == "2026-11-25T12:05:30.000+00:00"
+    assert unit.states()["sim-1"] is False
+    assert unit.lease.expires_in() == LEASE
+    assert ("relay sim-1 switched off for safety after 30 s on (minimum on time 300 s notwithstanding):"
+            " overheat: 31.5 C") in logged()
+    code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": False, "safety": "overheat"})
+    assert (code, body["changed"]) == (200, False)  # already off: nothing to do
+
+
+def test_a_safety_command_never_switches_on_within_the_minimum_off_time(unit):
+    unit.clock.advance(42)
+    before = unit.states()
+    code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": True, "safety": "frost protection"})
+    assert code == 422
+    assert body == {"status": "error", "error": '"safety" only goes with "state": false; switching on'
+                    " respects the minimum off time"}
+    assert unit.states() == before and unit.lease.expires_in() == LEASE - 42
+    code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": True})
+    assert code == 409  # frost protection waits for the minimum off time like any on
+
+
+@pytest.mark.parametrize("safety, got", [
+    ("", "a string of 0 characters"), ("  ", "a string of 2 characters"),
+    ("x" * 201, "a string of 201 characters"), (True, "a boolean"), (7, "a number"), (None, "null"),
+    ({"why": "overheat"}, "an object"), (["overheat"], "an array"),
+])
+def test_a_safety_reason_must_be_a_short_non_empty_string(unit, safety, got):
+    unit.call("POST", "/v1/relays/sim-3", {"state": True})  # found on: safe state, held by min_on
+    before = unit.states()
+    code, body, _ = unit.call("POST", "/v1/relays/sim-3", {"state": False, "safety": safety})
+    assert code == 422
+    assert body == {"status": "error", "error": '"safety" must be the reason for a safety off, a string'
+                    f" of 1 to 200 characters, got {got}"}
+    assert unit.states() == before and unit.states()["sim-3"] is True
+    assert unit.call("POST", "/v1/relays/sim-3", {"state": False, "safety": "x" * 200})[0] == 200
+
+
+def test_a_backend_raising_anything_is_503_not_500(unit):
+    def broken(relay_id, on):
+        raise OSError(5, "Input/output error")
+
+    unit.clock.advance(300)
+    unit.relays.set = broken
+    code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": True})
+    assert (code, body) == (503, {"status": "error",
+                                  "error": "relay sim-1 failed: OSError(5, 'Input/output error')"})
     assert unit.lease.expires_in() == LEASE
 
 
@@ -226,9 +303,9 @@ async def test_over_real_http_including_an_oversized_chunked_body(tmp_path):
     port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Site(unit.resource))
     url = f"http://127.0.0.1:{port.getHost().port}/v1/relays/sim-1"
     try:
-        response = await treq.post(url, data=Chunked(b'{"state": true}'))
+        response = await treq.post(url, data=Chunked(b'{"state": true}'), headers=JSON)
         assert (response.code, (await response.json())["changed"]) == (200, True)
-        response = await treq.post(url, data=Chunked(b" " * MAX_BODY_BYTES + b"{}"))
+        response = await treq.post(url, data=Chunked(b" " * MAX_BODY_BYTES + b"{}"), headers=JSON)
         assert response.code == 413
         assert (await response.json())["error"] == f"request body over {MAX_BODY_BYTES} bytes"
         response = await treq.post(url, data=BytesIO(b'{"state": false}'),
@@ -246,7 +323,7 @@ json_values = st.recursive(
     | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
-near_valid = st.dictionaries(st.sampled_from(["state", "State", "extra", ""]), json_values, max_size=3)
+near_valid = st.dictionaries(st.sampled_from(["state", "State", "safety", "extra", ""]), json_values, max_size=3)
 bodies = st.one_of(
     json_values.map(lambda value: json.dumps(value).encode()),
     near_valid.map(lambda value: json.dumps(value).encode()),
@@ -282,3 +359,38 @@ def test_any_request_gets_a_clear_answer(method, path, body):
         assert unit.lease.expires_in() == LEASE - 10
     if code in (200, 503) and method == "POST":
         assert unit.lease.expires_in() == LEASE
+
+
+commands = st.fixed_dictionaries(
+    {"state": st.booleans()},
+    optional={"safety": st.one_of(st.text(max_size=5), st.none(), st.integers(), st.just("overheat"))},
+).map(lambda value: json.dumps(value).encode())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["sim-1", "sim-2", "sim-3"]), st.one_of(commands, bodies)),
+                min_size=1, max_size=6),
+       st.floats(0, 400))
+def test_with_minimum_times_no_command_breaks_them_except_a_safety_off(sequence, elapsed):
+    """Commands inside a 300 s minimum time: a switch happens only when it is allowed."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        unit = Unit(data_dir, min_on=300.0, min_off=300.0)
+        unit.clock.advance(elapsed)
+        for relay_id, body in sequence:
+            before = unit.states()
+            held_for = unit.switchboard.document(relay_id)["seconds_in_state"]
+            code, document, _ = unit.call("POST", f"/v1/relays/{relay_id}", raw=body)
+            assert code in (200, 400, 409, 413, 422), (code, document)
+            after = unit.states()
+            if code != 200:
+                assert after == before and document["status"] == "error"
+                continue
+            if after[relay_id] != before[relay_id]:
+                command = json.loads(body)
+                minimum = 300.0
+                if before[relay_id]:  # switched off: early only for a safety off with its reason
+                    assert held_for >= minimum or (isinstance(command.get("safety"), str)
+                                                   and command["safety"].strip())
+                else:  # switched on: never early
+                    assert held_for >= minimum
+            unit.clock.advance(7)

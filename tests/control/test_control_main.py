@@ -81,10 +81,11 @@ def environ(tmp_path):
 
 
 def test_show_config_prints_the_settings_table(environ):
-    status, out, _, fake = run({**environ, "RPYMOSTAT_CONTROL_LEASE_S": "60"}, ["--show-config"])
+    status, out, _, fake = run({**environ, "RPYMOSTAT_CONTROL_LEASE_S": "60", "RPYMOSTAT_MIN_ON_S": "60",
+                                "RPYMOSTAT_MIN_OFF_S": "30"}, ["--show-config"])
     assert status == 0 and fake.running == []
     [line] = [line for line in out.splitlines() if line.startswith("RPYMOSTAT_CONTROL_LEASE_S")]
-    assert line.split()[1:4] == ["seconds", "180.0", "60.0"]
+    assert line.split()[1:4] == ["seconds", "360.0", "60.0"]
     for variable in ("RPYMOSTAT_MIN_ON_S", "RPYMOSTAT_MIN_OFF_S", "RPYMOSTAT_SAFE_STATES", "RPYMOSTAT_RELAYS"):
         assert variable in out
 
@@ -101,6 +102,29 @@ def test_a_bad_variable_exits_2_naming_it(environ, variable, value, reason):
     assert status == 2 and fake.running == []
     assert err.startswith(f"rpymostat-control: {variable}={value!r} is invalid: ")
     assert reason in err
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"RPYMOSTAT_CONTROL_LEASE_S": "180"},
+     "RPYMOSTAT_CONTROL_LEASE_S=180 is invalid: it is shorter than RPYMOSTAT_MIN_ON_S=300; a lease"
+     " expiry would switch an output the engine has just switched before its minimum time, so set"
+     " RPYMOSTAT_CONTROL_LEASE_S to at least 300"),
+    ({"RPYMOSTAT_MIN_OFF_S": "600"},  # the default lease, 360 s, is too short for it
+     "RPYMOSTAT_CONTROL_LEASE_S=360 is invalid: it is shorter than RPYMOSTAT_MIN_OFF_S=600; a lease"
+     " expiry would switch an output the engine has just switched before its minimum time, so set"
+     " RPYMOSTAT_CONTROL_LEASE_S to at least 600"),
+])
+def test_a_lease_shorter_than_a_minimum_time_exits_2_before_anything_starts(environ, settings, message):
+    status, out, err, fake = run({**environ, **settings})
+    assert (status, out, fake.running) == (2, "", [])
+    assert err == f"rpymostat-control: {message}\n"
+    with pytest.raises(ConfigError, match="RPYMOSTAT_CONTROL_LEASE_S=180 is invalid"):
+        from_environ({**environ, "RPYMOSTAT_CONTROL_LEASE_S": "180"})
+
+
+def test_a_lease_as_long_as_both_minimum_times_is_accepted(environ):
+    config = from_environ({**environ, "RPYMOSTAT_CONTROL_LEASE_S": "300"})
+    assert (config.lease, config.min_on, config.min_off) == (300.0, 300.0, 300.0)
 
 
 def test_no_relays_exits_1_saying_what_to_set(environ, logged):
@@ -171,7 +195,7 @@ def test_settings_are_parsed_into_the_config(tmp_path):
     assert config.gpio_pins == {17: "heat", 27: None}
     assert config.phidget_serial == 370077
     assert config.relays == ("gpio", "sim")
-    assert (config.lease, config.min_on, config.min_off) == (180.0, 300.0, 300.0)
+    assert (config.lease, config.min_on, config.min_off) == (360.0, 300.0, 300.0)
     assert config.data_dir == tmp_path / ".local" / "share" / "rpymostat"
 
 

@@ -83,7 +83,8 @@ class Running:
         return engine.received[-1][1]
 
     async def post(self, relay_id, state):
-        response = await treq.post(f"{self.url}/v1/relays/{relay_id}", json.dumps({"state": state}).encode())
+        response = await treq.post(f"{self.url}/v1/relays/{relay_id}", json.dumps({"state": state}).encode(),
+                                   headers={"Content-Type": "application/json"})
         return response.code, await response.json()
 
     async def stop(self):
@@ -329,6 +330,8 @@ async def test_a_port_in_use_fails_readiness_and_stopping_is_still_safe(config, 
         await taken.stopListening()
     with pytest.raises(RelayFault, match="closed"):
         unit.relays.get("sim-1")
+    saved = StateFile(config.data_dir).load()  # what the outputs were left in, as the unit recorded it
+    assert saved["sim-1"].state is False and saved["sim-2"].state is True  # each in its safe state
 
 
 @pytest.mark.parametrize("address, url", [

@@ -1,6 +1,7 @@
 """The lease: the engine's last command holds only for so long."""
 
 from twisted.internet.task import Clock
+from twisted.logger import capturedLogs, formatEvent
 
 from rpymostat_control.lease import Lease
 
@@ -58,3 +59,23 @@ def test_stop_cancels_and_later_renewals_do_nothing_until_started_again():
     held.start()
     clock.advance(10)
     assert expiries == [110.0]
+
+
+def test_an_expiry_handler_that_raises_is_logged_counted_and_the_lease_still_works():
+    clock = Clock()
+    expiries = []
+
+    def broken():
+        expiries.append(clock.seconds())
+        raise OSError("the board vanished")
+
+    held = Lease(clock, 10, broken)
+    with capturedLogs() as events:
+        held.start()
+        clock.advance(10)  # without the guard the reactor would only log it, uncounted
+    assert held.failures == 1 and expiries == [10.0]
+    assert [formatEvent(event).splitlines()[0] for event in events] == ["handling the lease expiry failed"]
+    assert "OSError: the board vanished" in events[0]["log_failure"].getTraceback()
+    held.renew()  # the next command starts a new lease, which expires again
+    clock.advance(10)
+    assert held.failures == 2 and expiries == [10.0, 20.0]

@@ -4,6 +4,7 @@ configuration, and how its hardware fails."""
 import pytest
 from gpiozero import GPIOPinInUse, OutputDevice
 from gpiozero.pins.mock import MockFactory
+from twisted.internet.task import Clock
 from twisted.logger import capturedLogs, formatEvent
 
 from rpymostat_control.config import ControlConfig
@@ -11,6 +12,8 @@ from rpymostat_control.relays.gpio import GpioRelays
 from rpymostat_control.relays.interface import RelayFault
 from rpymostat_control.relays.phidget import PhidgetRelays
 from rpymostat_control.relays.sim import SimRelays
+from rpymostat_control.state_file import StateFile
+from rpymostat_control.switchboard import Switchboard
 from rpymostat_control.testing import FakePhidgetBus
 
 ANY = -1  # Phidget.ANY_SERIAL_NUMBER
@@ -56,11 +59,28 @@ def test_an_active_high_board_gets_a_high_pin_for_on():
 
 def test_an_active_low_board_is_held_high_from_the_start_and_pulled_low_for_on():
     factory = MockFactory()
+    factory.pin(17).pull = "up"  # the board's own resistor holds its relay open
     backend = gpio(factory, {17: None}, active_high=False)
     assert factory.pin(17).state is True
+    assert backend.get("gpio17") is False
     backend.set("gpio17", True)
     assert factory.pin(17).state is False
     assert backend.get("gpio17") is True
+
+
+@pytest.mark.parametrize("active_high", [True, False])
+def test_a_gpio_pin_is_taken_over_at_the_level_found_and_never_forced(active_high):
+    """A restarted daemon finds its relay closed: the backend says so and keeps it closed
+    (the switchboard decides what happens next), with no glitch through the other level."""
+    factory = MockFactory()
+    factory.pin(17).pull = "up" if active_high else "down"  # the relay is closed as found
+    factory.pin(17).clear_states()
+    backend = gpio(factory, {17: None}, active_high=active_high)
+    assert backend.get("gpio17") is True
+    assert factory.pin(17).state is active_high
+    assert [state for _, state in factory.pin(17).states[1:]] == []  # the pin never changed
+    backend.set("gpio17", False)
+    assert factory.pin(17).state is (not active_high)
 
 
 def test_a_pin_in_use_is_a_fault_naming_it_and_frees_the_pins_claimed_before():
@@ -99,11 +119,16 @@ def phidget(bus, **settings):
     return PhidgetRelays(ControlConfig(**settings), channel_factory=bus.channel)
 
 
-def test_phidget_relays_carry_the_board_serial_and_are_switched_off_at_attach():
+def test_phidget_relays_carry_the_board_serial_and_are_switched_off_at_attach(tmp_path):
+    """Attaching switches nothing (the backend reports the states found); a daemon that has
+    no record of them, as here, then switches them off through its switchboard."""
     bus = FakePhidgetBus()
     board = bus.plug(370077, states=[True, False, True, True])  # left on by an earlier run
     backend = phidget(bus)
     assert backend.relays() == {f"phidget-370077-{channel}": None for channel in range(4)}
+    assert board.states == [True, False, True, True]
+    assert [backend.get(f"phidget-370077-{channel}") for channel in range(4)] == [True, False, True, True]
+    Switchboard([backend], Clock(), StateFile(tmp_path), 300.0, 300.0, {})
     assert board.states == [False] * 4
 
 

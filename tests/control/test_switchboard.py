@@ -366,3 +366,36 @@ def test_after_close_commands_fail_and_documents_do_not_touch_hardware(tmp_path,
         switchboard.command("sim-1", True)
     assert switchboard.document("sim-1")["state"] is False
     assert "cannot read" not in logged()
+
+
+def test_a_safety_off_ends_the_minimum_on_time_and_is_saved_through_save(tmp_path, clock, logged):
+    snapshots = []
+    backend = sim()
+    switchboard = Switchboard([backend], clock, StateFile(tmp_path), 300.0, 300.0, {},
+                              monotonic=clock.seconds, save=snapshots.append)
+    clock.advance(300)
+    assert switchboard.command("sim-1", True) is True
+    clock.advance(5)
+    with pytest.raises(TooSoon):
+        switchboard.command("sim-1", False)
+    assert switchboard.command("sim-1", False, safety="overheat") is True
+    assert backend.get("sim-1") is False
+    assert snapshots[-1]["sim-1"] == Switched(False, NOW + 305)
+    assert "relay sim-1 switched off for safety after 5 s on" in logged()
+    assert switchboard.command("sim-1", False, safety="overheat") is False
+    with pytest.raises(ValueError, match="a safety command only switches off"):
+        switchboard.command("sim-1", True, safety="frost")
+    with pytest.raises(TooSoon, match="minimum off time"):
+        switchboard.command("sim-1", True)
+
+
+def test_the_heartbeat_check_reads_every_output_and_nothing_once_closed(tmp_path, clock, logged):
+    backend = sim(count=3)
+    switchboard = board(tmp_path, clock, [backend])
+    backend.failing.add("sim-2")
+    backend.set("sim-3", True)
+    assert switchboard.check() == ["sim-2"]
+    assert "cannot read relay sim-2: sim-2: simulated fault" in logged()
+    assert switchboard.document("sim-3")["state"] is True
+    switchboard.close()
+    assert switchboard.check() == []

@@ -7,7 +7,10 @@ bool, "since": clock seconds}}``, which tests read and may replace; measures
 for tests: ``refuse`` answers every switch with ``409`` as a unit whose
 minimum time holds; ``answer = (code, body bytes)`` answers every command with
 that instead, to play a broken unit; ``commands`` lists every well-formed
-command received, in order.
+command received, in order, as ``(relay_id, state)``; ``safety`` lists the
+reason of every safety off, as ``(relay_id, reason)``.  A safety off
+(``{"state": false, "safety": "<reason>"}``) is carried out at once, minimum
+on time notwithstanding, as docs/control.rst requires.
 
 It reports a lease, renewed by every ``200`` and ``409``, but never acts on its
 expiry: the loop tests turn a Clock by hours and are about the engine.
@@ -49,6 +52,7 @@ class RelayUnit(Resource):
         self.min_on, self.min_off, self.lease, self.host_id = min_on, min_off, lease, host_id
         self.lease_renewed = clock.seconds()  # like a real unit, the lease starts with it
         self.commands = []
+        self.safety = []
         self.refuse = False
         self.answer = None  # (code, body) to answer commands with instead, e.g. (500, b"oops")
 
@@ -103,10 +107,19 @@ class RelayUnit(Resource):
             command = read_json_body(request, MAX_BODY_BYTES, expected='{"state": true} or {"state": false}')
         except BodyRefused as refused:
             raise Refused(refused.code, refused.message) from None
-        if not isinstance(command, dict) or set(command) != {"state"} or not isinstance(command["state"], bool):
-            raise Refused(422, 'a command is exactly {"state": true} or {"state": false}')
+        if not isinstance(command, dict) or set(command) - {"safety"} != {"state"} \
+                or not isinstance(command["state"], bool):
+            raise Refused(422, 'a command is exactly {"state": true} or {"state": false},'
+                               ' or {"state": false, "safety": "<reason>"}')
+        safety = command.get("safety")
+        if "safety" in command and not (isinstance(safety, str) and safety.strip() and len(safety) <= 200):
+            raise Refused(422, '"safety" must be the reason for a safety off, a string of 1 to 200 characters')
+        if safety is not None and command["state"]:
+            raise Refused(422, '"safety" only goes with "state": false')
         wanted = command["state"]
         self.commands.append((relay_id, wanted))
+        if safety is not None:
+            self.safety.append((relay_id, safety))
         if self.answer is not None:
             return self.answer
         now = self.clock.seconds()
@@ -114,7 +127,7 @@ class RelayUnit(Resource):
         relay = self.relays[relay_id]
         if relay["state"] == wanted:
             return 200, {"relay_id": relay_id, **self.doc(relay_id), "changed": False}
-        refusal = self._refusal(relay_id)
+        refusal = None if safety is not None else self._refusal(relay_id)
         if refusal is not None:
             error, retry_after = refusal
             raise Refused(409, error, retry_after_s=retry_after, relay={"relay_id": relay_id, **self.doc(relay_id)})
