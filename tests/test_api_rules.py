@@ -276,3 +276,63 @@ async def test_a_failing_schedule_plugin_answers_503_with_the_reason(store, cloc
     code, body, _ = await ApiClient(store, clock, timelines=timelines).get("/v1/zones/default/target")
     assert code == 503
     assert body["error"] == "timeline unavailable: the rules schedule plugin failed for zone 'default': boom"
+
+
+# --- ISO 8601 durations across the autumn DST change in Berlin (25 October 2026, 25 hours) ---
+
+#: 2026-10-24T10:00:00Z, Saturday noon in Berlin, the day before clocks fall back.
+BEFORE_AUTUMN_CHANGE = 1792836000.0
+
+
+@pytest.fixture
+def autumn_api(store):
+    from twisted.internet.task import Clock
+
+    clock = Clock()
+    clock.advance(BEFORE_AUTUMN_CHANGE)
+    return ApiClient(store, clock, zone_info=ZoneInfo("Europe/Berlin"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_one_day_schedule_covers_all_25_hours_of_the_autumn_change(autumn_api):
+    schedule = {"name": "all day", "start": "0 0 * * *", "duration": "P1D", "heat_setpoint": 21.0}
+    assert (await autumn_api.post("/v1/schedules", schedule))[0] == 201
+    code, body, _ = await autumn_api.get("/v1/timeline?zone=default&start=2026-10-25T00:00:00%2B02:00&hours=25")
+    assert code == 200
+    assert [(s["start"], s["end"], s["source"]["type"]) for s in body["segments"]] == [
+        ("2026-10-24T22:00:00+00:00", "2026-10-25T23:00:00+00:00", "schedule"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "document, start, end",
+    [
+        ({"interval": "2026-10-25T00:00/PT24H"}, "2026-10-24T22:00:00+00:00", "2026-10-25T22:00:00+00:00"),
+        ({"interval": "2026-10-25T00:00:00+02:00/P1D"}, "2026-10-24T22:00:00+00:00", "2026-10-25T23:00:00+00:00"),
+        ({"interval": "P1D/2026-10-26"}, "2026-10-24T22:00:00+00:00", "2026-10-25T23:00:00+00:00"),
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_override_intervals_count_days_on_the_wall_clock_and_hours_exactly(autumn_api, document, start, end):
+    code, body, _ = await autumn_api.post("/v1/overrides", {"name": "away", "heat_setpoint": 12.0, **document})
+    assert (code, body["start"], body["end"]) == (201, start, end)
+
+
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_hold_for_a_day_lasts_until_the_same_wall_time_tomorrow(autumn_api):
+    code, hold, _ = await autumn_api.post("/v1/zones/default/hold", {"heat_setpoint": 22.0, "duration": "P1D"})
+    assert (code, hold["start"], hold["end"]) == (201, "2026-10-24T10:00:00+00:00", "2026-10-25T11:00:00+00:00")
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_hold_for_hours_lasts_that_many_real_hours(autumn_api):
+    code, hold, _ = await autumn_api.post("/v1/zones/default/hold", {"heat_setpoint": 22.0, "duration": "PT24H"})
+    assert (code, hold["start"], hold["end"]) == (201, "2026-10-24T10:00:00+00:00", "2026-10-25T10:00:00+00:00")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_override_for_a_day_lasts_until_the_same_wall_time_tomorrow(autumn_api):
+    code, body, _ = await autumn_api.post("/v1/overrides", {"heat_setpoint": 12.0, "duration": "P1D"})
+    assert (code, body["start"], body["end"]) == (201, "2026-10-24T10:00:00+00:00", "2026-10-25T11:00:00+00:00")

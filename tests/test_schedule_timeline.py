@@ -3,10 +3,12 @@
 import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rpymostat.schedule import cron
+from rpymostat.schedule import cron, documents
+from rpymostat.schedule.durations import Duration
 from rpymostat.schedule.rules import Hold, Kind, Override, Schedule, Setpoints, Until
 from rpymostat.schedule.timeline import NEXT_SCHEDULE_HORIZON, build, next_schedule_change, occurrences
 
@@ -229,3 +231,126 @@ def test_every_instant_matches_brute_force_and_segments_tile_the_window(rules, z
             assert (segment.setpoints, segment.source.kind) == (DEFAULT, Kind.DEFAULT)
         else:
             assert (segment.source.id, segment.setpoints) == (expected.rule_id, expected.setpoints)
+
+
+# --- ISO 8601 durations across DST: days on the wall clock, hours elapsed ---
+# Expected instants are written out by hand from the zones' rules
+# (Berlin: 29 March and 25 October 2026; New York: 8 March and 1 November 2026).
+
+NEW_YORK = ZoneInfo("America/New_York")
+ONE_DAY = Duration(days=1)
+
+
+def at(text):
+    return datetime.datetime.fromisoformat(text)
+
+
+def schedule_spans(rule, zone, begin, end):
+    return [(o.start, o.end) for o in occurrences([rule], [], [], zone, begin, end)]
+
+
+@pytest.mark.parametrize("zone, day_before, dst_day, day_after, next_day", [
+    # Berlin, autumn: 25 October has 25 hours.
+    (BERLIN, "2026-10-24T00:00+02:00", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00", "2026-10-27T00:00+01:00"),
+    # Berlin, spring: 29 March has 23 hours.
+    (BERLIN, "2026-03-28T00:00+01:00", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00", "2026-03-31T00:00+02:00"),
+    # New York, autumn: 1 November has 25 hours.
+    (NEW_YORK, "2026-10-31T00:00-04:00", "2026-11-01T00:00-04:00", "2026-11-02T00:00-05:00", "2026-11-03T00:00-05:00"),
+    # New York, spring: 8 March has 23 hours.
+    (NEW_YORK, "2026-03-07T00:00-05:00", "2026-03-08T00:00-05:00", "2026-03-09T00:00-04:00", "2026-03-10T00:00-04:00"),
+])
+def test_a_one_day_schedule_runs_from_midnight_to_midnight_across_dst(zone, day_before, dst_day, day_after, next_day):
+    all_day = schedule("all-day", "0 0 * * *", 21.0, duration=ONE_DAY)
+    begin, end = at(day_before), at(next_day)
+    assert schedule_spans(all_day, zone, begin, end) == [
+        (at(day_before), at(dst_day)), (at(dst_day), at(day_after)), (at(day_after), at(next_day)),
+    ]
+    # So nothing of the DST day falls back to the zone default.
+    assert [(s.start, s.end, s.source.id) for s in build([all_day], [], [], DEFAULT, zone, begin, end)] == [
+        (at(day_before), at(next_day), "all-day")
+    ]
+
+
+def test_a_24_hour_schedule_is_24_real_hours_on_the_25_hour_day():
+    exact = schedule("exact", "0 0 * * *", 21.0, duration=Duration(exact=24 * HOUR))
+    segments = build([exact], [], [], DEFAULT, BERLIN, at("2026-10-25T00:00+02:00"), at("2026-10-26T00:00+01:00"))
+    assert [(s.start, s.end, s.source.kind.label) for s in segments] == [
+        (at("2026-10-25T00:00+02:00"), at("2026-10-25T23:00+01:00"), "schedule"),
+        (at("2026-10-25T23:00+01:00"), at("2026-10-26T00:00+01:00"), "default"),
+    ]
+
+
+def test_a_week_schedule_keeps_its_wall_clock_start_across_the_change():
+    weekly = schedule("weekly", "0 18 * * 6", 21.0, duration=Duration(days=7))
+    assert schedule_spans(weekly, NEW_YORK, at("2026-10-31T12:00-04:00"), at("2026-11-01T12:00-05:00")) == [
+        (at("2026-10-24T18:00-04:00"), at("2026-10-31T18:00-04:00")),
+        (at("2026-10-31T18:00-04:00"), at("2026-11-07T18:00-05:00")),
+    ]
+
+
+def test_days_then_hours_across_spring_forward():
+    # P1DT2H from Saturday 20:00: Sunday 20:00 on the wall clock, then two real hours.
+    evening = schedule("evening", "0 20 * * 6", 21.0, duration=Duration(days=1, exact=2 * HOUR))
+    assert schedule_spans(evening, BERLIN, at("2026-03-28T12:00+01:00"), at("2026-03-29T12:00+02:00")) == [
+        (at("2026-03-28T20:00+01:00"), at("2026-03-29T22:00+02:00")),
+    ]
+
+
+def test_a_day_ending_in_the_skipped_or_repeated_hour_is_mapped_like_a_cron_start():
+    night = schedule("night", "30 2 * * *", 17.0, duration=ONE_DAY)
+    # 02:30 on 29 March does not exist: the day ends as the gap does, at 03:00 CEST.
+    assert schedule_spans(night, BERLIN, at("2026-03-28T12:00+01:00"), at("2026-03-29T02:59+02:00"))[0] == (
+        at("2026-03-28T02:30+01:00"), at("2026-03-29T03:00+02:00")
+    )
+    # 02:30 on 25 October happens twice: the day from Saturday ends at the first.
+    assert schedule_spans(night, BERLIN, at("2026-10-24T12:00+02:00"), at("2026-10-25T02:00+01:00")) == [
+        (at("2026-10-24T02:30+02:00"), at("2026-10-25T02:30+02:00")),
+        (at("2026-10-25T02:30+02:00"), at("2026-10-26T02:30+01:00")),
+    ]
+
+
+def test_stored_schedule_durations_count_days_on_the_wall_clock():
+    assert documents.parse_calendar_duration("P1D") == Duration(days=1)
+    assert documents.parse_calendar_duration("P2W") == Duration(days=14)
+    assert documents.parse_calendar_duration("PT24H") == Duration(exact=24 * HOUR)
+    assert documents.parse_calendar_duration("P1DT2H30M") == Duration(days=1, exact=150 * HOUR / 60)
+    assert documents.parse_calendar_duration("P1.5D") == Duration(days=1, exact=12 * HOUR)
+    assert documents.parse_duration("P1DT2H") == 26 * HOUR
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("P1D", "2026-10-24T12:00+02:00", "2026-10-25T12:00+01:00"),  # a hold "for a day": 25 h
+    ("PT24H", "2026-10-24T12:00+02:00", "2026-10-25T11:00+01:00"),  # "for 24 hours": 24 h
+    ("PT4H", "2026-10-25T01:00+02:00", "2026-10-25T04:00+01:00"),  # 4 real hours over the repeat
+    ("P1D", "2026-03-28T12:00+01:00", "2026-03-29T12:00+02:00"),  # 23 h
+    ("P1D", "2026-03-28T02:15+01:00", "2026-03-29T03:00+02:00"),  # into the gap: its end
+    ("PT4H", "2026-03-29T00:00+01:00", "2026-03-29T05:00+02:00"),
+])
+def test_end_after_a_duration_in_berlin(text, start, end):
+    assert documents.end_after(at(start), text, BERLIN) == at(end)
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("2026-10-25T00:00/PT24H", "2026-10-25T00:00+02:00", "2026-10-25T23:00+01:00"),
+    ("2026-10-25T00:00/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+    ("2026-10-25T00:00+02:00/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+    ("2026-10-25/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+    ("P1D/2026-10-26", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+    ("PT24H/2026-10-26", "2026-10-25T01:00+02:00", "2026-10-26T00:00+01:00"),
+    ("2026-03-29/P1D", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00"),
+    ("2026-03-29/2026-03-30", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00"),
+])
+def test_interval_durations_count_days_on_the_wall_clock(text, start, end):
+    assert documents.parse_interval(text, BERLIN) == (at(start), at(end))
+
+
+@pytest.mark.parametrize("text", ["2026-10-25/P1M", "P1Y/2026-10-25"])
+def test_interval_durations_in_months_or_years_are_refused(text):
+    with pytest.raises(ValueError, match="months or years"):
+        documents.parse_interval(text, BERLIN)
+
+
+def test_an_interval_that_is_past_2099_in_utc_is_refused():
+    # 22:00 on New Year's Eve 2099 in New York is already 2100 in UTC.
+    with pytest.raises(ValueError, match="not between the years 2000 and 2099"):
+        documents.parse_interval("2099-12-31T22:00/PT1H", NEW_YORK)

@@ -66,7 +66,8 @@ class RulesInput:
             if "start" in document:
                 raise InvalidContent("start: give the start inside interval, not beside it")
         elif how == "duration":
-            end = start + _checked(lambda: documents.parse_duration(document["duration"]), "duration")
+            # days on the wall clock, hours as elapsed time (a day of an override is a day)
+            end = _checked(lambda: documents.end_after(start, document["duration"], self._zone_info), "duration")
             if end >= documents.LATEST:
                 raise InvalidContent(f"duration: {document['duration']!r} would end after 2099")
         elif how == "end":
@@ -89,8 +90,10 @@ class RulesInput:
         start = self.now()
         stored = {**document, "zone": zone, "start": documents.iso(start)}
         if "duration" in document:
-            length = _checked(lambda: documents.parse_duration(document["duration"]), "duration")
-            stored["end"] = documents.iso(start + length)
+            end = _checked(lambda: documents.end_after(start, document["duration"], self._zone_info), "duration")
+            if end >= documents.LATEST:
+                raise InvalidContent(f"duration: {document['duration']!r} would end after 2099")
+            stored["end"] = documents.iso(end)
             del stored["duration"]
         else:
             stored["until"] = document.get("until", "next_schedule")
@@ -178,8 +181,8 @@ def _exactly_one(document, fields):
 
 
 def _checked(parse, field):
-    """``parse()``, its ValueError turned into a 422 naming ``field``."""
+    """``parse()``, its ValueError (or a date past datetime's range) turned into a 422 naming ``field``."""
     try:
         return parse()
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise InvalidContent(f"{field}: {error}") from None

@@ -7,15 +7,19 @@ Stored overrides and holds carry absolute ``start``/``end`` instants, or an
 ``until``; schedules keep their cron expressions and ISO 8601 durations.
 
 ISO 8601 durations and intervals are parsed by aniso8601; months and years
-are refused because their length depends on when they start.
+are refused because their length depends on when they start.  Days and weeks
+are counted on the wall clock of the engine's zone, hours, minutes and
+seconds as elapsed time (:mod:`rpymostat.schedule.durations`), so an end
+computed from a duration must go through :func:`end_after`.
 """
 
 import datetime
 
 import aniso8601
 from aniso8601.builders import TupleBuilder
+from aniso8601.builders.python import PythonTimeBuilder
 
-from rpymostat.schedule import cron
+from rpymostat.schedule import cron, durations
 from rpymostat.schedule.rules import Hold, Override, Schedule, Setpoints, Until
 
 UTC = datetime.timezone.utc
@@ -30,20 +34,42 @@ EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime.datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def parse_duration(text: str) -> datetime.timedelta:
-    """A positive ISO 8601 duration in weeks, days, hours, minutes and seconds."""
-    try:
-        parts = aniso8601.parse_duration(text, builder=TupleBuilder)
-        length = aniso8601.parse_duration(text)
-    except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError):
-        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT2H or P1D") from None
+def _duration(parts, text) -> durations.Duration:
+    """The :class:`~rpymostat.schedule.durations.Duration` of aniso8601's tuple ``parts``."""
     if parts.PnY or parts.PnM:
         raise ValueError(f"{text!r} uses months or years, whose length varies; use days or weeks")
-    if length <= datetime.timedelta(0):
+    total = PythonTimeBuilder.build_duration(**parts._asdict())
+    return durations.from_parts(parts.PnW, parts.PnD, total)
+
+
+def parse_calendar_duration(text: str) -> durations.Duration:
+    """A positive ISO 8601 duration in weeks, days, hours, minutes and seconds, at most
+    :data:`MAX_DURATION` (days counted as 24 hours for that limit)."""
+    try:
+        parts = aniso8601.parse_duration(text, builder=TupleBuilder)
+        aniso8601.parse_duration(text)
+    except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError, OverflowError):
+        raise ValueError(f"{text!r} is not an ISO 8601 duration such as PT2H or P1D") from None
+    duration = _duration(parts, text)
+    if duration.length <= datetime.timedelta(0):
         raise ValueError(f"{text!r} is not longer than zero")
-    if length > MAX_DURATION:
+    if duration.length > MAX_DURATION:
         raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
-    return length
+    return duration
+
+
+def parse_duration(text: str) -> datetime.timedelta:
+    """The length of a checked duration (:func:`parse_calendar_duration`), days as 24 hours.
+
+    Good for limits only: where a duration ends depends on DST, see :func:`end_after`.
+    """
+    return parse_calendar_duration(text).length
+
+
+def end_after(start: datetime.datetime, text: str, zone) -> datetime.datetime:
+    """When the duration ``text`` begun at the instant ``start`` ends: days on ``zone``'s
+    wall clock, hours as elapsed time.  Raises ValueError as :func:`parse_calendar_duration`."""
+    return parse_calendar_duration(text).after(start, zone)
 
 
 def in_range(instant: datetime.datetime, text) -> datetime.datetime:
@@ -74,16 +100,29 @@ def parse_instant(text: str, zone) -> datetime.datetime:
 
 
 def parse_interval(text: str, zone):
-    """An ISO 8601 interval (``start/end``, ``start/duration`` or ``duration/end``) as instants."""
+    """An ISO 8601 interval (``start/end``, ``start/duration`` or ``duration/end``) as instants.
+
+    A duration side is counted as :func:`end_after` counts it, from the
+    other side's instant (aniso8601 would add it to a naive wall time, making
+    ``PT24H`` a calendar day, or to a fixed UTC offset, making ``P1D`` 24 hours).
+    """
     try:
-        first, second = aniso8601.parse_interval(text)
+        parts = aniso8601.parse_interval(text, builder=TupleBuilder)
+        given, other = aniso8601.parse_interval(text)
     except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError, OverflowError):
         raise ValueError(
             f"{text!r} is not an ISO 8601 interval such as 2026-12-21/2026-12-28"
         ) from None
-    if not all(2000 <= moment.year <= 2099 for moment in (first, second)):
+    if not all(2000 <= moment.year <= 2099 for moment in (given, other)):
         raise ValueError(f"{text!r} is not between the years 2000 and 2099")
-    start, end = sorted((to_instant(first, zone), to_instant(second, zone)))
+    if parts.duration is None:
+        start, end = sorted((to_instant(given, zone), to_instant(other, zone)))
+    elif parts.start is not None:
+        start = to_instant(given, zone)
+        end = _duration(parts.duration, text).after(start, zone)
+    else:
+        end = to_instant(given, zone)
+        start = _duration(parts.duration, text).before(end, zone)
     return in_range(start, text), in_range(end, text)
 
 
@@ -124,7 +163,7 @@ def schedule_from(record) -> Schedule:
         zone=record.zone,
         start=document["start"],
         end=document.get("end"),
-        duration=parse_duration(duration) if duration else None,
+        duration=parse_calendar_duration(duration) if duration else None,
         setpoints=setpoints_from(document),
         priority=document.get("priority", 0),
         enabled=document.get("enabled", True),

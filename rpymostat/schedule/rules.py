@@ -10,7 +10,9 @@ the last tie-breaker between otherwise equal rules.
 import dataclasses
 import datetime
 import enum
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
+
+from rpymostat.schedule.durations import Duration
 
 
 class Kind(enum.IntEnum):
@@ -46,7 +48,9 @@ class Setpoints:
 class Schedule:
     """A recurring rule: from each ``start`` cron match until ``end`` (cron) or for ``duration``.
 
-    Cron expressions are evaluated on the wall clock of the engine's time zone.
+    Cron expressions are evaluated on the wall clock of the engine's time zone;
+    a :class:`~rpymostat.schedule.durations.Duration` counts its days on that
+    clock too, a plain timedelta is elapsed time.
     """
 
     id: str
@@ -56,7 +60,7 @@ class Schedule:
     setpoints: Setpoints
     changed_at: datetime.datetime
     end: Optional[str] = None
-    duration: Optional[datetime.timedelta] = None
+    duration: Optional[Union[datetime.timedelta, Duration]] = None
     priority: int = 0
     enabled: bool = True
 

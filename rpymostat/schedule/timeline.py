@@ -13,7 +13,9 @@ setpoints.  At each instant the winning occurrence is chosen by precedence:
 The timeline is the sequence of segments between consecutive occurrence
 boundaries, each with its winner, adjacent equal segments merged.  It is a
 pure function of the rules, the zone default, the time zone and the window:
-nothing here reads a clock.
+nothing here reads a clock.  A schedule's duration ends as
+:mod:`rpymostat.schedule.durations` says: ``P1D`` from midnight reaches the
+next midnight even on a 23- or 25-hour day.
 """
 
 import bisect
@@ -23,7 +25,7 @@ import heapq
 from typing import Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from rpymostat.schedule import cron
+from rpymostat.schedule import cron, durations
 from rpymostat.schedule.rules import Hold, Kind, Override, Schedule, Setpoints, Source, Until
 
 #: How far after its start "until the next schedule change" looks for one;
@@ -81,7 +83,7 @@ def schedule_occurrences(schedule: Schedule, zone: ZoneInfo, begin, end):
 
     def finish(start):
         if ends is None:
-            return start + schedule.duration
+            return durations.end_after(start, schedule.duration, zone)
         return ends.after(start)
 
     def occurrence(start):
@@ -109,7 +111,7 @@ def _lookback_starts(schedule, zone, begin):
         if count >= _MAX_LOOKBACK:
             return
         if schedule.duration is not None:
-            end = start + schedule.duration
+            end = durations.end_after(start, schedule.duration, zone)
         else:
             end = cron.next_start(schedule.end, zone, start)
         yield start
