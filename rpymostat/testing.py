@@ -55,7 +55,7 @@ class FakeStorage:
         return succeed(self.available)
 
     @_while_available
-    def record_readings(self, host_id, readings):
+    def record_readings(self, host_id, readings, received_at=None):
         readings = list(readings)
         for reading in readings:
             history = self._readings.setdefault(reading.sensor_id, {})
@@ -75,6 +75,7 @@ class FakeStorage:
                 value=reading.value,
                 last_seen=reading.timestamp,
                 name=current.name if current else None,
+                received_at=reading.timestamp if received_at is None else received_at,
             )
         return [reading.sensor_id for reading in readings]
 
@@ -93,6 +94,10 @@ class FakeStorage:
             return None
         self._sensors[sensor_id] = dataclasses.replace(current, name=name)
         return self._sensors[sensor_id]
+
+    @_while_available
+    def delete_sensor(self, sensor_id):
+        return self._sensors.pop(sensor_id, None) is not None
 
     @_while_available
     def history(self, sensor_id, start=None, end=None):
@@ -115,12 +120,15 @@ class FakeStorage:
         return self._rules.get((kind, rule_id))
 
     @_while_available
-    def rules(self, kind, zone=None):
-        return [
+    def rules(self, kind, zone=None, newest=None):
+        found = [
             record
             for (record_kind, rule_id), record in sorted(self._rules.items())
             if record_kind == kind and (zone is None or record.zone == zone)
         ]
+        if newest is None:
+            return found
+        return sorted(found, key=lambda record: record.changed_at, reverse=True)[:newest]
 
     @_while_available
     def delete_rule(self, kind, rule_id):

@@ -60,6 +60,7 @@ class ReadingBuffer:
         """The oldest pending readings with each sensor at most once: ``(seqs, sensors)``.
 
         ``sensors`` is the ``sensors`` object of a ``PUT /v1/sensors/update``.
+        This is what an engine older than arrays of readings takes.
         """
         rows = self._db.execute(
             "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending"
@@ -67,15 +68,44 @@ class ReadingBuffer:
             (most,),
         ).fetchall()
         seqs, sensors = [], {}
-        for seq, sensor_id, sensor_type, value, alias, extra, timestamp in rows:
+        for seq, sensor_id, *fields in rows:
             if sensor_id in sensors:
                 break
-            reading = {"type": sensor_type, "value": value, "timestamp": timestamp}
-            if alias is not None:
-                reading["alias"] = alias
-            if extra is not None:
-                reading["extra"] = extra
-            sensors[sensor_id] = reading
+            sensors[sensor_id] = _document(*fields)
+            seqs.append(seq)
+        return seqs, sensors
+
+    def newest_batch(self):
+        """The newest pending reading of every sensor, one each: ``(seqs, sensors)``.
+
+        Sent first after an outage, so every zone is current again with one
+        request while the backlog follows.
+        """
+        rows = self._db.execute(
+            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending"
+            " WHERE seq IN (SELECT max(seq) FROM pending GROUP BY sensor_id) ORDER BY sensor_id"
+        ).fetchall()
+        seqs, sensors = [], {}
+        for seq, sensor_id, *fields in rows:
+            sensors[sensor_id] = _document(*fields)
+            seqs.append(seq)
+        return seqs, sensors
+
+    def backlog_batch(self, most=1000):
+        """Up to ``most`` of the oldest pending readings, several per sensor: ``(seqs, sensors)``.
+
+        ``sensors`` maps each sensor id to an array of its readings, oldest
+        first, as ``PUT /v1/sensors/update`` takes them, so a full buffer
+        drains in a few dozen requests rather than one per reading.
+        """
+        rows = self._db.execute(
+            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending"
+            " ORDER BY seq LIMIT ?",
+            (most,),
+        ).fetchall()
+        seqs, sensors = [], {}
+        for seq, sensor_id, *fields in rows:
+            sensors.setdefault(sensor_id, []).append(_document(*fields))
             seqs.append(seq)
         return seqs, sensors
 
@@ -86,3 +116,13 @@ class ReadingBuffer:
 
     def close(self):
         self._db.close()
+
+
+def _document(sensor_type, value, alias, extra, timestamp):
+    """One buffered reading as the engine's ``SensorReading`` object."""
+    reading = {"type": sensor_type, "value": value, "timestamp": timestamp}
+    if alias is not None:
+        reading["alias"] = alias
+    if extra is not None:
+        reading["extra"] = extra
+    return reading

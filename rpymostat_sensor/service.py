@@ -3,7 +3,9 @@
 Starting it opens the buffer, loads the readers, finds the engine (the
 configured URL, or DNS-SD), then reads and delivers every ``interval``
 seconds.  Reads and buffer writes run on one worker thread; the engine is
-only ever talked to over HTTP.
+only ever talked to over HTTP.  systemd hears ``READY=1`` once started,
+``WATCHDOG=1`` from every iteration of the reading loop (so a loop that stops
+gets the daemon restarted) and ``STOPPING=1`` on shutdown.
 """
 
 from twisted.application.internet import TimerService
@@ -17,6 +19,7 @@ from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
 from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat.protocol.host_id import host_id
+from rpymostat.protocol.watchdog import Watchdog
 from rpymostat_sensor.pusher import Pusher
 from rpymostat_sensor.readers.loading import load_readers
 
@@ -24,15 +27,20 @@ log = Logger()
 
 
 class SensorService(MultiService):
-    """Readers, buffer, engine discovery and the delivery timer."""
+    """Readers, buffer, engine discovery and the delivery timer.
 
-    def __init__(self, config, reactor, readers=None):
+    ``watchdog`` and ``buffer`` are injected by tests; by default systemd's
+    (from the environment) and the buffer file in the data directory.
+    """
+
+    def __init__(self, config, reactor, readers=None, watchdog=None, buffer=None):
         super().__init__()
         self.config = config
         self.reactor = reactor
         self.readers = readers if readers is not None else load_readers(config)
         self.host_id = host_id(config.data_dir)
-        self.buffer = ReadingBuffer(config.data_dir, config.buffer_max)
+        self.buffer = buffer if buffer is not None else ReadingBuffer(config.data_dir, config.buffer_max)
+        self.watchdog = watchdog if watchdog is not None else Watchdog()
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-sensor")
         self.client = JsonClient(reactor)
         self.finder = None
@@ -48,7 +56,7 @@ class SensorService(MultiService):
             engine_url = self.finder.current
         self.pusher = Pusher(
             reactor, self.readers, self.buffer, self.client, self.host_id, engine_url,
-            self._in_worker,
+            self._in_worker, watchdog=self.watchdog,
         )
         self.timer = TimerService(config.interval, self.pusher.take_readings)
         self.timer.clock = reactor
@@ -68,14 +76,18 @@ class SensorService(MultiService):
             "sensor daemon {host} with readers {readers}; {count} readings buffered",
             host=self.host_id, readers=[r.name for r in self.readers], count=len(self.buffer),
         )
+        self.watchdog.check_period("the sensor reading loop", self.config.interval)
         super().startService()
+        self.watchdog.ready(f"reading {len(self.readers)} readers every {self.config.interval:g} s")
 
     async def _stop(self):
+        self.watchdog.stopping()
         self.pusher.stop()
         await super().stopService()
         await self.client.close()
         self._pool.stop()
         self.buffer.close()
+        self.watchdog.close()
         log.info("sensor daemon stopped")
 
     def stopService(self):

@@ -54,7 +54,7 @@ async def test_unknown_path_is_json_404(api, path):
     [
         ("POST", "/v1/status", "GET, HEAD"),
         ("POST", "/v1/sensors", "GET, HEAD"),
-        ("DELETE", "/v1/sensors/28-a", "GET, HEAD, PATCH"),
+        ("POST", "/v1/sensors/28-a", "DELETE, GET, HEAD, PATCH"),
         ("PUT", "/", "GET, HEAD"),
     ],
 )

@@ -6,7 +6,7 @@ import pytest
 import pytest_twisted
 
 from rpymostat.storage import sqlite_schema
-from rpymostat.storage.interface import Reading, RuleRecord, StorageError
+from rpymostat.storage.interface import Reading, RuleRecord, SensorRecord, StorageError
 from rpymostat.storage.sqlite import SQLiteStorage
 
 V1 = "CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT);\n"
@@ -54,6 +54,13 @@ def test_upgrade_backs_up_then_migrates_keeping_data(tmp_path):
     backup.close()
 
 
+def packaged(tmp_path, up_to):
+    """A schema directory holding the packaged files up to version ``up_to``."""
+    names = [f"v{up_to}.sql"] + [f"upgrade-to-v{v}.sql" for v in range(2, up_to + 1)]
+    files = {name: (sqlite_schema.SCHEMA_FILES / name).read_text() for name in names}
+    return schema_dir(tmp_path, f"up-to-v{up_to}", files)
+
+
 def test_packaged_v1_database_upgrades_to_v2_with_rules_table(tmp_path):
     path = tmp_path / "db.sqlite3"
     packaged_v1 = (sqlite_schema.SCHEMA_FILES / "v1.sql").read_text()
@@ -65,7 +72,7 @@ def test_packaged_v1_database_upgrades_to_v2_with_rules_table(tmp_path):
     connection.execute("INSERT INTO readings (sensor_id, timestamp, value) VALUES ('28-a', 1.0, 20.5)")
     connection.close()
 
-    connection = sqlite_schema.connect(path)
+    connection = sqlite_schema.connect(path, packaged(tmp_path, 2))
     assert connection.execute("PRAGMA user_version").fetchone() == (2,)
     assert connection.execute("SELECT sensor_id, value FROM sensors").fetchall() == [("28-a", 20.5)]
     assert connection.execute("SELECT sensor_id, timestamp FROM readings").fetchall() == [("28-a", 1.0)]
@@ -78,6 +85,36 @@ def test_packaged_v1_database_upgrades_to_v2_with_rules_table(tmp_path):
     backup = sqlite3.connect(tmp_path / "db.sqlite3.v1.bak")
     assert backup.execute("PRAGMA user_version").fetchone() == (1,)
     assert backup.execute("SELECT sensor_id FROM sensors").fetchall() == [("28-a",)]
+    backup.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_packaged_v2_database_upgrades_to_v3_keeping_sensors_without_receipt(tmp_path):
+    from twisted.internet import reactor
+
+    path = tmp_path / "db.sqlite3"
+    connection = sqlite_schema.connect(path, packaged(tmp_path, 2))
+    connection.execute(
+        "INSERT INTO sensors (sensor_id, host_id, sensor_type, value, last_seen, name)"
+        " VALUES ('28-a', 'h', 'DS18B20', 20.5, 1000.0, 'Hall')"
+    )
+    connection.close()
+
+    storage = SQLiteStorage(path, reactor)
+    await storage.open()
+    try:
+        assert await storage.sensor("28-a") == SensorRecord(
+            "28-a", "h", "DS18B20", None, None, 20.5, 1000.0, "Hall", None
+        )
+        await storage.record_readings("h", [Reading("28-a", "DS18B20", 21.0, 1030.0)], received_at=1031.5)
+        current = await storage.sensor("28-a")
+        assert (current.value, current.name, current.received_at) == (21.0, "Hall", 1031.5)
+    finally:
+        await storage.close()
+    assert sqlite_schema.latest_version() == 3
+    backup = sqlite3.connect(tmp_path / "db.sqlite3.v2.bak")
+    assert backup.execute("PRAGMA user_version").fetchone() == (2,)
+    assert backup.execute("SELECT sensor_id, name FROM sensors").fetchall() == [("28-a", "Hall")]
     backup.close()
 
 

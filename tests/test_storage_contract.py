@@ -54,11 +54,11 @@ async def test_record_readings_creates_sensors(storage):
     )
     assert sorted(ids) == ["28-a", "28-b"]
     assert await storage.sensors() == [
-        SensorRecord("28-a", "pi-kitchen", "DS18B20", None, None, 21.0, T0, None),
-        SensorRecord("28-b", "pi-kitchen", "DS18B20", "window", "ok", 19.25, T0, None),
+        SensorRecord("28-a", "pi-kitchen", "DS18B20", None, None, 21.0, T0, None, T0),
+        SensorRecord("28-b", "pi-kitchen", "DS18B20", "window", "ok", 19.25, T0, None, T0),
     ]
     assert await storage.sensor("28-b") == SensorRecord(
-        "28-b", "pi-kitchen", "DS18B20", "window", "ok", 19.25, T0, None
+        "28-b", "pi-kitchen", "DS18B20", "window", "ok", 19.25, T0, None, T0
     )
 
 
@@ -191,6 +191,18 @@ async def test_rules_are_stored_listed_and_replaced(storage):
 
 
 @pytest_twisted.ensureDeferred
+async def test_the_newest_rules_of_a_zone_come_first_and_no_more(storage):
+    for number, changed in enumerate([30.0, 10.0, 50.0, 20.0, 40.0]):
+        await storage.put_rule(rule_record(kind="run", rule_id=f"r{number}", zone="hall", changed_at=T0 + changed))
+    await storage.put_rule(rule_record(kind="run", rule_id="other", zone="attic", changed_at=T0 + 99.0))
+    await storage.put_rule(rule_record(kind="schedule", rule_id="r9", zone="hall", changed_at=T0 + 99.0))
+    newest = await storage.rules("run", zone="hall", newest=3)
+    assert [(r.rule_id, r.changed_at) for r in newest] == [("r2", T0 + 50.0), ("r4", T0 + 40.0), ("r0", T0 + 30.0)]
+    assert [r.rule_id for r in await storage.rules("run", newest=1)] == ["other"]
+    assert newest[0].document == rule_record(kind="run", rule_id="r2", zone="hall").document
+
+
+@pytest_twisted.ensureDeferred
 async def test_stored_rule_document_is_a_copy(storage):
     record = rule_record(sensors={"28-a": 1.0})
     await storage.put_rule(record)
@@ -205,3 +217,61 @@ async def test_deleting_rules(storage):
     assert await storage.delete_rule("schedule", "morning") is False
     assert await storage.rule("schedule", "morning") is None
     assert await storage.rules("schedule") == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_received_at_is_the_engines_clock_and_moves_with_the_value(storage):
+    await storage.record_readings("h", [reading(value=20.0, timestamp=T0 + 60)], received_at=T0 + 5.25)
+    current = await storage.sensor("28-0000075565ad")
+    assert (current.value, current.last_seen, current.received_at) == (20.0, T0 + 60, T0 + 5.25)
+    # A late buffered reading goes to history only: the current value and its receipt stay.
+    await storage.record_readings("h", [reading(value=18.0, timestamp=T0)], received_at=T0 + 90)
+    current = await storage.sensor("28-0000075565ad")
+    assert (current.value, current.received_at) == (20.0, T0 + 5.25)
+    await storage.record_readings("h", [reading(value=21.0, timestamp=T0 + 120)], received_at=T0 + 121.5)
+    assert (await storage.sensors())[0].received_at == T0 + 121.5
+
+
+@pytest_twisted.ensureDeferred
+async def test_without_received_at_the_readings_timestamp_stands_in(storage):
+    await storage.record_readings("h", [reading(timestamp=T0 + 30)])
+    assert (await storage.sensor("28-0000075565ad")).received_at == T0 + 30
+
+
+@pytest_twisted.ensureDeferred
+async def test_several_readings_of_one_sensor_in_a_batch_newest_is_current(storage):
+    ids = await storage.record_readings(
+        "h",
+        [
+            reading("28-a", 21.0, timestamp=T0 + 60),
+            reading("28-b", 15.0, timestamp=T0),
+            reading("28-a", 19.0, timestamp=T0),
+            reading("28-a", 22.0, timestamp=T0 + 120),
+            reading("28-a", 20.0, timestamp=T0 + 30),
+        ],
+        received_at=T0 + 200,
+    )
+    assert ids == ["28-a", "28-b", "28-a", "28-a", "28-a"]
+    current = await storage.sensor("28-a")
+    assert (current.value, current.last_seen, current.received_at) == (22.0, T0 + 120, T0 + 200)
+    history = await storage.history("28-a")
+    assert [(e.timestamp, e.value) for e in history] == [
+        (T0, 19.0), (T0 + 30, 20.0), (T0 + 60, 21.0), (T0 + 120, 22.0)
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_deleting_a_sensor_keeps_its_history(storage):
+    await storage.record_readings("h", [reading("28-a", 20.0), reading("28-b", 19.0)])
+    await storage.set_sensor_name("28-a", "Hall")
+    assert await storage.delete_sensor("28-a") is True
+    assert await storage.delete_sensor("28-a") is False
+    assert await storage.delete_sensor("28-unknown") is False
+    assert await storage.sensor("28-a") is None
+    assert [s.sensor_id for s in await storage.sensors()] == ["28-b"]
+    assert [(e.timestamp, e.value) for e in await storage.history("28-a")] == [(T0, 20.0)]
+    # It comes back, unnamed, when its daemon reports it again.
+    await storage.record_readings("h", [reading("28-a", 21.0, timestamp=T0 + 30)])
+    back = await storage.sensor("28-a")
+    assert (back.value, back.name) == (21.0, None)
+    assert len(await storage.history("28-a")) == 2

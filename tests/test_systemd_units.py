@@ -36,3 +36,18 @@ def test_systemd_analyze_verifies_every_unit(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "rpymostat" not in result.stderr, result.stderr
+
+
+#: Daemons whose unit is ``Type=notify`` with a watchdog; the engine and the sensor daemon join
+#: when their units do.
+NOTIFY_DAEMONS = ["control", "engine", "sensor"]
+
+
+@pytest.mark.parametrize("daemon", NOTIFY_DAEMONS)
+def test_unit_is_notify_with_a_watchdog(daemon):
+    """The daemon says when it is ready and pings from its own loop; systemd restarts a hung one."""
+    lines = (UNITS / f"rpymostat-{daemon}.service").read_text().splitlines()
+    assert "Type=notify" in lines and "NotifyAccess=main" in lines
+    [watchdog] = [line for line in lines if line.startswith("WatchdogSec=")]
+    assert int(watchdog.split("=", 1)[1]) >= 30  # twice the 15 s heartbeat at least
+    assert "Restart=on-failure" in lines or "Restart=always" in lines

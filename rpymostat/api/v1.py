@@ -10,7 +10,9 @@ import datetime
 
 from klein import Klein
 
-from rpymostat.api.errors import NotFoundError, json_bytes, render_failure
+from twisted.logger import Logger
+
+from rpymostat.api.errors import ApiError, NotFoundError, json_bytes, render_failure
 from rpymostat.api.jsonio import read_json
 from rpymostat.api.rules_api import RuleCollection, ZoneRules
 from rpymostat.api.rules_input import RulesInput
@@ -23,6 +25,8 @@ from rpymostat.decide.plugin import IDecisionPlugin
 from rpymostat.plugins import load_plugins
 from rpymostat.schedule.plugin import GROUP as SCHEDULE_GROUP
 from rpymostat.schedule.plugin import ISchedulePlugin
+
+log = Logger()
 
 
 def iso_utc(seconds: float) -> str:
@@ -45,6 +49,49 @@ def sensor_document(record) -> dict:
     }
 
 
+class Conflict(ApiError):
+    """The request contradicts what is stored (a sensor still in use)."""
+
+    code = 409
+
+
+#: The kinds of stored record whose documents may weigh sensors (``sensors``), and how to name one.
+SENSOR_USING_KINDS = (("zone", "zone"), ("schedule", "schedule"), ("override", "override"), ("hold", "the hold on zone"))
+
+
+async def sensor_users(storage, sensor_id) -> list:
+    """``["zone 'living'", "schedule 'night'", ...]``: every stored record that weighs ``sensor_id``."""
+    users = []
+    for kind, label in SENSOR_USING_KINDS:
+        for record in await storage.rules(kind):
+            if sensor_id in (record.document.get("sensors") or {}):
+                users.append(f"{label} {record.rule_id!r}")
+    return users
+
+
+class ClockWarnings:
+    """Logs that a host's clock runs ahead, at most once per host every ``every`` seconds.
+
+    A host whose clock is wrong sends every reading ahead; one line every few
+    minutes says so without burying the log.  Times are the engine clock's
+    seconds; a clock stepped back simply allows the next warning.
+    """
+
+    def __init__(self, every=300.0):
+        self._every = every
+        self._last = {}
+
+    def warn(self, host_id, ahead, now):
+        last = self._last.get(host_id)
+        if last is not None and 0 <= now - last < self._every:
+            return
+        self._last[host_id] = now
+        log.warn(
+            "host {host_id}'s clock runs {ahead:.0f} s ahead: its readings are stored at the time"
+            " received; set its clock (NTP)", host_id=host_id, ahead=ahead,
+        )
+
+
 class V1Api:
     """The ``/v1`` routes over injected storage, clock, event bus and access policy."""
 
@@ -56,6 +103,7 @@ class V1Api:
         self._events = events
         self._access = access
         self._validator = validator or RequestValidator()
+        self._clock_warnings = ClockWarnings()
         rules_input = RulesInput(self._validator, storage, zone_info, clock)
         shared = (storage, clock, events, access)
         self._schedules = RuleCollection("schedule", "schedules", rules_input.schedule, *shared)
@@ -88,12 +136,25 @@ class V1Api:
     async def update_sensors(self, request):
         self._access.authorize(request, "sensors:update")
         document = read_json(request)
-        host_id, readings = self._validator.sensor_update(document, now=self._clock.seconds())
-        ids = await self._storage.record_readings(host_id, readings)
+        received_at = self._clock.seconds()
+        update = self._validator.sensor_update(document, now=received_at)
+        if update.clock_ahead is not None:
+            self._clock_warnings.warn(update.host_id, update.clock_ahead, received_at)
+        if not update.readings:
+            refused = update.refused
+            message = "; ".join(refused[sensor_id] for sensor_id in sorted(refused))
+            return json_bytes(request, 422, {"status": "error", "error": message, "refused": refused})
+        await self._storage.record_readings(update.host_id, update.readings, received_at=received_at)
         self._events.publish(
-            "sensor.readings", self._clock.seconds(), host_id=host_id, readings=readings
+            "sensor.readings", self._clock.seconds(), host_id=update.host_id,
+            readings=list(update.readings), received_at=received_at,
         )
-        return json_bytes(request, 201, {"status": "created", "ids": ids})
+        answer = {"status": "created", "ids": update.sensor_ids}
+        if update.refused:
+            answer["refused"] = update.refused
+        if update.adjusted:
+            answer["adjusted"] = update.adjusted
+        return json_bytes(request, 201, answer)
 
     @app.route("/sensors", methods=["GET"])
     async def list_sensors(self, request):
@@ -119,6 +180,20 @@ class V1Api:
             "sensor.changed", self._clock.seconds(), sensor_id=sensor_id, name=record.name
         )
         return json_bytes(request, 200, sensor_document(record))
+
+    @app.route("/sensors/<sensor_id>", methods=["DELETE"])
+    async def delete_sensor(self, request, sensor_id):
+        self._access.authorize(request, "sensors:delete")
+        users = await sensor_users(self._storage, sensor_id)
+        if users:
+            raise Conflict(
+                f"sensor {sensor_id!r} is still used by {', '.join(users)}; remove it there first"
+            )
+        if not await self._storage.delete_sensor(sensor_id):
+            raise NotFoundError(f"no sensor with id {sensor_id!r}")
+        self._events.publish("sensor.deleted", self._clock.seconds(), sensor_id=sensor_id)
+        request.setResponseCode(204)
+        return b""
 
     # Schedules and overrides: the same collection routes for each.
 

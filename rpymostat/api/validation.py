@@ -6,17 +6,20 @@ engine, so the two cannot disagree.  Each schema is compiled twice: by
 fastjsonschema, which accepts a valid body in microseconds (the hot path of
 every sensor update), and by jsonschema, the reference implementation, which
 judges every body the fast one doubts and words the error.  A test checks
-that the fast one never accepts what the reference refuses.  What JSON Schema cannot say (finite
-numbers, timestamps with offsets and not in the future) is checked in
-:class:`RequestValidator` right after the schema.  Every failure is an
-:class:`~rpymostat.api.errors.InvalidContent` (422) whose message names the
-field, as ``sensors.28-0000075565ad.value: ...``.
+that the fast one never accepts what the reference refuses.  What JSON Schema
+cannot say (finite numbers, timestamps with offsets and not before 2000) is
+checked in :class:`RequestValidator` right after the schema.  Every failure is
+an :class:`~rpymostat.api.errors.InvalidContent` (422) whose message names the
+field, as ``sensors.28-0000075565ad.value: ...``; a sensor update is the one
+exception, judged reading by reading (see :meth:`RequestValidator.sensor_update`).
 """
 
+import dataclasses
 import datetime
 import json
 import math
 from importlib import resources
+from typing import Optional
 
 import fastjsonschema
 from jsonschema import Draft202012Validator
@@ -24,7 +27,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from rpymostat.api.errors import InvalidContent
+from rpymostat.api.errors import InvalidContent, PayloadTooLarge
 from rpymostat.protocol import MAX_FUTURE_SKEW_S, MIN_READING_TIMESTAMP
 from rpymostat.storage.interface import Reading
 
@@ -78,12 +81,21 @@ def _message(error) -> str:
     return error.message
 
 
+def _with_envelope(openapi) -> dict:
+    """A copy of ``openapi`` whose schemas also hold :data:`ENVELOPE` (the document served is unchanged)."""
+    schemas = dict(openapi["components"]["schemas"])
+    envelope = json.loads(json.dumps(schemas["SensorUpdate"]))
+    envelope["properties"]["sensors"]["additionalProperties"] = True
+    schemas[ENVELOPE] = envelope
+    return {**openapi, "components": {**openapi["components"], "schemas": schemas}}
+
+
 class RequestValidator:
     """Validates request bodies against ``#/components/schemas/<name>`` of the document."""
 
     def __init__(self, openapi=None):
         self.openapi = openapi if openapi is not None else load_openapi()
-        resource = Resource.from_contents(self.openapi, default_specification=DRAFT202012)
+        resource = Resource.from_contents(_with_envelope(self.openapi), default_specification=DRAFT202012)
         self._registry = Registry().with_resource(OPENAPI_URI, resource)
         self._fast = {}
         self._reference = {}
@@ -124,20 +136,136 @@ class RequestValidator:
         if error is not None:
             raise InvalidContent(f"{field_path(error.absolute_path)}: {_message(error)}")
 
-    def sensor_update(self, document, now: float):
-        """Check a ``PUT /v1/sensors/update`` body; return ``(host_id, [Reading, ...])``.
+    def sensor_update(self, document, now: float) -> "SensorUpdate":
+        """Check a ``PUT /v1/sensors/update`` body, each reading on its own.
 
-        ``now`` (epoch seconds, from the injected clock) is the timestamp of
-        readings that carry none, and the reference for "too far in future".
+        An invalid envelope (the body, ``host_id``, ``sensors`` and its keys)
+        raises InvalidContent, and more than :data:`MAX_READINGS_PER_UPDATE`
+        readings PayloadTooLarge: the whole request is refused.  A reading
+        that is invalid is only refused itself, so one broken sensor does not
+        cost a host the readings of all the others.  ``now`` (epoch seconds,
+        from the injected clock) is the timestamp of readings that carry none,
+        and replaces one that lies more than :data:`MAX_FUTURE_SKEW_S` ahead.
+
+        The whole document goes through fastjsonschema first, which accepts a
+        sound update in microseconds; only one it doubts is checked again,
+        envelope then reading by reading, with jsonschema wording the errors.
         """
-        self.check("SensorUpdate", document)
-        readings = []
-        for sensor_id, fields in document["sensors"].items():
+        if not _has_non_finite(document):
+            try:
+                self.fast_validator("SensorUpdate")(document)
+            except fastjsonschema.JsonSchemaValueException:
+                pass
+            else:
+                _check_count(document["sensors"])
+                return _build_update(document, now, refused={})
+        self._check_with(self.reference_validator(ENVELOPE), document)
+        _check_count(document["sensors"])
+        refused = {}
+        sound = {}
+        for sensor_id, entry in document["sensors"].items():
+            problems = self._reading_problems(sensor_id, entry)
+            if not problems:
+                sound[sensor_id] = entry
+            elif isinstance(entry, list) and len(problems) < len(entry):
+                sound[sensor_id] = [item for index, item in enumerate(entry) if index not in problems]
+                refused[sensor_id] = "; ".join(problems.values())
+            else:
+                refused[sensor_id] = "; ".join(problems.values())
+        return _build_update({"host_id": document["host_id"], "sensors": sound}, now, refused)
+
+    def _check_with(self, validator, document, prefix=()):
+        error = best_match(validator.iter_errors(document))
+        if error is not None:
+            raise InvalidContent(f"{field_path(prefix + tuple(error.absolute_path))}: {_message(error)}")
+
+    def _reading_problems(self, sensor_id, entry) -> dict:
+        """``{index: why}`` for each refused reading of ``entry`` (index 0 for a lone reading)."""
+        prefix = ("sensors", sensor_id)
+        if isinstance(entry, list):
+            if not entry:
+                return {0: f"{field_path(prefix)}: [] should be non-empty"}
+            items = [(index, item, prefix + (index,)) for index, item in enumerate(entry)]
+        else:
+            items = [(0, entry, prefix)]
+        problems = {}
+        for index, item, where in items:
+            found = _non_finite_path(item)
+            if found is not None:
+                problems[index] = f"{field_path(where + found)}: must be a finite number"
+                continue
+            try:
+                self._check_with(self.reference_validator("SensorReading"), item, where)
+                if isinstance(item.get("timestamp"), str):
+                    parse_timestamp(item["timestamp"], field_path(where + ("timestamp",)))
+            except InvalidContent as error:
+                problems[index] = error.message
+        return problems
+
+
+#: The most readings one update may carry, all sensors together; a daemon
+#: draining a backlog sends several updates of this many.
+MAX_READINGS_PER_UPDATE = 1000
+
+#: The SensorUpdate schema with anything as a sensor's reading(s), derived
+#: when the validator is built: what an update must be before its readings
+#: are looked at one by one.
+ENVELOPE = "SensorUpdateEnvelope"
+
+
+@dataclasses.dataclass(frozen=True)
+class SensorUpdate:
+    """A checked sensor update: what to store, and what to tell the sender.
+
+    ``refused`` and ``adjusted`` map a sensor id to a sentence naming the
+    field: why its reading(s) were not stored, or what was changed in them.
+    ``clock_ahead`` is how many seconds the sender's clock runs ahead, when a
+    timestamp was adjusted (for the engine's log), else None.
+    """
+
+    host_id: str
+    readings: tuple
+    refused: dict
+    adjusted: dict
+    clock_ahead: Optional[float] = None
+
+    @property
+    def sensor_ids(self) -> list:
+        """Each sensor with a stored reading, once, in the order of the update."""
+        return list(dict.fromkeys(reading.sensor_id for reading in self.readings))
+
+
+def _check_count(entries) -> None:
+    """PayloadTooLarge when ``entries`` (the ``sensors`` object) hold too many readings."""
+    count = sum(len(entry) if type(entry) is list else 1 for entry in entries.values())
+    if count > MAX_READINGS_PER_UPDATE:
+        raise PayloadTooLarge(
+            f"sensors: {count} readings in one update, more than {MAX_READINGS_PER_UPDATE};"
+            " send them in several"
+        )
+
+
+def _build_update(document, now, refused) -> SensorUpdate:
+    """Readings of a schema-valid update; timestamps refused (before 2000) or adjusted (future)."""
+    entries = document["sensors"]
+    readings = []
+    adjusted = {}
+    most_ahead = None
+    for sensor_id, entry in entries.items():
+        ahead_here = []
+        problems = []
+        for index, fields in enumerate(entry) if type(entry) is list else ((None, entry),):
             timestamp = now
             if "timestamp" in fields:
-                timestamp = parse_timestamp(
-                    fields["timestamp"], now, f"sensors.{sensor_id}.timestamp"
-                )
+                where = f"sensors.{sensor_id}" + ("" if index is None else f".{index}") + ".timestamp"
+                try:
+                    timestamp = parse_timestamp(fields["timestamp"], where)
+                except InvalidContent as error:
+                    problems.append(error.message)
+                    continue
+                if timestamp > now + MAX_FUTURE_SKEW_S:
+                    ahead_here.append((timestamp - now, fields["timestamp"]))
+                    timestamp = now
             value = fields["value"]
             readings.append(
                 Reading(
@@ -149,14 +277,25 @@ class RequestValidator:
                     extra=fields.get("extra"),
                 )
             )
-        return document["host_id"], readings
+        if problems:
+            refused[sensor_id] = "; ".join(filter(None, [refused.get(sensor_id), *problems]))
+        if ahead_here:
+            ahead, text = max(ahead_here)
+            adjusted[sensor_id] = (
+                f"timestamp {text} is {ahead:.0f} s in the future (the sending host's clock is wrong);"
+                " stored at the time received"
+                + (f" ({len(ahead_here)} readings)" if len(ahead_here) > 1 else "")
+            )
+            most_ahead = ahead if most_ahead is None else max(most_ahead, ahead)
+    return SensorUpdate(document["host_id"], tuple(readings), refused, adjusted, most_ahead)
 
 
-def parse_timestamp(text: str, now: float, field: str) -> float:
+def parse_timestamp(text: str, field: str) -> float:
     """An ISO 8601 date-time with a UTC offset, as epoch seconds.
 
-    It may lie at most :data:`MAX_FUTURE_SKEW_S` in the future and not before
-    the year 2000, since either means the sending host's clock is wrong.
+    It may not lie before the year 2000: that comes from a host whose clock
+    was never set, and would poison history.  (One in the future is the
+    caller's business: it is stored at the time received.)
     """
     try:
         moment = datetime.datetime.fromisoformat(text)
@@ -167,9 +306,4 @@ def parse_timestamp(text: str, now: float, field: str) -> float:
     seconds = moment.timestamp()
     if seconds < MIN_READING_TIMESTAMP:
         raise InvalidContent(f"{field}: {text!r} is before 2000; check the sending host's clock")
-    if seconds > now + MAX_FUTURE_SKEW_S:
-        raise InvalidContent(
-            f"{field}: {text!r} is more than {MAX_FUTURE_SKEW_S} seconds in the future;"
-            " check the sending host's clock"
-        )
     return seconds

@@ -48,6 +48,10 @@ class SensorRecord:
     value: Optional[float]
     last_seen: float
     name: Optional[str] = None
+    received_at: Optional[float] = None
+    """When the engine received the current value, by its own clock (None for a
+    row stored before the engine kept it).  Freshness is judged on this, not on
+    ``last_seen``, which comes from the sending host's clock."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,14 +98,18 @@ class IStorage(Interface):
     def ping():
         """Fire with True if the database answers now, False if not; never fails."""
 
-    def record_readings(host_id, readings):
+    def record_readings(host_id, readings, received_at=None):
         """Store a batch of :class:`Reading` from one host, all or nothing.
 
         Each reading is appended to its sensor's history; a reading with the
         same sensor id and timestamp as a stored one is a re-delivery and is
-        not stored twice.  A sensor's current value and ``last_seen`` only move
-        forward in time, so a buffered old reading arriving late never
-        replaces a newer one.  Fires with the list of sensor ids in the batch.
+        not stored twice.  A sensor's current value, ``last_seen`` and
+        ``received_at`` only move forward in time, so a buffered old reading
+        arriving late never replaces a newer one; a batch may hold several
+        readings of one sensor, and the newest becomes its current value.
+        ``received_at`` is the engine's clock when the batch arrived (None:
+        each reading's own timestamp).  Fires with the sensor id of each
+        reading in the batch, in order (an id as often as it has readings).
         """
 
     def sensors():
@@ -112,6 +120,13 @@ class IStorage(Interface):
 
     def set_sensor_name(sensor_id, name):
         """Set the user's name (``None`` clears it); fire with the record, or None if unknown."""
+
+    def delete_sensor(sensor_id):
+        """Forget the sensor (it leaves the list); fire with True if it existed, False if not.
+
+        Its history is kept: removing a sensor from the list must not erase
+        last winter's data, and a sensor that reports again reappears with it.
+        """
 
     def history(sensor_id, start=None, end=None):
         """Fire with the :class:`HistoryEntry` list of a sensor, oldest first.
@@ -125,8 +140,12 @@ class IStorage(Interface):
     def rule(kind, rule_id):
         """Fire with the :class:`RuleRecord` of that kind and id, or None."""
 
-    def rules(kind, zone=None):
-        """Fire with every :class:`RuleRecord` of ``kind`` (in ``zone`` if given), by id."""
+    def rules(kind, zone=None, newest=None):
+        """Fire with every :class:`RuleRecord` of ``kind`` (in ``zone`` if given), by id.
+
+        With ``newest`` (a count), only that many, the most recently changed
+        first: a zone's latest runs without reading a year of them.
+        """
 
     def delete_rule(kind, rule_id):
         """Remove that rule; fire with True if it existed, False if not."""

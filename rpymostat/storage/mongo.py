@@ -1,6 +1,7 @@
 """The networked storage backend: a MongoDB (wire-protocol) server, through txmongo.
 
-Collections: ``sensors`` (one document per sensor, unique ``sensor_id``),
+Collections: ``sensors`` (one document per sensor, unique ``sensor_id``; a
+document stored before ``received_at`` was kept lacks that field and reads as None),
 ``readings`` (the history, unique on ``(sensor_id, timestamp)``) and ``rules``
 (unique on ``(kind, rule_id)``, the user's rule document nested whole in its
 ``document`` field).  Times and values are stored as BSON doubles, so a float
@@ -224,6 +225,10 @@ class MongoStorage:
                 "creating indexes",
                 lambda: self._rules.create_index(sort(ASCENDING(["kind", "zone"]))),
             )
+            await self._call(  # a zone's newest rules of a kind (its latest runs) first
+                "creating indexes",
+                lambda: self._rules.create_index(sort(ASCENDING(["kind", "zone", "changed_at"]))),
+            )
         except StorageError:
             await self.close()
             raise
@@ -247,7 +252,7 @@ class MongoStorage:
         answer.addTimeout(self._ping_timeout, self._reactor)
         return answer.addCallbacks(lambda reply: bool(reply.get("ok")), lambda failure: False)
 
-    def record_readings(self, host_id, readings):
+    def record_readings(self, host_id, readings, received_at=None):
         readings = list(readings)
         if not readings:
             return defer.succeed([])
@@ -268,6 +273,7 @@ class MongoStorage:
                 "extra": r.extra,
                 "value": _float_or_none(r.value),
                 "last_seen": float(r.timestamp),
+                "received_at": float(r.timestamp if received_at is None else received_at),
             }
             sensors.append(
                 UpdateOne(
@@ -324,6 +330,12 @@ class MongoStorage:
         )
         return renamed.addCallback(_sensor_record)
 
+    def delete_sensor(self, sensor_id):
+        deleted = self._call(
+            "write", lambda: self._writes.run(self._sensors.delete_one, {"sensor_id": sensor_id})
+        )
+        return deleted.addCallback(lambda result: result.deleted_count == 1)
+
     def history(self, sensor_id, start=None, end=None):
         window = {}
         if start is not None:
@@ -366,11 +378,15 @@ class MongoStorage:
         )
         return found.addCallback(_rule_record)
 
-    def rules(self, kind, zone=None):
+    def rules(self, kind, zone=None, newest=None):
         query = {"kind": kind} if zone is None else {"kind": kind, "zone": zone}
-        found = self._call(
-            "read", lambda: self._rules.find(query, projection=_RULE_FIELDS).sort({"rule_id": 1})
-        )
+        if newest is None:
+            found = self._call(
+                "read", lambda: self._rules.find(query, projection=_RULE_FIELDS).sort({"rule_id": 1})
+            )
+        else:
+            found = self._call("read", lambda: self._rules.find(
+                query, projection=_RULE_FIELDS, limit=int(newest)).sort({"changed_at": -1}))
         return found.addCallback(lambda documents: [RuleRecord(**d) for d in documents])
 
     def delete_rule(self, kind, rule_id):

@@ -26,18 +26,19 @@ from rpymostat.storage.interface import (
     StorageError,
 )
 
-_SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name"
+_SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name, received_at"
 
 _UPSERT_SENSOR = """
-INSERT INTO sensors (sensor_id, host_id, sensor_type, alias, extra, value, last_seen)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO sensors (sensor_id, host_id, sensor_type, alias, extra, value, last_seen, received_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (sensor_id) DO UPDATE SET
     host_id = excluded.host_id,
     sensor_type = excluded.sensor_type,
     alias = excluded.alias,
     extra = excluded.extra,
     value = excluded.value,
-    last_seen = excluded.last_seen
+    last_seen = excluded.last_seen,
+    received_at = excluded.received_at
 WHERE excluded.last_seen >= sensors.last_seen
 """
 
@@ -124,7 +125,7 @@ class SQLiteStorage:
 
         return self._run(select)
 
-    def record_readings(self, host_id, readings):
+    def record_readings(self, host_id, readings, received_at=None):
         readings = list(readings)
 
         def store(connection):
@@ -135,7 +136,10 @@ class SQLiteStorage:
             connection.executemany(
                 _UPSERT_SENSOR,
                 [
-                    (r.sensor_id, host_id, r.sensor_type, r.alias, r.extra, r.value, r.timestamp)
+                    (
+                        r.sensor_id, host_id, r.sensor_type, r.alias, r.extra, r.value, r.timestamp,
+                        r.timestamp if received_at is None else received_at,
+                    )
                     for r in readings
                 ],
             )
@@ -158,6 +162,13 @@ class SQLiteStorage:
             return connection.execute(query, (sensor_id,)).fetchall()
 
         return self._write(rename).addCallback(_first_sensor)
+
+    def delete_sensor(self, sensor_id):
+        def delete(connection):
+            cursor = connection.execute("DELETE FROM sensors WHERE sensor_id = ?", (sensor_id,))
+            return cursor.rowcount == 1
+
+        return self._write(delete)
 
     def history(self, sensor_id, start=None, end=None):
         query = (
@@ -189,20 +200,24 @@ class SQLiteStorage:
             lambda rows: _rule_record(rows[0]) if rows else None
         )
 
-    def rules(self, kind, zone=None):
+    def rules(self, kind, zone=None, newest=None):
         # Two spellings rather than "zone = coalesce(?, zone)", which would
-        # keep SQLite from using the (kind, zone) index.
-        if zone is None:
-            found = self._read(
-                f"SELECT {_RULE_COLUMNS} FROM rules WHERE kind = ? ORDER BY rule_id", kind
-            )
+        # keep SQLite from using the (kind, zone) indexes.
+        where, params = ("kind = ?", (kind,)) if zone is None else ("kind = ? AND zone = ?", (kind, zone))
+        if newest is None:
+            query = f"SELECT {_RULE_COLUMNS} FROM rules WHERE {where} ORDER BY rule_id"
         else:
-            found = self._read(
-                f"SELECT {_RULE_COLUMNS} FROM rules WHERE kind = ? AND zone = ? ORDER BY rule_id",
-                kind,
-                zone,
-            )
-        return found.addCallback(lambda rows: [_rule_record(row) for row in rows])
+            query = f"SELECT {_RULE_COLUMNS} FROM rules WHERE {where} ORDER BY changed_at DESC LIMIT ?"
+            params += (int(newest),)
+
+        def select():  # documents are parsed here, on the worker thread, not the reactor's
+            try:
+                rows = self._connection.execute(query, params).fetchall()
+            except sqlite3.Error as e:
+                raise StorageError(f"SQLite read failed: {e}") from None
+            return [_rule_record(row) for row in rows]
+
+        return self._run(select)
 
     def delete_rule(self, kind, rule_id):
         def delete(connection):

@@ -1,0 +1,83 @@
+"""Every ``pattern`` of the OpenAPI document refuses a trailing newline, in both validators.
+
+Python's ``re`` lets ``$`` match before a final ``\\n``, so ``^[^/\\s]+$`` took
+``"x\\n"`` as a sensor id in jsonschema (fastjsonschema rewrites ``$`` as ``\\Z``
+and refused it, so the two disagreed).  The patterns end in ``$(?!\\n)``: valid
+ECMA-262, where it changes nothing, and exact in Python.
+"""
+
+import re
+
+import fastjsonschema
+import pytest
+from jsonschema import Draft202012Validator
+
+from rpymostat.api.validation import load_openapi
+
+DOCUMENT = load_openapi()
+
+
+def patterns(node, path=()):
+    """``(where, pattern)`` for every ``pattern`` keyword in the document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield ".".join(path), value
+            else:
+                yield from patterns(value, path + (key,))
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from patterns(item, path + (str(index),))
+
+
+PATTERNS = sorted(set(patterns(DOCUMENT)))
+
+#: A string each pattern accepts, so the newline is the only thing wrong.
+ACCEPTED = {
+    "^[^/\\s]+$(?!\\n)": "x",
+    "^[A-Za-z0-9_.-]+$(?!\\n)": "x",
+    "^[^/\\s]+/[^/\\s]+$(?!\\n)": "host/relay",
+    "^https?://[^\\s]+$(?!\\n)": "http://pi-boiler:8089",
+}
+
+
+def test_the_document_has_patterns_and_each_is_known_here():
+    assert len(PATTERNS) >= 7
+    assert {pattern for _, pattern in PATTERNS} <= set(ACCEPTED)
+
+
+@pytest.mark.parametrize("where, pattern", PATTERNS)
+def test_trailing_newline_is_refused_by_both_validators(where, pattern):
+    schema = {"type": "string", "pattern": pattern}
+    fast = fastjsonschema.compile(schema)
+    reference = Draft202012Validator(schema)
+    good = ACCEPTED[pattern]
+    assert fast(good) == good and reference.is_valid(good), where
+    for bad in (good + "\n", good + "\n\n", "\n" + good):
+        with pytest.raises(fastjsonschema.JsonSchemaValueException):
+            fast(bad)
+        assert not reference.is_valid(bad), (where, bad)
+
+
+@pytest.mark.parametrize("where, pattern", PATTERNS)
+def test_pattern_is_valid_ecma_262_as_well(where, pattern):
+    """What an ECMA-262 engine would do: ``$`` only at the very end, no Python-only syntax."""
+    assert not re.search(r"\\[AZz]|\(\?P|\(\?<\w|\(\?[aiLmsux]", pattern), where
+    ecma_like = re.compile(pattern.replace("$", r"\Z"))
+    good = ACCEPTED[pattern]
+    assert ecma_like.search(good) and not ecma_like.search(good + "\n")
+
+
+@pytest.mark.skipif(__import__("shutil").which("node") is None, reason="needs node for a real ECMA-262 engine")
+def test_patterns_compile_and_refuse_the_newline_in_javascript():
+    import json
+    import subprocess
+
+    script = (
+        "const cases = JSON.parse(process.argv[1]);"
+        "console.log(JSON.stringify(cases.map(([p, good]) => {"
+        " const r = new RegExp(p, 'u'); return [r.test(good), r.test(good + '\\n')]; })));"
+    )
+    cases = [[pattern, ACCEPTED[pattern]] for _, pattern in PATTERNS]
+    out = subprocess.run(["node", "-e", script, json.dumps(cases)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [[True, False]] * len(cases)
