@@ -22,9 +22,11 @@ from acceptance.engine_process import EngineProcess, free_port
 
 pytestmark = pytest.mark.acceptance
 
-MIN_ON_S = 3.0
-STALE_S = 4.0
-LEASE_S = 3.0
+# The minimum on time is longer than staleness, so a stale-sensor shut-off that
+# waited for it (instead of being a safety off the unit obeys at once) shows.
+MIN_ON_S = 5.0
+STALE_S = 2.0
+LEASE_S = 5.0  # a lease is never shorter than the minimum on time
 ENGINE_ENV = {
     "RPYMOSTAT_DECISION_INTERVAL": "0.5",
     "RPYMOSTAT_SENSOR_STALE_S": str(STALE_S),
@@ -138,11 +140,14 @@ def test_heat_follows_the_schedule_safely_and_fails_safe_without_the_engine(tmp_
         switched_off = wait_for(lambda: not unit.is_on(), 10, "heat off at 21.5 C")
         assert switched_off - switched_on >= MIN_ON_S - 0.3
 
-        # Stale readings: heat on at 19 C, then silence switches it off.
+        # Stale readings: heat on at 19 C, then silence switches it off as soon as the
+        # reading is stale, a safety off the unit obeys inside its minimum on time.
         readings.value = 19.0
         wait_for(unit.is_on, 10, "heat on again at 19 C")
         readings.value = None
-        wait_for(lambda: not unit.is_on(), STALE_S + MIN_ON_S + 5, "heat off on stale readings")
+        silent = time.monotonic()
+        stale_off = wait_for(lambda: not unit.is_on(), STALE_S + MIN_ON_S + 5, "heat off on stale readings")
+        assert stale_off - silent < STALE_S + 1.5 < MIN_ON_S, f"{stale_off - silent:.1f} s\n{unit.log()}"
         dropped = engine.request("GET", "/v1/zones/default/state")[1]["temperature"]["dropped"]
         assert dropped["living"].startswith("stale")
 

@@ -8,6 +8,7 @@ listening, close the database), so a SIGTERM leaves nothing half-done.
 Timers for later loops (decisions, timeline) join the same tree.
 """
 
+import time
 from zoneinfo import ZoneInfo
 
 from twisted.application.service import MultiService
@@ -21,6 +22,7 @@ from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.endpoints import server_endpoint
+from rpymostat.protocol.watchdog import Watchdog
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.plugin import load_plugins
 from rpymostat.storage import open_storage
@@ -40,10 +42,12 @@ class EngineService(MultiService):
     fails when the engine could not start (the runner then exits 1).
     """
 
-    def __init__(self, config, reactor, storage=None):
+    def __init__(self, config, reactor, storage=None, watchdog=None, monotonic=time.monotonic):
         super().__init__()
         self.config = config
         self.reactor = reactor
+        self.watchdog = watchdog if watchdog is not None else Watchdog()
+        self.watchdog.check_period("the decision loop", config.decision_interval)
         self.storage = storage if storage is not None else open_storage(config, reactor)
         self.events = EventBus()
         self.zone_info = ZoneInfo(config.timezone)
@@ -57,6 +61,7 @@ class EngineService(MultiService):
             self.storage, self.timelines, self.events, reactor, self.relay_client,
             load_decision_plugins(), config.limits,
             config.decision_interval, config.sensor_stale_s, config.run_sample_s,
+            monotonic=monotonic, watchdog=self.watchdog,
         )
         self.port = None
         self._storage_open = False
@@ -93,12 +98,14 @@ class EngineService(MultiService):
                 version=__version__,
             )
             advertiser.setServiceParent(self)
+        self.watchdog.ready(f"API on port {address.port}")
         return self.port
 
     def stopService(self):
         return ensureDeferred(self._stop())
 
     async def _stop(self):
+        self.watchdog.stopping()
         await super().stopService()
         if self.port is not None:
             await self.port.stopListening()
@@ -107,6 +114,7 @@ class EngineService(MultiService):
         if self._storage_open:
             self._storage_open = False
             await self.storage.close()
+        self.watchdog.close()
         log.info("engine stopped")
 
 

@@ -25,17 +25,18 @@ def state_document(report, ledger) -> dict:
     outputs = {}
     for name, address in sorted(report.settings.get("outputs", {}).items()):
         delivery = report.deliveries.get(name)
-        known = ledger.state(address)
+        known = ledger.shown(address)
         outputs[name] = {
             "address": address,
             "desired": decision.outputs[name],
             "on": known.on if known is not None else None,
             "since": _iso(known.since) if known is not None else None,
+            "safety_off": decision.final.safety_off.get(name),
             "note": delivery.note if delivery is not None else None,
         }
     return {
         "zone": decision.zone,
-        "decided_at": _iso(decision.at),
+        "decided_at": _iso(report.decided_at),
         "mode": decision.mode,
         "temperature": {
             "value": temperature.value,

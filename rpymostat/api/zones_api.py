@@ -57,7 +57,8 @@ class Zones:
         record = RuleRecord(zones.KIND, zone, zone, document, self._clock.seconds())
         await self._storage.put_rule(record)
         self._events.publish("rule.changed", self._clock.seconds(), zone=zone, kind=zones.KIND, id=zone)
-        return json_bytes(request, 200 if existed else 201, zone_document(zone, document, record.changed_at))
+        shown = {"name": zone, **document}  # as GET shows it: a zone without a name is named by its id
+        return json_bytes(request, 200 if existed else 201, zone_document(zone, shown, record.changed_at))
 
     async def delete(self, request, zone):
         self._access.authorize(request, "zones:write")

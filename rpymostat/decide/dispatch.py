@@ -6,6 +6,12 @@ lease stays fresh.  A unit may refuse (its own minimum on/off times, 409):
 that is not an error, the answer still says what the relay really is.  Any
 other failure becomes a :class:`Delivery` with the reason, never an
 exception, so one dead unit cannot stop the other zones.
+
+An "off" the safety layer decided carries its reason as ``"safety"``; the
+relay unit then switches at once instead of waiting out its minimum on time
+(docs/control.rst).  The units' addresses are remembered from the last
+successful read, so that a database outage, which itself sends every
+output to its safe state, cannot keep those commands from the units.
 """
 
 import dataclasses
@@ -43,6 +49,7 @@ class RelayDispatcher:
         self._storage = storage
         self._client = client
         self._down = {}  # host_id -> note, for units unreachable during this run
+        self._known = {}  # host_id -> registration document, from the last successful read
 
     def begin_run(self):
         """Forget which units failed: a new run tries every unit again.
@@ -52,16 +59,28 @@ class RelayDispatcher:
         """
         self._down = {}
 
-    async def send(self, address, desired) -> Delivery:
+    async def send(self, address, desired, safety=None) -> Delivery:
+        """Tell the output's unit to be ``desired``; ``safety`` (a reason) marks a safety off."""
         host_id, _, relay_id = address.partition("/")
-        registration = await self._storage.rule(CONTROL_KIND, host_id)
-        if registration is None:
-            return Delivery(address, desired, note=f"no relay unit {host_id!r} has registered")
+        try:
+            registration = await self._storage.rule(CONTROL_KIND, host_id)
+        except Exception:
+            if host_id not in self._known:
+                raise
+            registration = self._known[host_id]  # the database is down: the unit is where it was
+        else:
+            if registration is None:
+                self._known.pop(host_id, None)
+                return Delivery(address, desired, note=f"no relay unit {host_id!r} has registered")
+            registration = self._known[host_id] = registration.document
         if host_id in self._down:
             return Delivery(address, desired, note=self._down[host_id])
-        url = f"{registration.document['url'].rstrip('/')}{RELAYS_PATH}/{quote(relay_id, safe='')}"
+        url = f"{registration['url'].rstrip('/')}{RELAYS_PATH}/{quote(relay_id, safe='')}"
+        command = {"state": desired}
+        if safety is not None and not desired:
+            command["safety"] = safety[:200]
         try:
-            response = await self._client.request("POST", url, {"state": desired})
+            response = await self._client.request("POST", url, command)
         except Exception as error:  # Unreachable, or a URL the HTTP client cannot use
             self._down[host_id] = f"relay unit {host_id!r} unreachable: {error}"
             return Delivery(address, desired, note=self._down[host_id])

@@ -27,7 +27,8 @@ class ZoneDecision:
 
     ``outputs`` is what each configured output should be (``fan`` follows
     heating and cooling); ``target_error`` says why there is no target when
-    the schedule could not be computed.
+    the schedule could not be computed.  ``at`` is on the clock the inputs'
+    times are on (the loop's monotonic clock).
     """
 
     zone: str
@@ -50,6 +51,9 @@ def decide_zone(zone, settings, segment, samples, output_states, now, plugins,
     when the schedule failed: the zone then goes to its safe state);
     ``samples`` maps sensor ids to :class:`~.temperature.Sample`;
     ``output_states`` maps ``heat``/``cool`` to :class:`~.state.OutputState`;
+    ``now``, the samples' ``seen_at`` and the outputs' times are on one
+    clock, which should be monotonic (durations must not follow a wall
+    clock that can step);
     ``plugins`` maps plugin names to instances.
     """
     weights, quorum = settings["sensors"], settings.get("quorum", 1)
@@ -72,7 +76,7 @@ def decide_zone(zone, settings, segment, samples, output_states, now, plugins,
     plugin_name = settings["decision"]["plugin"]
     wish = _wish(plugin_name, plugins, state, now, target_error)
     per_output = {name: dataclasses.replace(limits, **own) for name, own in settings.get("safety", {}).items()}
-    final = review(state, wish, now, limits, per_output)
+    final = review(state, wish, now, limits, per_output, target_error)
     outputs = dict(final.outputs)
     outputs[FAN] = outputs[HEAT] or outputs[COOL]
     return ZoneDecision(zone, now, settings["mode"], temperature, segment, target_error,

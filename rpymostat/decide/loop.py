@@ -1,29 +1,39 @@
 """The decision loop: every interval, each zone's inputs in, its relays' states out.
 
 Per zone it takes the target in force from the timeline cache, the sensors'
-newest readings and the outputs' real states; :func:`.evaluate.decide_zone`
+newest readings (kept in memory from the readings events, see
+:mod:`.samples`) and the outputs' real states; :func:`.evaluate.decide_zone`
 turns them into a decision; the dispatcher sends every configured output its
 desired state (re-sent each loop, so a restarted unit converges and its lease
 stays fresh); what the units report goes to the output ledger and the run
 recorder.  A rule change or a unit registering runs the loop at once, so a
-hold takes effect in a second, not at the next tick.  Runs never overlap.
-Time comes only from the injected clock.
+hold takes effect in a second, not at the next tick; requests arriving during
+a run are coalesced into one more run.
+
+It fails safe: a zone that cannot be decided (its settings unreadable, the
+database down, any exception) has its outputs sent to their safe state as a
+safety off, and its state says why; a run that cannot even list the zones
+does the same for every zone it knew.  Nothing raised here stops the loop.
+Wall-clock time comes from the injected ``clock`` (schedules, display);
+every duration is measured on the injected ``monotonic`` clock.
 """
 
 import dataclasses
 from typing import Mapping, Optional
 
 from twisted.application.internet import TimerService
-from twisted.internet.defer import DeferredLock, ensureDeferred
+from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 
+from rpymostat.decide.coalesce import EVERY_ZONE, CoalescingRunner
 from rpymostat.decide.dispatch import RelayDispatcher
 from rpymostat.decide.evaluate import ZoneDecision, decide_zone
 from rpymostat.decide.outputs import OutputLedger
 from rpymostat.decide.runs import RunRecorder
 from rpymostat.decide.safety import Limits
+from rpymostat.decide.samples import SensorSamples
 from rpymostat.decide.state import COOL, FAN, HEAT
-from rpymostat.decide.temperature import Sample
+from rpymostat.protocol.watchdog import Watchdog
 from rpymostat.schedule import zones
 from rpymostat.schedule.cache import TimelineUnavailable, UnknownZone
 
@@ -32,141 +42,173 @@ log = Logger()
 
 @dataclasses.dataclass(frozen=True)
 class ZoneReport:
-    """A zone's latest decision and what its outputs did about it."""
+    """A zone's latest decision (``decided_at`` in wall-clock epoch seconds) and what its outputs did."""
 
     decision: ZoneDecision
     settings: Mapping
     deliveries: Mapping[str, object]  # output name -> Delivery
     following: Optional[object] = None  # the next timeline segment
+    decided_at: float = 0.0
 
 
 class DecisionLoop(TimerService):
-    """Decides every zone every ``interval`` seconds on ``clock``."""
+    """Decides every zone every ``interval`` seconds on ``clock``; pings ``watchdog`` after each tick."""
 
     def __init__(self, storage, timelines, dispatcher, ledger, recorder, events, clock, plugins,
-                 limits=Limits(), interval=30.0, stale_after=300.0):
-        super().__init__(interval, self.run_all)
+                 limits=Limits(), interval=30.0, stale_after=300.0, monotonic=None, watchdog=None):
+        super().__init__(interval, self._tick)
         self.clock = clock
+        self._monotonic = monotonic if monotonic is not None else clock.seconds
         self._storage, self._timelines = storage, timelines
         self._dispatcher, self.ledger, self.recorder = dispatcher, ledger, recorder
         self._events, self._plugins = events, plugins
         self._limits, self._stale_after = limits, stale_after
-        self._lock = DeferredLock()
+        self._watchdog = watchdog if watchdog is not None else Watchdog({})
+        self._runner = CoalescingRunner(self._run)
+        self.samples = SensorSamples()
         self.reports = {}  # zone -> ZoneReport
         self.failures = {}  # zone -> why its last decision failed
-        # When the engine last received each sensor's reading: a sensor whose clock runs
-        # ahead must not look fresh for longer than it really is.
-        self._received = {}
+        self.failed_runs = 0  # runs in which some zone could not be decided
+        self._zone_outputs = {}  # zone -> {output: address}, from the last successful read
 
     def on_event(self, event):
-        """Subscribe this to the event bus: decide again at once when rules or units change."""
+        """Subscribe this to the event bus: take readings, and decide again when rules or units change."""
         if event.topic == "sensor.readings":
-            for reading in event.data["readings"]:
-                self._received[reading.sensor_id] = event.at
+            self.samples.received(event.data["readings"], self._monotonic())
+        elif event.topic == "sensor.deleted":
+            self.samples.forget(event.data["sensor_id"])
         elif event.topic == "rule.changed":
             self.run_zones([event.data["zone"]])
         elif event.topic == "control.registered":
             self.run_all()
 
     def run_all(self):
-        """Decide every zone (the timer's job); fires when done, never fails."""
-        return self._locked(self._run_all)
+        """Decide every zone; fires when a run started after this call is done, never fails."""
+        return self._runner.request(EVERY_ZONE)
 
     def run_zones(self, names):
-        """Decide the named zones now; fires when done, never fails."""
-        return self._locked(lambda: self._run_zones(names))
+        """Decide the named zones soon; fires when done, never fails."""
+        return self._runner.request(names)
 
     def settled(self):
-        """Fires once every run started before this call has finished (runs queue in order)."""
-        return self._lock.run(lambda: None)
+        """Fires once every run asked for before this call has finished."""
+        return self._runner.settled()
 
-    def _locked(self, work):
-        running = self._lock.run(lambda: ensureDeferred(work()))
-        return running.addErrback(lambda failure: log.failure("the decision loop failed; next tick retries", failure))
+    def _tick(self):
+        """The timer's job: a run of every zone, then a watchdog ping (only once it completed)."""
+        return self.run_all().addCallback(lambda _: self._watchdog.ping())
 
     async def load(self):
-        """Read the outputs' real states and open runs; await it before starting the loop."""
+        """Read the outputs' real states, open runs and sensors; await it before starting the loop."""
         await self.ledger.load()
         await self.recorder.load()
+        await self.samples.load(self._storage, self.clock.seconds(), self._monotonic())
 
-    async def _run_all(self):
-        named = await self._run_zones(await zones.zone_names(self._storage))
-        await self._release_abandoned(named)
-
-    async def _run_zones(self, names):
-        """Decide each zone; returns the output addresses the zones name."""
-        samples, named = None, set()
+    async def _run(self, names):
         self._dispatcher.begin_run()
-        for zone in names:
-            found = await zones.zone_record(self._storage, zone)
-            if found is None:
-                self.reports.pop(zone, None)
-                continue
-            named.update(found[0].get("outputs", {}).values())
-            if samples is None:
-                samples = {
-                    s.sensor_id: Sample(s.value, min(s.last_seen, self._received.get(s.sensor_id, s.last_seen)))
-                    for s in await self._storage.sensors()
-                }
-            try:
-                await self._decide(zone, found[0], samples)
-                self.failures.pop(zone, None)
-            except Exception as error:
-                log.failure("deciding zone {zone} failed; next tick retries", zone=zone)
-                self.reports.pop(zone, None)  # never show an old decision as the current one
-                self.failures[zone] = f"deciding zone {zone!r} failed: {error}"
-        return named
+        try:
+            listed = await zones.zone_names(self._storage)
+        except Exception as error:
+            log.failure("listing the zones failed; every known zone goes to its safe state")
+            self.failed_runs += 1
+            for zone in sorted(self._zone_outputs):
+                await self._fail_safe(zone, error)
+            return
+        chosen = listed if names is EVERY_ZONE else [zone for zone in listed if zone in names]
+        for zone in set(names or ()) - set(listed):  # deleted since it was asked for
+            self.reports.pop(zone, None)
+        for zone in chosen:
+            await self._decide_or_fail_safe(zone)
+        if names is EVERY_ZONE:
+            await self._release_abandoned(set(listed))
 
-    async def _decide(self, zone, settings, samples):
-        now = self.clock.seconds()
+    async def _decide_or_fail_safe(self, zone):
+        try:
+            settings = await zones.zone_record(self._storage, zone)
+            if settings is None:  # deleted meanwhile
+                self.reports.pop(zone, None)
+                return
+            self._zone_outputs[zone] = dict(settings[0].get("outputs", {}))
+            await self._decide(zone, settings[0])
+            self.failures.pop(zone, None)
+        except Exception as error:
+            log.failure("deciding zone {zone} failed; its outputs go to their safe state", zone=zone)
+            self.failed_runs += 1
+            await self._fail_safe(zone, error)
+
+    async def _fail_safe(self, zone, error):
+        """``zone`` could not be decided: every output it has to its safe state, and say so."""
+        self.reports.pop(zone, None)  # never show an old decision as the current one
+        reason = f"deciding zone {zone!r} failed: {error}"
+        self.failures[zone] = f"{reason}; its outputs were sent to their safe state"
+        for name, address in sorted(self._zone_outputs.get(zone, {}).items()):
+            try:
+                await self._deliver(zone, name, address, False, reason, safety=reason)
+            except Exception:
+                log.failure("zone {zone} {output} ({address}) could not be sent to its safe state;"
+                            " its unit's lease will", zone=zone, output=name, address=address)
+
+    async def _decide(self, zone, settings):
+        now, now_wall = self._monotonic(), self.clock.seconds()
         segment = following = target_error = None
         try:
             segment, following = await self._timelines.target(zone)
         except (TimelineUnavailable, UnknownZone) as error:
             target_error = str(error)
+        except Exception as error:
+            log.failure("the timeline of zone {zone} could not be read", zone=zone)
+            target_error = f"the timeline could not be read: {error!r}"
         addresses = settings.get("outputs", {})
         states = {name: self.ledger.state(addresses[name]) for name in (HEAT, COOL) if name in addresses}
         decision = decide_zone(
-            zone, settings, segment, samples, {k: v for k, v in states.items() if v is not None},
+            zone, settings, segment, self.samples.samples(),
+            {k: v for k, v in states.items() if v is not None},
             now, self._plugins, self._limits, self._stale_after, target_error,
         )
         deliveries = {}
         # Every "off" goes out before any "on": heating is told to stop before cooling may start.
         for name, address in sorted(addresses.items(), key=lambda item: (decision.outputs[item[0]], item[0])):
             deliveries[name] = await self._deliver(zone, name, address, decision.outputs[name],
-                                                   lambda output=name: _reason(decision, output))
-            state = self.ledger.state(address)
-            if state is not None:
-                await self.recorder.observe(zone, name, state, self.clock.seconds(),
+                                                   _reason(decision, name), decision.final.safety_off.get(name))
+            shown = self.ledger.shown(address)
+            if shown is not None:
+                await self.recorder.observe(zone, name, shown, self.clock.seconds(),
                                             decision.temperature.value, _target(decision, name))
         previous = self.reports.get(zone)
-        self.reports[zone] = ZoneReport(decision, settings, deliveries, following)
+        self.reports[zone] = ZoneReport(decision, settings, deliveries, following, now_wall)
         if previous is None or previous.decision.outputs != decision.outputs or \
                 previous.decision.final.reason != decision.final.reason:
-            self._events.publish("zone.decided", now, zone=zone, outputs=dict(decision.outputs),
+            self._events.publish("zone.decided", now_wall, zone=zone, outputs=dict(decision.outputs),
                                  reason=decision.final.reason)
 
-    async def _deliver(self, zone, name, address, desired, reason):
+    async def _deliver(self, zone, name, address, desired, reason, safety=None):
         """Send one output its state and record what its unit reports; returns the Delivery."""
-        now = self.clock.seconds()  # before asking: a slow answer then makes the switch look earlier, never later
-        delivery = await self._dispatcher.send(address, desired)
-        if delivery.reached and await self.ledger.observe(address, delivery.on, delivery.seconds_in_state, now):
+        asked = self._monotonic()  # before asking: a slow answer then makes the switch look earlier, never later
+        delivery = await self._dispatcher.send(address, desired, safety)
+        if delivery.reached and await self.ledger.observe(address, delivery.on, delivery.seconds_in_state, asked):
             log.info("zone {zone} {output} is now {state}: {reason}", zone=zone, output=name,
-                     state="on" if delivery.on else "off", reason=reason())
-            self._events.publish("output.switched", now, zone=zone, output=name, address=address,
-                                 on=delivery.on)
+                     state="on" if delivery.on else "off", reason=reason)
+            self._events.publish("output.switched", self.clock.seconds(), zone=zone, output=name,
+                                 address=address, on=delivery.on)
         elif not delivery.reached:
             log.warn("zone {zone} {output} ({address}): {note}", zone=zone, output=name,
                      address=address, note=delivery.note)
         return delivery
 
-    async def _release_abandoned(self, named):
-        """Switch off outputs still on that no zone names any more (a zone deleted or re-wired)."""
+    async def _release_abandoned(self, listed):
+        """Switch off outputs still on that no zone names any more, and end the runs of removed outputs."""
+        for zone in set(self._zone_outputs) - listed:
+            del self._zone_outputs[zone]
+        for gone in (self.reports, self.failures):
+            for zone in set(gone) - listed:
+                del gone[zone]
+        named = {address for outputs in self._zone_outputs.values() for address in outputs.values()}
         for address in self.ledger.addresses():
-            state = self.ledger.state(address)
-            if address not in named and state.on:
-                await self._deliver(None, "released", address, False,
-                                    lambda: "no zone uses this output any more")
+            if address not in named and self.ledger.state(address).on:
+                reason = "no zone uses this output any more"
+                await self._deliver(None, "released", address, False, reason, safety=reason)
+        active = {(zone, name) for zone, outputs in self._zone_outputs.items() for name in outputs}
+        await self.recorder.close_others(active, self.clock.seconds())
 
 
 def _target(decision, output):
@@ -185,11 +227,19 @@ def _reason(decision, output):
 
 
 def build_decision_loop(storage, timelines, events, clock, client, plugins, limits=Limits(),
-                        interval=30.0, stale_after=300.0, run_sample=300.0) -> DecisionLoop:
-    """The loop with its ledger, recorder and dispatcher (``client`` is a JsonClient), subscribed to ``events``."""
+                        interval=30.0, stale_after=300.0, run_sample=300.0, monotonic=None,
+                        watchdog=None) -> DecisionLoop:
+    """The loop with its ledger, recorder and dispatcher (``client`` is a JsonClient), subscribed to ``events``.
+
+    ``monotonic`` (a callable) measures every duration; it defaults to
+    ``clock.seconds``, right for tests on a Clock; the engine passes
+    :func:`time.monotonic`.
+    """
+    monotonic = monotonic if monotonic is not None else clock.seconds
     loop = DecisionLoop(
-        storage, timelines, RelayDispatcher(storage, client), OutputLedger(storage),
+        storage, timelines, RelayDispatcher(storage, client), OutputLedger(storage, clock, monotonic),
         RunRecorder(storage, run_sample), events, clock, plugins, limits, interval, stale_after,
+        monotonic, watchdog,
     )
     events.subscribe(loop.on_event)
     return loop

@@ -7,7 +7,14 @@ minute after switching the boiler off still waits out the minimum off time.
 Units report how long an output has been in its state (``seconds_in_state``)
 rather than a timestamp, because the hosts' clocks need not agree; the
 ledger turns that into the engine's own time.
+
+Durations are measured on the engine's monotonic clock: :meth:`OutputLedger.state`
+answers on it, so a wall clock stepped back an hour cannot hold heating on for
+an hour of "minimum on time".  Storage and display need wall-clock times
+(:meth:`OutputLedger.shown`); at load each stored time becomes an age once.
 """
+
+import dataclasses
 
 from rpymostat.decide.state import OutputState
 from rpymostat.storage.interface import RuleRecord
@@ -23,18 +30,29 @@ SAME_SWITCH_S = 2.0
 
 
 class OutputLedger:
-    """``{address: OutputState}`` of every output the engine has heard of."""
+    """``{address: OutputState}`` of every output the engine has heard of.
 
-    def __init__(self, storage):
+    ``clock`` (an IReactorTime) gives wall-clock time, ``monotonic`` (a
+    callable) the clock every duration is measured on.
+    """
+
+    def __init__(self, storage, clock, monotonic):
         self._storage = storage
+        self._clock, self._monotonic = clock, monotonic
         self._states = {}
 
     async def load(self):
         """Read every stored output state; call once before the first decision."""
+        wall_now, monotonic_now = self._clock.seconds(), self._monotonic()
+
+        def on_monotonic(wall):
+            return monotonic_now - max(0.0, wall_now - float(wall))  # a clock set back since: just now
+
         for record in await self._storage.rules(KIND):
             document = record.document
             self._states[record.rule_id] = OutputState(
-                bool(document["on"]), float(document["since"]), tuple(document.get("starts", ()))
+                bool(document["on"]), on_monotonic(document["since"]),
+                tuple(on_monotonic(t) for t in document.get("starts", ())),
             )
 
     def addresses(self):
@@ -42,13 +60,23 @@ class OutputLedger:
         return sorted(self._states)
 
     def state(self, address):
-        """The output's last known :class:`OutputState`, or None if never reported."""
+        """The output's last known :class:`OutputState` on the monotonic clock, or None."""
         return self._states.get(address)
 
-    async def observe(self, address, on, seconds_in_state, now):
-        """Record what a unit reported at ``now``; fires with True if the output switched.
+    def shown(self, address):
+        """The same :class:`OutputState` in wall-clock epoch seconds, for people and storage."""
+        known = self._states.get(address)
+        if known is None:
+            return None
+        offset = self._clock.seconds() - self._monotonic()
+        return dataclasses.replace(
+            known, since=known.since + offset, switched_on_at=tuple(t + offset for t in known.switched_on_at)
+        )
 
-        ``now`` is when the engine asked.  A report of the same state keeps
+    async def observe(self, address, on, seconds_in_state, now):
+        """Record what a unit reported; fires with True if the output switched.
+
+        ``now`` is when the engine asked, on the monotonic clock.  A report of the same state keeps
         the stored switch time: a slow answer makes ``now -
         seconds_in_state`` look earlier than the real switch, never later, so
         only a clearly *later* switch time (the relay went off and on again
@@ -62,7 +90,9 @@ class OutputLedger:
         if on and now - since < STARTS_WINDOW_S:
             starts += (since,)
         self._states[address] = OutputState(on, since, starts)
+        stored = self.shown(address)
         await self._storage.put_rule(RuleRecord(
-            KIND, address, "", {"on": on, "since": since, "starts": list(starts)}, now
+            KIND, address, "", {"on": on, "since": stored.since, "starts": list(stored.switched_on_at)},
+            self._clock.seconds(),
         ))
         return known is None or known.on != on

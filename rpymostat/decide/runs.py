@@ -34,7 +34,7 @@ class RunRecorder:
                 self._open[(record.zone, record.document["output"])] = record
 
     async def observe(self, zone, output, state, now, temperature, target):
-        """Note the output's real :class:`~.state.OutputState` at ``now``.
+        """Note the output's real :class:`~.state.OutputState` at ``now``, both in wall-clock time.
 
         ``temperature`` is the effective temperature (may be None) and
         ``target`` the setpoint the output works towards (may be None).
@@ -54,17 +54,35 @@ class RunRecorder:
             document = {**running.document, "samples": running.document["samples"] + [[now, temperature]]}
             await self._save(key, RuleRecord(KIND, running.rule_id, zone, document, now))
         elif not state.on and running is not None:
-            ended_at = max(state.since, running.document["started_at"])
-            document = {**running.document, "ended_at": ended_at, "end_temperature": temperature}
-            await self._storage.put_rule(RuleRecord(KIND, running.rule_id, zone, document, now))
-            await self._storage.delete_rule(OPEN_KIND, f"{zone}:{output}")
-            del self._open[key]
+            await self._close(key, max(state.since, running.document["started_at"]), temperature, now)
+
+    async def close_others(self, active, now):
+        """End every open run whose ``(zone, output)`` is not in ``active``, at ``now``.
+
+        A zone deleted, or an output taken out of it, is switched off by the
+        loop; its run must end too, or a zone created later under the same
+        name would continue it.
+        """
+        for key in sorted(set(self._open) - set(active)):
+            await self._close(key, max(now, self._open[key].document["started_at"]), None, now)
+
+    async def _close(self, key, ended_at, temperature, now):
+        running = self._open[key]
+        document = {**running.document, "ended_at": ended_at, "end_temperature": temperature}
+        await self._storage.put_rule(RuleRecord(KIND, running.rule_id, key[0], document, now))
+        await self._storage.delete_rule(OPEN_KIND, f"{key[0]}:{key[1]}")
+        del self._open[key]
 
     async def _save(self, key, record):
         await self._storage.put_rule(record)
         self._open[key] = record
 
     async def runs(self, zone, limit=100):
-        """The newest ``limit`` stored runs of ``zone``, newest first."""
-        records = await self._storage.rules(KIND, zone)
-        return sorted((r.document for r in records), key=lambda d: d["started_at"], reverse=True)[:limit]
+        """The newest ``limit`` stored runs of ``zone``, newest first.
+
+        Storage hands back only the ``limit`` runs written last (an open run is
+        written at every sample, a finished one when it ended), so a year of
+        runs is never read to show the latest.
+        """
+        records = await self._storage.rules(KIND, zone, newest=limit)
+        return sorted((r.document for r in records), key=lambda d: d["started_at"], reverse=True)

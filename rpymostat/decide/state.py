@@ -55,8 +55,15 @@ class Adjustment:
 
 @dataclasses.dataclass(frozen=True)
 class FinalDecision:
-    """What the outputs will do: the plugin's decision after the safety layer."""
+    """What the outputs will do: the plugin's decision after the safety layer.
+
+    ``safety_off`` maps each output the safety layer switches off for safety
+    (no trustworthy temperature, an absolute limit) to the reason: the relay
+    unit is told so, and switches it off at once instead of waiting out its
+    minimum on time.
+    """
 
     outputs: Mapping[str, bool]
     reason: str
     adjustments: Tuple[Adjustment, ...] = ()
+    safety_off: Mapping[str, str] = dataclasses.field(default_factory=dict)

@@ -189,6 +189,74 @@ def test_whatever_a_plugin_wishes_the_safety_rules_hold(temperature, coldest, he
         assert final.outputs[name] == wish or name in changed
 
 
+SKEWED_OUTPUT = st.builds(  # switch times up to 10 minutes "in the future": a clock that stepped
+    OutputState, st.booleans(), st.floats(NOW - 7200, NOW + 600),
+    st.lists(st.floats(NOW - 7200, NOW + 600), max_size=10).map(tuple),
+)
+OWN_LIMITS = st.builds(
+    Limits, min_on_s=st.floats(0, 1800), min_off_s=st.floats(0, 1800), max_cycles_per_hour=st.integers(1, 12),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    temperature=st.one_of(st.none(), st.floats(-10, 45)), coldest=st.one_of(st.none(), st.floats(-10, 45)),
+    heat=SKEWED_OUTPUT, cool=SKEWED_OUTPUT, wish_heat=st.booleans(), wish_cool=st.booleans(),
+    heat_limits=OWN_LIMITS, cool_limits=OWN_LIMITS, no_target=st.sampled_from([None, "plugin failed"]),
+)
+def test_per_output_limits_skewed_clocks_and_frost_protection(temperature, coldest, heat, cool, wish_heat,
+                                                              wish_cool, heat_limits, cool_limits, no_target):
+    limits = Limits()
+    own = {HEAT: heat_limits, COOL: cool_limits}
+    state = ZoneState("z", "auto", temperature, 21.0, 24.0, {HEAT: heat, COOL: cool}, coldest=coldest)
+    final = review(state, Decision({HEAT: wish_heat, COOL: wish_cool}, "any"), NOW, limits, own, no_target)
+    assert not (final.outputs[HEAT] and final.outputs[COOL])
+    frost = (temperature if temperature is not None else coldest)
+    frosty = frost is not None and frost < limits.frost_c
+    hot = temperature is not None and temperature > limits.max_heat_c
+    for name, before, other in ((HEAT, heat, cool), (COOL, cool, heat)):
+        needed = own[name].min_on_s if before.on else own[name].min_off_s
+        if final.outputs[name] != before.on and not (before.on and not final.outputs[name]
+                                                     and (name in final.safety_off or other.on)):
+            # an ordinary switch waits out this output's own minimum time, counted from a
+            # switch time that may lie ahead of now (never early because the clock stepped)
+            assert NOW - before.since >= needed
+        if final.outputs[name] and not before.on:
+            assert len([t for t in before.switched_on_at if NOW - t < 3600]) < own[name].max_cycles_per_hour
+    for name, reason in final.safety_off.items():
+        assert final.outputs[name] is False and reason
+    untrusted = temperature is None or no_target is not None
+    if (untrusted and not frosty) or hot:
+        assert final.outputs[HEAT] is False and HEAT in final.safety_off
+    if untrusted or temperature < limits.min_cool_c:
+        assert final.outputs[COOL] is False and COOL in final.safety_off
+    # frost protection turns heat on whenever nothing forbids a start
+    heat_free = (heat.on or (NOW - heat.since >= heat_limits.min_off_s
+                             and len([t for t in heat.switched_on_at if NOW - t < 3600])
+                             < heat_limits.max_cycles_per_hour))
+    if frosty and not hot and heat_free and not cool.on:
+        assert final.outputs[HEAT] is True
+        assert any(a.reason.startswith("frost protection") for a in final.adjustments) or wish_heat
+    if final.outputs[HEAT] and not heat.on and (untrusted or not wish_heat):
+        assert frosty
+
+
+def test_safety_offs_are_named_with_their_reason():
+    stale = review(zone(None, heat_on=True, since=NOW - 60), Decision({HEAT: False, COOL: False}, "p"), NOW)
+    assert stale.safety_off == {HEAT: "safe state: no trustworthy temperature",
+                                COOL: "safe state: no trustworthy temperature"}
+    hot = review(zone(31.0, heat_on=True, since=NOW - 60), Decision({HEAT: True, COOL: False}, "p"), NOW)
+    assert hot.safety_off == {HEAT: "never heat above 30 C (measured 31 C)"}
+    ordinary = review(zone(22.0, heat_on=True, since=NOW - 60), Decision({HEAT: False, COOL: False}, "warm"), NOW)
+    assert ordinary.safety_off == {} and ordinary.outputs[HEAT] is True  # minimum on time holds
+    frost = review(zone(None, coldest=3.0), Decision({HEAT: False, COOL: False}, "p"), NOW)
+    assert frost.outputs[HEAT] is True and HEAT not in frost.safety_off
+    lost = review(zone(20.0, heat_on=True, since=NOW - 60), Decision({HEAT: True, COOL: False}, "p"), NOW,
+                  no_target="the rules schedule plugin failed")
+    assert lost.outputs[HEAT] is False
+    assert lost.safety_off[HEAT] == "safe state: no target (the rules schedule plugin failed)"
+
+
 def test_built_in_decision_plugin_loads_from_its_entry_point():
     from rpymostat.decide.plugin import GROUP, IDecisionPlugin
     from rpymostat.plugins import load_plugins

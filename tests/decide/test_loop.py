@@ -26,7 +26,7 @@ ZONE = {"sensors": {"s1": 1.0}, "default_heat_setpoint": 21.0, "outputs": {"heat
 class House:
     """Engine parts over one storage, a relay unit on loopback, time on ``clock``."""
 
-    def __init__(self, storage, clock, unit, url, plugin=None):
+    def __init__(self, storage, clock, unit, url, plugin=None, monotonic=None):
         self.storage, self.clock, self.unit, self.url = storage, clock, unit, url
         self.events = EventBus()
         from zoneinfo import ZoneInfo
@@ -35,7 +35,8 @@ class House:
         self.events.subscribe(self.timelines.on_event)
         self.client = JsonClient(reactor, timeout=2)
         self.loop = build_decision_loop(storage, self.timelines, self.events, clock, self.client,
-                                        {"hysteresis": Hysteresis()}, Limits(), 30.0, 300.0, 300.0)
+                                        {"hysteresis": Hysteresis()}, Limits(), 30.0, 300.0, 300.0,
+                                        monotonic=monotonic)
         self.api = ApiClient(storage, clock, timelines=self.timelines, events=self.events, decisions=self.loop)
 
     async def reading(self, value, sensor="s1"):
@@ -77,7 +78,7 @@ async def test_cold_room_turns_heat_on_and_warm_room_off_after_minimum_on_time(h
     assert house.unit.relays["r1"]["state"] is True
     state = await house.state()
     assert state["outputs"]["heat"] == {"address": "unit1/r1", "desired": True, "on": True,
-                                       "since": state["decided_at"], "note": None}
+                                       "since": state["decided_at"], "safety_off": None, "note": None}
     assert state["temperature"]["value"] == 19.0
     assert state["target"]["heat_setpoint"] == 21.0 and state["target"]["source"]["type"] == "default"
     assert state["decision"]["reason"] == "heat target 21 C: 19 C is at or below 20.7 C: heat on"
@@ -353,7 +354,8 @@ async def test_a_zone_that_cannot_be_decided_answers_503_not_an_old_decision(clo
     await house.reading(20.9)
     assert (await house.api.put("/v1/zones/default", ZONE))[0] == 200
     code, body, _ = await house.api.get("/v1/zones/default/state")
-    assert (code, body) == (503, {"status": "error", "error": "deciding zone 'default' failed: disk read error"})
+    assert (code, body) == (503, {"status": "error", "error": "deciding zone 'default' failed: disk read error;"
+                                                              " its outputs were sent to their safe state"})
     await house.client.close()
     await port.stopListening()
 

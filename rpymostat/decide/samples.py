@@ -1,0 +1,48 @@
+"""Every sensor's newest reading, and how long ago the engine received it.
+
+Freshness is judged by the engine's own receipt, never by the sensor host's
+timestamp: a host whose clock runs five minutes behind would otherwise look
+stale forever, and one running ahead would look fresh long after it died.
+Receipt is measured on the engine's monotonic clock, so a wall clock stepped
+back (NTP on a Pi without a real-time clock) cannot keep a dead sensor's last
+value alive, and a step forward cannot make every sensor stale at once.
+
+The table is kept in memory from the ``sensor.readings`` events, so the loop
+reads no sensor from storage on its ticks; it is loaded once at start, when
+each stored receipt time (wall clock, the only time that survives a restart)
+is turned into an age on the monotonic clock.  A reading older (by its own
+timestamp) than the one held does not replace it, exactly as storage keeps
+the newest value: a backlog drained after an outage neither moves a value
+back nor makes an old sensor look fresh.
+"""
+
+from rpymostat.decide.temperature import Sample
+
+
+class SensorSamples:
+    """``{sensor_id: Sample}`` with ``seen_at`` on the monotonic clock."""
+
+    def __init__(self):
+        self._newest = {}  # sensor_id -> (reading timestamp, value, received on the monotonic clock)
+
+    async def load(self, storage, wall_now, monotonic_now):
+        """Take every stored sensor's value; call once before the first decision."""
+        for record in await storage.sensors():
+            received = record.received_at if record.received_at is not None else record.last_seen
+            age = max(0.0, wall_now - received)  # a clock set back since: counts as just received
+            self._newest[record.sensor_id] = (record.last_seen, record.value, monotonic_now - age)
+
+    def received(self, readings, monotonic_now):
+        """Readings the engine accepted just now (a ``sensor.readings`` event)."""
+        for reading in readings:
+            held = self._newest.get(reading.sensor_id)
+            if held is None or reading.timestamp >= held[0]:
+                self._newest[reading.sensor_id] = (reading.timestamp, reading.value, monotonic_now)
+
+    def forget(self, sensor_id):
+        """The sensor was deleted."""
+        self._newest.pop(sensor_id, None)
+
+    def samples(self):
+        """``{sensor_id: Sample(value, received on the monotonic clock)}`` for the decision."""
+        return {sensor_id: Sample(value, seen_at) for sensor_id, (_, value, seen_at) in self._newest.items()}
