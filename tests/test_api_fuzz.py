@@ -202,3 +202,148 @@ async def test_an_integer_too_long_to_convert_is_400_and_stores_nothing(api, sto
     assert await store.sensors() == []
     for kind in ("control", "zone", "schedule", "override", "hold"):
         assert await store.rules(kind) == [], kind
+
+
+# --- zones, relay unit registrations and sensor names: no 5xx, a refusal stores nothing ---
+
+#: Every kind of record the engine keeps besides sensors and their readings.
+RECORD_KINDS = ("control", "zone", "schedule", "override", "hold", "output", "run", "run.open")
+
+
+def storage_contents(storage):
+    """Everything ``storage`` (a FakeStorage, which answers at once) holds, through its interface."""
+    sensors = storage.sensors().result
+    return (
+        sensors,
+        [storage.history(sensor.sensor_id).result for sensor in sensors],
+        [storage.rules(kind).result for kind in RECORD_KINDS],
+    )
+
+
+_ENGINES = {}
+
+
+def shared_engine(name):
+    """One engine per test, built once: building one compiles every schema, which would
+    take most of each example's time.  Its state may change from example to example, as a
+    real engine's does; every check compares storage just before and after one request."""
+    if name not in _ENGINES:
+        _ENGINES[name] = engine_with_a_sensor_and_a_unit()
+    return _ENGINES[name]
+
+
+def engine_with_a_sensor_and_a_unit():
+    """An engine over FakeStorage with sensor ``28-a``, a registered unit and a zone ``upstairs``."""
+    storage = FakeStorage()
+    clock = Clock()
+    clock.advance(NOW)
+    api = ApiClient(storage, clock)
+    for method, path, document in (
+        ("PUT", "/v1/sensors/update", {"host_id": "pi", "sensors": {"28-a": {"type": "t", "value": 20.0}}}),
+        ("POST", "/v1/controls/register",
+         {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim", "state": False}}}),
+        ("PUT", "/v1/zones/upstairs", {"outputs": {"heat": "boiler/r1"}, "sensors": {"28-a": 1.0}}),
+    ):
+        outcome = ensureDeferred(api.request(method, path, document))
+        assert outcome.called and outcome.result[0] in (200, 201), outcome.result
+    return api, storage
+
+
+def send(api, method, path, raw):
+    outcome = ensureDeferred(api.request(method, path, raw=raw))
+    assert outcome.called
+    return outcome.result
+
+
+def assert_refusal_stored_nothing(code, body, before, after, accepted):
+    """No 5xx; an accepted answer is one of ``accepted``; anything else changed nothing."""
+    assert code < 500, (code, body)
+    if code in accepted:
+        return
+    assert 400 <= code < 500 and body["status"] == "error" and body["error"], (code, body)
+    assert after == before
+
+
+zone_names = st.one_of(
+    st.sampled_from(["default", "upstairs", "attic", "a.b_c-d", "", "x" * 65, "up stairs", "ä", "a%2Fb", "..", "."]),
+    st.text(max_size=12),
+)
+
+zone_bodies = st.one_of(json_values, st.dictionaries(
+    st.sampled_from(["name", "mode", "sensors", "quorum", "default_heat_setpoint", "default_cool_setpoint",
+                     "outputs", "decision", "safety", "colour"]),
+    st.one_of(
+        json_values,
+        st.sampled_from(["heat", "cool", "auto", "off", "Upstairs", "", "hysteresis", "boiler/r1", "boiler/r2",
+                         "x/y\n"]),
+        st.floats(min_value=0, max_value=40), st.integers(-2, 200),
+        st.dictionaries(st.sampled_from(["28-a", "28-b", ""]), st.floats(min_value=-1, max_value=200)),
+        st.dictionaries(st.sampled_from(["heat", "cool", "fan", "boil"]),
+                        st.sampled_from(["boiler/r1", "boiler/r2", "other/r1", "nope", "a/b/c", 5])),
+        st.fixed_dictionaries({"plugin": st.sampled_from(["hysteresis", "nope", 3])},
+                              optional={"config": json_values | st.dictionaries(
+                                  st.sampled_from(["cold_tolerance", "hot_tolerance", "x"]),
+                                  st.floats(min_value=-5, max_value=50))}),
+        st.dictionaries(st.sampled_from(["heat", "cool", "min_on_s", "max_cycles_per_hour"]), json_values),
+    ),
+    max_size=8,
+))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(zone_names, zone_bodies)
+def test_any_zone_body_gets_a_clear_answer_and_a_refusal_stores_nothing(name, document):
+    from urllib.parse import quote
+
+    api, storage = shared_engine("zones")
+    before = storage_contents(storage)
+    code, body, _ = send(api, "PUT", "/v1/zones/" + quote(name, safe=""), json.dumps(document).encode())
+    assert_refusal_stored_nothing(code, body, before, storage_contents(storage), accepted=(200, 201))
+    if code in (200, 201):
+        assert body["id"] == name
+        stored = storage.rule("zone", name).result
+        assert stored is not None and stored.document["default_heat_setpoint"] == body["default_heat_setpoint"]
+
+
+registrations = st.one_of(json_values, st.fixed_dictionaries({}, optional={
+    "host_id": st.one_of(st.sampled_from(["boiler", "pi-2", "", "a b", "x" * 200]), json_values),
+    "url": st.one_of(st.sampled_from(["http://192.168.1.20:8089", "https://u.local", "ftp://x", "http://",
+                                      "http://a b", "http://x\n", "x" * 3000]), json_values),
+    "relays": st.one_of(json_values, st.dictionaries(
+        st.sampled_from(["r1", "r2", "", "a/b", "x" * 300]),
+        st.one_of(json_values, st.fixed_dictionaries(
+            {"type": st.sampled_from(["sim", "", 5]), "state": st.sampled_from([True, False, None, "on"])},
+            optional={"alias": st.one_of(st.none(), st.text(max_size=5), st.integers())})),
+        max_size=3)),
+    "extra": json_values,
+}))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(registrations)
+def test_any_registration_gets_a_clear_answer_and_a_refusal_stores_nothing(document):
+    api, storage = shared_engine("controls")
+    before = storage_contents(storage)
+    code, body, _ = send(api, "POST", "/v1/controls/register", json.dumps(document).encode())
+    assert_refusal_stored_nothing(code, body, before, storage_contents(storage), accepted=(201,))
+
+
+sensor_ids = st.one_of(st.sampled_from(["28-a", "28-b", "", "a%2Fb", "x" * 300]), st.text(max_size=10))
+sensor_patches = st.one_of(json_values, st.dictionaries(
+    st.sampled_from(["name", "alias", "value"]),
+    st.one_of(json_values, st.sampled_from(["hall", "", " ", "x" * 101, None])),
+    max_size=3,
+))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sensor_ids, sensor_patches)
+def test_any_sensor_patch_gets_a_clear_answer_and_a_refusal_stores_nothing(sensor_id, document):
+    from urllib.parse import quote
+
+    api, storage = shared_engine("sensors")
+    before = storage_contents(storage)
+    code, body, _ = send(api, "PATCH", "/v1/sensors/" + quote(sensor_id, safe=""), json.dumps(document).encode())
+    assert_refusal_stored_nothing(code, body, before, storage_contents(storage), accepted=(200,))
+    if code == 200:
+        assert storage.sensor(sensor_id).result.name == document["name"]

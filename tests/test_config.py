@@ -31,10 +31,38 @@ def test_data_dir_follows_xdg_data_home():
     assert from_environ({**BASE, "XDG_DATA_HOME": "/data"}).data_dir == Path("/data/rpymostat")
 
 
-def test_host_timezone_without_tz_is_a_valid_zone():
+@pytest.fixture
+def host_zone(monkeypatch):
+    """Sets the host's own zone (what tzlocal reads: the process's ``TZ``) for one test."""
+    import tzlocal
+
+    def set_zone(name):
+        monkeypatch.setenv("TZ", name)
+        tzlocal.reload_localzone()
+
+    yield set_zone
+    monkeypatch.undo()
+    tzlocal.reload_localzone()
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_host_timezone_without_tz_is_a_valid_zone(host_zone, zone):
     import zoneinfo
 
-    zoneinfo.ZoneInfo(from_environ({"HOME": "/root"}).timezone)
+    host_zone(zone)
+    name = from_environ({"HOME": "/root"}).timezone
+    zoneinfo.ZoneInfo(name)
+    assert name == zone  # the host's zone, not a default that happens to load
+
+
+@pytest.mark.parametrize("tz, zone", [
+    (":Asia/Tokyo", "Asia/Tokyo"),  # POSIX allows a leading colon
+    ("Europe/Berlin", "Europe/Berlin"),
+    ("Mars/Olympus", "UTC"),  # a TZ this host cannot read falls back to UTC rather than failing
+])
+def test_host_timezone_prefers_the_environments_tz(host_zone, tz, zone):
+    host_zone("America/New_York")
+    assert from_environ({"HOME": "/root", "TZ": tz}).timezone == zone
 
 
 def test_every_setting_is_read():
