@@ -47,10 +47,10 @@ from twisted.logger import (  # noqa: E402
 )
 
 from control import ControlUnit, default_script, percentile  # noqa: E402  (beside this script)
-from rpymostat.decide.dispatch import CONTROL_KIND  # noqa: E402
+from rpymostat.control_loop.dispatch import CONTROL_KIND  # noqa: E402
 from rpymostat.decide.evaluate import decide_zone  # noqa: E402
 from rpymostat.decide.hysteresis import Hysteresis  # noqa: E402
-from rpymostat.decide.loop import build_decision_loop  # noqa: E402
+from rpymostat.control_loop.loop import build_decision_loop  # noqa: E402
 from rpymostat.decide.plugin import load_decision_plugins  # noqa: E402
 from rpymostat.decide.state import OutputState  # noqa: E402
 from rpymostat.decide.temperature import Sample  # noqa: E402

@@ -16,7 +16,7 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.logger import Logger
 
 from rpymostat.api.site import build_site
-from rpymostat.decide.loop import build_decision_loop
+from rpymostat.control_loop.loop import build_decision_loop
 from rpymostat.decide.plugin import load_decision_plugins
 from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus

@@ -7,7 +7,7 @@ Each implementation listens on 127.0.0.1 and is only talked to over HTTP:
     reactor, with two simulated relays; ``sim-2``'s safe state is on, so it is
     switched on at start and its minimum on time holds it there.
 ``engine-test-fake``
-    tests/decide/relay_unit.py, the unit the engine's loop tests talk to.
+    tests/control_loop/relay_unit.py, the unit the engine's loop tests talk to.
     Like the daemon here it has a minimum on time of 300 s and none off, so
     a relay can be switched on and is then held there.
 ``stdlib-unit``
@@ -51,7 +51,7 @@ from twisted.internet.threads import deferToThread
 
 from rpymostat_control.config import ControlConfig
 from rpymostat_control.service import make_service
-from tests.decide.relay_unit import start_unit
+from tests.control_loop.relay_unit import start_unit
 
 REPO = Path(__file__).resolve().parent.parent
 STDLIB_UNIT = REPO / "acceptance" / "third_party_relay.py"

@@ -2,7 +2,7 @@
 
 Each answer comes from the engine's real resource tree over a real SQLite
 file, with the decision loop switching a relay unit on loopback (as in
-``tests/decide/test_loop.py``).  For each answer: its status code is one the
+``tests/control_loop/test_loop.py``).  For each answer: its status code is one the
 operation documents, its ``Content-Type`` is the documented one, and its body
 validates (jsonschema, Draft 2020-12, ``$ref`` resolved through a referencing
 Registry as :mod:`rpymostat.api.validation` does) against the schema the
@@ -19,8 +19,8 @@ from twisted.internet.task import deferLater
 
 from rpymostat.api.validation import load_openapi
 from rpymostat.storage.sqlite import SQLiteStorage
-from tests.decide.relay_unit import start_unit
-from tests.decide.test_loop import ZONE, ControlReadsFail, House
+from tests.control_loop.relay_unit import start_unit
+from tests.control_loop.test_loop import ZONE, ControlReadsFail, House
 
 DOCUMENT = load_openapi()
 URI = "urn:rpymostat:openapi-under-test"

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from rpymostat.api.errors import InvalidContent, json_bytes
 from rpymostat.api.jsonio import read_json
-from rpymostat.decide.dispatch import CONTROL_KIND
+from rpymostat.control_loop.dispatch import CONTROL_KIND
 from rpymostat.schedule import documents
 from rpymostat.storage.interface import RuleRecord
 

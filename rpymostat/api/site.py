@@ -10,7 +10,7 @@ from rpymostat.access import OpenAccess
 from rpymostat.api.errors import error_bytes
 from rpymostat.api.root import RootApi
 from rpymostat.api.v1 import V1Api
-from rpymostat.decide.loop import build_decision_loop
+from rpymostat.control_loop.loop import build_decision_loop
 from rpymostat.decide.plugin import load_decision_plugins
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient

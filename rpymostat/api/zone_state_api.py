@@ -19,7 +19,7 @@ def _iso(seconds):
 
 
 def state_document(report, ledger) -> dict:
-    """The JSON shape of a :class:`~rpymostat.decide.loop.ZoneReport` (``#/components/schemas/ZoneState``)."""
+    """The JSON shape of a :class:`~rpymostat.control_loop.loop.ZoneReport` (``#/components/schemas/ZoneState``)."""
     decision = report.decision
     temperature = decision.temperature
     outputs = {}

@@ -8,7 +8,7 @@ from twisted.internet import reactor
 from twisted.internet.defer import fail
 
 from rpymostat.decide.hysteresis import Hysteresis
-from rpymostat.decide.loop import build_decision_loop
+from rpymostat.control_loop.loop import build_decision_loop
 from rpymostat.decide.safety import Limits
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
@@ -18,7 +18,7 @@ from rpymostat.storage.interface import RuleRecord, StorageError
 from rpymostat.testing import FakeStorage
 from tests.api_client import ApiClient
 from tests.conftest import NOW
-from tests.decide.relay_unit import start_unit
+from tests.control_loop.relay_unit import start_unit
 
 ZONE = {"sensors": {"s1": 1.0}, "default_heat_setpoint": 21.0, "outputs": {"heat": "unit1/r1"}}
 

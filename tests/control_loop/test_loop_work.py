@@ -3,9 +3,9 @@
 import pytest_twisted
 from twisted.internet.defer import Deferred
 
-from rpymostat.decide.coalesce import EVERY_ZONE, CoalescingRunner
+from rpymostat.control_loop.coalesce import EVERY_ZONE, CoalescingRunner
 from rpymostat.protocol.watchdog import Watchdog
-from tests.decide.test_loop import ZONE, house  # noqa: F401 (fixture)
+from tests.control_loop.test_loop import ZONE, house  # noqa: F401 (fixture)
 
 
 class GatedWork:

@@ -18,7 +18,7 @@ from rpymostat_control.config import ControlConfig
 from rpymostat_control.relays.sim import SimRelays
 from rpymostat_control.service import ControlService
 from tests.conftest import NOW
-from tests.decide.test_loop import ZONE, FailingSchedule, House
+from tests.control_loop.test_loop import ZONE, FailingSchedule, House
 
 HEAT_ZONE = {**ZONE, "outputs": {"heat": "unit1/sim-1"}}
 

@@ -25,13 +25,13 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 
-from rpymostat.decide.coalesce import EVERY_ZONE, CoalescingRunner
-from rpymostat.decide.dispatch import RelayDispatcher
+from rpymostat.control_loop.coalesce import EVERY_ZONE, CoalescingRunner
+from rpymostat.control_loop.dispatch import RelayDispatcher
 from rpymostat.decide.evaluate import ZoneDecision, decide_zone
-from rpymostat.decide.outputs import OutputLedger
-from rpymostat.decide.runs import RunRecorder
+from rpymostat.control_loop.outputs import OutputLedger
+from rpymostat.control_loop.runs import RunRecorder
 from rpymostat.decide.safety import Limits
-from rpymostat.decide.samples import SensorSamples
+from rpymostat.control_loop.samples import SensorSamples
 from rpymostat.decide.state import COOL, FAN, HEAT
 from rpymostat.protocol.watchdog import Watchdog
 from rpymostat.schedule import zones

@@ -3,7 +3,7 @@
 import pytest_twisted
 from twisted.internet.task import Clock
 
-from rpymostat.decide.outputs import OutputLedger
+from rpymostat.control_loop.outputs import OutputLedger
 from rpymostat.testing import FakeStorage
 
 NOW = 1795608000.0
