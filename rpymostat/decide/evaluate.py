@@ -1,8 +1,9 @@
 """One zone's decision from its inputs: the pure heart of the decision loop.
 
-The loop gathers the inputs (the zone's settings, the segment of the timeline
-in force, the sensors' newest readings, the outputs' real states) and this
-module turns them into a :class:`ZoneDecision`: the effective temperature,
+The loop gathers the inputs once into a frozen :class:`~.inputs.ZoneInputs`
+(the zone's settings, the segment of the timeline in force, the sensors'
+newest readings, the outputs' real states, its plugin) and :func:`decide`
+turns them into a :class:`ZoneDecision`: the effective temperature,
 the plugin's wish, the safety layer's verdict, each with its reason.  Nothing
 here does I/O or reads a clock, so every case is a plain test (a failing
 plugin is logged, loudly, on every decision until it is fixed).
@@ -14,7 +15,8 @@ from typing import Mapping, Optional
 from twisted.logger import Logger
 
 from rpymostat.decide.hysteresis import Hysteresis
-from rpymostat.decide.safety import Limits, review
+from rpymostat.decide.inputs import ZoneInputs
+from rpymostat.decide.safety import review
 from rpymostat.decide.state import COOL, FAN, HEAT, Decision, FinalDecision, ZoneState
 from rpymostat.decide.temperature import EffectiveTemperature, effective_temperature
 
@@ -43,51 +45,35 @@ class ZoneDecision:
     outputs: Mapping[str, bool]
 
 
-def decide_zone(zone, settings, segment, samples, output_states, now, plugins,
-                limits=Limits(), stale_after=300.0, target_error=None) -> ZoneDecision:
-    """The decision for ``zone`` (``settings`` is its full zone document).
-
-    ``segment`` is the timeline segment in force (None with ``target_error``
-    when the schedule failed: the zone then goes to its safe state);
-    ``samples`` maps sensor ids to :class:`~.temperature.Sample`;
-    ``output_states`` maps ``heat``/``cool`` to :class:`~.state.OutputState`;
-    ``now``, the samples' ``seen_at`` and the outputs' times are on one
-    clock, which should be monotonic (durations must not follow a wall
-    clock that can step);
-    ``plugins`` maps plugin names to instances.
-    """
-    weights, quorum = settings["sensors"], settings.get("quorum", 1)
-    if segment is not None and segment.setpoints.sensors:
-        weights = segment.setpoints.sensors
-        quorum = min(quorum, len(weights))  # a rule naming one sensor must not leave the zone safe-stated
-    temperature = effective_temperature(weights, samples, now, stale_after, quorum)
+def decide(inputs: ZoneInputs, now: float) -> ZoneDecision:
+    """The decision for the zone of ``inputs`` at ``now`` (on the inputs' clock)."""
+    temperature = effective_temperature(inputs.weights, inputs.samples, now, inputs.stale_after, inputs.quorum)
     # Frost protection looks at every fresh sensor of the zone, not only those a rule weights.
-    every_sensor = effective_temperature({**settings["sensors"], **weights}, samples, now, stale_after)
+    every_sensor = effective_temperature({**inputs.zone_sensors, **inputs.weights}, inputs.samples, now,
+                                         inputs.stale_after)
+    segment = inputs.segment
     state = ZoneState(
-        zone=zone,
-        mode=settings["mode"],
+        zone=inputs.zone,
+        mode=inputs.mode,
         temperature=temperature.value,
         heat_setpoint=segment.setpoints.heat if segment is not None else None,
         cool_setpoint=segment.setpoints.cool if segment is not None else None,
-        outputs={name: output_states[name] for name in (HEAT, COOL) if name in output_states},
+        outputs=inputs.outputs,
         coldest=every_sensor.coldest,
-        config=settings["decision"].get("config", {}),
+        config=inputs.plugin_config,
     )
-    plugin_name = settings["decision"]["plugin"]
-    wish = _wish(plugin_name, plugins, state, now, target_error)
-    per_output = {name: dataclasses.replace(limits, **own) for name, own in settings.get("safety", {}).items()}
-    final = review(state, wish, now, limits, per_output, target_error)
+    wish = _wish(inputs.plugin_name, inputs.plugin, state, now, inputs.target_error)
+    final = review(state, wish, now, inputs.limits, inputs.per_output, inputs.target_error)
     outputs = dict(final.outputs)
     outputs[FAN] = outputs[HEAT] or outputs[COOL]
-    return ZoneDecision(zone, now, settings["mode"], temperature, segment, target_error,
-                        plugin_name, wish, final, outputs)
+    return ZoneDecision(inputs.zone, now, inputs.mode, temperature, segment, inputs.target_error,
+                        inputs.plugin_name, wish, final, outputs)
 
 
-def _wish(plugin_name, plugins, state, now, target_error):
+def _wish(plugin_name, plugin, state, now, target_error):
     """The plugin's decision; a missing or failing plugin is replaced by the built-in one."""
     if target_error is not None:
         return Decision({HEAT: False, COOL: False}, f"no target: {target_error}")
-    plugin = plugins.get(plugin_name)
     if plugin is None:
         fallback = Hysteresis().decide(dataclasses.replace(state, config={}), now)
         return Decision(fallback.outputs,
