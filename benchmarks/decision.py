@@ -3,7 +3,7 @@
 ``python benchmarks/decision.py [--zones 20] [--runs 30] [--iterations 20000]``,
 from the repository root, prints two figures:
 
-- the cost of :func:`rpymostat.decide.evaluate.decide_zone` per call, in µs
+- the cost of :func:`rpymostat.decide.evaluate.decide` (inputs built and decided) per call, in µs
   (a zone with 3 weighted fresh sensors, the built-in hysteresis plugin and
   the safety review; the median of 5 rounds of ``--iterations`` calls): the
   pure part of every zone's decision;
@@ -47,8 +47,8 @@ from twisted.logger import (  # noqa: E402
 )
 
 from control import ControlUnit, default_script, percentile  # noqa: E402  (beside this script)
-from rpymostat.control_loop.dispatch import CONTROL_KIND  # noqa: E402
-from rpymostat.decide.evaluate import decide_zone  # noqa: E402
+from rpymostat.decide.evaluate import decide  # noqa: E402
+from rpymostat.decide.inputs import zone_inputs  # noqa: E402
 from rpymostat.decide.hysteresis import Hysteresis  # noqa: E402
 from rpymostat.control_loop.loop import build_decision_loop  # noqa: E402
 from rpymostat.decide.plugin import load_decision_plugins  # noqa: E402
@@ -56,12 +56,12 @@ from rpymostat.decide.state import OutputState  # noqa: E402
 from rpymostat.decide.temperature import Sample  # noqa: E402
 from rpymostat.events import EventBus  # noqa: E402
 from rpymostat.protocol.client import JsonClient  # noqa: E402
-from rpymostat.schedule import zones  # noqa: E402
+from rpymostat.schedule import zone_settings  # noqa: E402
 from rpymostat.schedule.cache import TimelineCache  # noqa: E402
 from rpymostat.schedule.rules import Kind, Setpoints, Source  # noqa: E402
 from rpymostat.schedule.rules_plugin import RulesSchedule  # noqa: E402
 from rpymostat.schedule.timeline import Segment  # noqa: E402
-from rpymostat.storage.interface import Reading, RuleRecord  # noqa: E402
+from rpymostat.storage.interface import Reading  # noqa: E402
 from rpymostat.storage.sqlite import SQLiteStorage  # noqa: E402
 
 WEIGHTS = (1.0, 0.5, 2.0)  # three sensors per zone
@@ -69,42 +69,43 @@ INTERVAL_S = 30.0  # EngineConfig's default decision interval
 
 
 def pure_cost(iterations, rounds=5):
-    """Median µs per ``decide_zone`` call for a cold zone with 3 fresh weighted sensors."""
+    """Median µs per decision (``zone_inputs`` then ``decide``) for a cold zone with 3 fresh weighted sensors."""
     now = time.time()
     weights = {f"t{index}": weight for index, weight in enumerate(WEIGHTS)}
-    settings = {"name": "bench", **zones.ZONE_DEFAULTS, "sensors": weights, "outputs": {"heat": "unit/sim-1"}}
+    settings = {"name": "bench", **zone_settings.ZONE_DEFAULTS, "sensors": weights, "outputs": {"heat": "unit/sim-1"}}
     begin = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
     segment = Segment(begin, begin + datetime.timedelta(hours=2), Setpoints(heat=21.0),
                       Source(Kind.DEFAULT, None, "zone default"))
     samples = {sensor: Sample(19.0 + index / 10, now - 20) for index, sensor in enumerate(weights)}
     states = {"heat": OutputState(False, now - 3600)}
     decision_plugins = {"hysteresis": Hysteresis()}
-    decision = decide_zone("bench", settings, segment, samples, states, now, decision_plugins)
+    inputs = zone_inputs("bench", settings, segment, samples, states, decision_plugins)
+    decision = decide(inputs, now)
     assert decision.outputs["heat"] and "failed" not in decision.final.reason, decision.final.reason
     timings = []
     for _ in range(rounds):
         started = time.perf_counter()
         for _ in range(iterations):
-            decide_zone("bench", settings, segment, samples, states, now, decision_plugins)
+            decide(zone_inputs("bench", settings, segment, samples, states, decision_plugins), now)
         timings.append((time.perf_counter() - started) / iterations * 1e6)
     return statistics.median(timings)
 
 
 async def house(storage, unit, relays, count, now):
     """``count`` zones with 3 fresh sensors each, zone i heating through sim-i; half are cold."""
-    await storage.put_rule(RuleRecord(CONTROL_KIND, relays["host_id"], "", {
+    await storage.put_relay_unit(relays["host_id"], {
         "host_id": relays["host_id"], "url": unit.url,
         "relays": {relay: {"type": "sim", "state": found["state"]} for relay, found in relays["relays"].items()},
-    }, now))
+    }, now)
     readings = []
     for number in range(1, count + 1):
-        name = zones.DEFAULT_ZONE if number == 1 else f"zone-{number:02d}"
+        name = zone_settings.DEFAULT_ZONE if number == 1 else f"zone-{number:02d}"
         sensors = {f"{name}-t{index}": weight for index, weight in enumerate(WEIGHTS)}
         base = 19.0 if number % 2 else 22.0  # heat target 21 C: odd zones heat, even ones do not
         readings += [Reading(sensor, "DS18B20", base + index / 10, now) for index, sensor in enumerate(sensors)]
-        document = {**zones.ZONE_DEFAULTS, "default_heat_setpoint": 21.0, "sensors": sensors,
+        document = {**zone_settings.ZONE_DEFAULTS, "default_heat_setpoint": 21.0, "sensors": sensors,
                     "outputs": {"heat": f"{relays['host_id']}/sim-{number}"}}
-        await storage.put_rule(RuleRecord(zones.KIND, name, name, document, now))
+        await storage.put_zone(name, document, now)
     await storage.record_readings("bench-sensors", readings)
 
 
@@ -154,7 +155,7 @@ def report(pure_us, runs, heating, args):
     walls = [wall * 1000 for wall, _ in steady]
     median, p95 = statistics.median(walls), percentile(walls, 0.95)
     cpu = statistics.median(cpu * 1000 for _, cpu in steady)
-    print(f"decide_zone, 3 weighted sensors       {pure_us:8.1f} µs a call "
+    print(f"decide, 3 weighted sensors            {pure_us:8.1f} µs a call "
           f"(median of 5 x {args.iterations})")
     print(f"DecisionLoop.run_all(): {args.zones} zones x 3 sensors, SQLite, one rpymostat-control, "
           f"{heating} heating")
@@ -169,7 +170,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--zones", type=int, default=20, help="zones, one relay each (20)")
     parser.add_argument("--runs", type=int, default=30, help="loops timed after the first (30)")
-    parser.add_argument("--iterations", type=int, default=20000, help="decide_zone calls a round (20000)")
+    parser.add_argument("--iterations", type=int, default=20000, help="decisions a round (20000)")
     parser.add_argument("--script", default=None, help="the rpymostat-control to run (default: beside python)")
     args = parser.parse_args(argv)
     # Warnings and failures the loop logs (it never raises) go to stderr; stdout stays ours.

@@ -12,7 +12,21 @@ import json
 from twisted.internet.defer import fail, succeed
 from zope.interface import implementer
 
-from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+from rpymostat.storage.interface import (
+    HistoryEntry,
+    IStorage,
+    OutputStateRecord,
+    RelayUnitRecord,
+    RunSample,
+    SensorRecord,
+    StorageError,
+    ZoneRecord,
+)
+
+
+def _copied(document):
+    """A deep copy through JSON, as a real database stores text, not the caller's dict."""
+    return json.loads(json.dumps(document))
 
 
 def _while_available(method):
@@ -43,6 +57,10 @@ class FakeStorage:
         self._sensors = {}
         self._readings = {}
         self._rules = {}
+        self._zones = {}
+        self._relay_units = {}
+        self._output_states = {}
+        self._runs = {}
 
     def open(self):
         return succeed(None)
@@ -110,26 +128,98 @@ class FakeStorage:
 
     @_while_available
     def put_rule(self, record):
-        # A deep copy through JSON, as a real database stores text, not the caller's dict.
-        self._rules[(record.kind, record.rule_id)] = dataclasses.replace(
-            record, document=json.loads(json.dumps(record.document))
-        )
+        self._rules[(record.kind, record.rule_id)] = dataclasses.replace(record, document=_copied(record.document))
 
     @_while_available
     def rule(self, kind, rule_id):
         return self._rules.get((kind, rule_id))
 
     @_while_available
-    def rules(self, kind, zone=None, newest=None):
-        found = [
+    def rules(self, kind, zone=None):
+        return [
             record
             for (record_kind, rule_id), record in sorted(self._rules.items())
             if record_kind == kind and (zone is None or record.zone == zone)
         ]
-        if newest is None:
-            return found
-        return sorted(found, key=lambda record: record.changed_at, reverse=True)[:newest]
 
     @_while_available
     def delete_rule(self, kind, rule_id):
         return self._rules.pop((kind, rule_id), None) is not None
+
+    @_while_available
+    def put_zone(self, name, document, changed_at):
+        self._zones[name] = ZoneRecord(name, _copied(document), float(changed_at))
+        return self._zone_copy(name)
+
+    def _zone_copy(self, name):
+        """The stored zone with its document copied, so a caller changing it changes nothing stored."""
+        found = self._zones.get(name)
+        return None if found is None else dataclasses.replace(found, document=_copied(found.document))
+
+    @_while_available
+    def zone(self, name):
+        return self._zone_copy(name)
+
+    @_while_available
+    def zones(self):
+        return [self._zone_copy(name) for name in sorted(self._zones)]
+
+    @_while_available
+    def delete_zone(self, name):
+        return self._zones.pop(name, None) is not None
+
+    @_while_available
+    def put_relay_unit(self, host_id, registration, registered_at):
+        self._relay_units[host_id] = RelayUnitRecord(host_id, _copied(registration), float(registered_at))
+        return self._relay_unit_copy(host_id)
+
+    def _relay_unit_copy(self, host_id):
+        found = self._relay_units.get(host_id)
+        return None if found is None else dataclasses.replace(found, registration=_copied(found.registration))
+
+    @_while_available
+    def relay_unit(self, host_id):
+        return self._relay_unit_copy(host_id)
+
+    @_while_available
+    def relay_units(self):
+        return [self._relay_unit_copy(host_id) for host_id in sorted(self._relay_units)]
+
+    @_while_available
+    def put_output_state(self, address, on, since, starts):
+        self._output_states[address] = OutputStateRecord(
+            address, bool(on), float(since), tuple(float(t) for t in starts)
+        )
+
+    @_while_available
+    def output_states(self):
+        return [self._output_states[address] for address in sorted(self._output_states)]
+
+    @_while_available
+    def start_run(self, run):
+        self._runs[run.run_id] = dataclasses.replace(run, samples=tuple(run.samples))
+
+    @_while_available
+    def add_run_sample(self, run_id, at, temperature):
+        run = self._runs.get(run_id)
+        if run is None:
+            return False
+        self._runs[run_id] = dataclasses.replace(run, samples=run.samples + (RunSample(at, temperature),))
+        return True
+
+    @_while_available
+    def end_run(self, run_id, ended_at, end_temperature):
+        run = self._runs.get(run_id)
+        if run is None:
+            return False
+        self._runs[run_id] = dataclasses.replace(run, ended_at=ended_at, end_temperature=end_temperature)
+        return True
+
+    @_while_available
+    def open_runs(self):
+        return [self._runs[run_id] for run_id in sorted(self._runs) if self._runs[run_id].ended_at is None]
+
+    @_while_available
+    def runs(self, zone, limit):
+        found = [run for run in self._runs.values() if run.zone == zone]
+        return sorted(found, key=lambda run: (run.started_at, run.run_id), reverse=True)[:limit]

@@ -200,14 +200,30 @@ async def test_an_integer_too_long_to_convert_is_400_and_stores_nothing(api, sto
     assert code in (400, 422), (code, body)
     assert body["status"] == "error" and "4300 digits" in body["error"]
     assert await store.sensors() == []
-    for kind in ("control", "zone", "schedule", "override", "hold"):
+    assert await store.relay_units() == [] and await store.zones() == []
+    for kind in RULE_KINDS:
         assert await store.rules(kind) == [], kind
 
 
 # --- zones, relay unit registrations and sensor names: no 5xx, a refusal stores nothing ---
 
-#: Every kind of record the engine keeps besides sensors and their readings.
-RECORD_KINDS = ("control", "zone", "schedule", "override", "hold", "output", "run", "run.open")
+#: Every kind of rule the engine keeps.
+RULE_KINDS = ("schedule", "override", "hold")
+
+
+async def stored_records(storage):
+    """Every record ``storage`` keeps besides sensors and their readings, through its interface:
+    zones, relay units, rules, output states, open runs and every zone's runs."""
+    zones = await storage.zones()
+    named = sorted({"default"} | {zone.name for zone in zones})
+    return (
+        zones,
+        await storage.relay_units(),
+        [await storage.rules(kind) for kind in RULE_KINDS],
+        await storage.output_states(),
+        await storage.open_runs(),
+        [await storage.runs(name, 10**6) for name in named],
+    )
 
 
 def storage_contents(storage):
@@ -216,7 +232,7 @@ def storage_contents(storage):
     return (
         sensors,
         [storage.history(sensor.sensor_id).result for sensor in sensors],
-        [storage.rules(kind).result for kind in RECORD_KINDS],
+        ensureDeferred(stored_records(storage)).result,
     )
 
 
@@ -301,7 +317,7 @@ def test_any_zone_body_gets_a_clear_answer_and_a_refusal_stores_nothing(name, do
     assert_refusal_stored_nothing(code, body, before, storage_contents(storage), accepted=(200, 201))
     if code in (200, 201):
         assert body["id"] == name
-        stored = storage.rule("zone", name).result
+        stored = storage.zone(name).result
         assert stored is not None and stored.document["default_heat_setpoint"] == body["default_heat_setpoint"]
 
 

@@ -26,7 +26,7 @@ from rpymostat_control.relays.sim import SimRelays
 from rpymostat_control.state_file import StateFile
 from rpymostat_control.switchboard import Switchboard
 from tests.api_client import ApiClient
-from tests.test_api_fuzz import RECORD_KINDS
+from tests.test_api_fuzz import stored_records
 from tests.conftest import NOW
 
 #: What a cross-site page can send without a preflight, and a client that forgot the header.
@@ -110,7 +110,7 @@ async def snapshot(storage):
     return (
         sensors,
         [await storage.history(sensor.sensor_id) for sensor in sensors],
-        [await storage.rules(kind) for kind in RECORD_KINDS],
+        await stored_records(storage),
     )
 
 

@@ -102,9 +102,7 @@ async def test_cut_to_the_asked_window(cache, storage):
 
 @pytest_twisted.ensureDeferred
 async def test_zone_defaults_and_unknown_zones(cache, storage):
-    await storage.put_rule(
-        RuleRecord("zone", "upstairs", "upstairs", {"default_heat_setpoint": 16.5}, NOW)
-    )
+    await storage.put_zone("upstairs", {"default_heat_setpoint": 16.5}, NOW)
     now, _ = await cache.target("upstairs")
     assert (now.setpoints.heat, now.setpoints.cool) == (16.5, 26.0)
     with pytest.raises(UnknownZone):

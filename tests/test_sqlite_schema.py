@@ -6,7 +6,17 @@ import pytest
 import pytest_twisted
 
 from rpymostat.storage import sqlite_schema
-from rpymostat.storage.interface import Reading, RuleRecord, SensorRecord, StorageError
+from rpymostat.storage.interface import (
+    OutputStateRecord,
+    Reading,
+    RelayUnitRecord,
+    RuleRecord,
+    RunRecord,
+    RunSample,
+    SensorRecord,
+    StorageError,
+    ZoneRecord,
+)
 from rpymostat.storage.sqlite import SQLiteStorage
 
 V1 = "CREATE TABLE things (id INTEGER PRIMARY KEY, label TEXT);\n"
@@ -111,7 +121,6 @@ async def test_packaged_v2_database_upgrades_to_v3_keeping_sensors_without_recei
         assert (current.value, current.name, current.received_at) == (21.0, "Hall", 1031.5)
     finally:
         await storage.close()
-    assert sqlite_schema.latest_version() == 3
     backup = sqlite3.connect(tmp_path / "db.sqlite3.v2.bak")
     assert backup.execute("PRAGMA user_version").fetchone() == (2,)
     assert backup.execute("SELECT sensor_id, name FROM sensors").fetchall() == [("28-a", "Hall")]
@@ -221,5 +230,141 @@ async def test_rule_that_is_not_strict_json_is_refused(tmp_path):
             with pytest.raises(StorageError, match="rule schedule/r is not JSON"):
                 await storage.put_rule(RuleRecord("schedule", "r", "default", document, 1.0))
         assert await storage.rules("schedule") == []
+        with pytest.raises(StorageError, match="zone living is not JSON"):
+            await storage.put_zone("living", {"default_heat_setpoint": float("inf")}, 1.0)
+        with pytest.raises(StorageError, match="relay unit boiler is not JSON"):
+            await storage.put_relay_unit("boiler", {"url": object()}, 1.0)
+        with pytest.raises(StorageError, match="output boiler/r1 is not JSON"):
+            await storage.put_output_state("boiler/r1", True, 1.0, [float("nan")])
+        assert (await storage.zones(), await storage.relay_units(), await storage.output_states()) == ([], [], [])
     finally:
         await storage.close()
+
+
+# --- version 3 to 4: zones, relay units, output states and runs leave the rules table ---
+
+T0 = 1795608000.0
+
+#: ``(kind, rule_id, zone, document as the version 3 engine wrote it, changed_at)``: one or more of every kind.
+V3_RULES = [
+    ("zone", "living", "living",
+     '{"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}, "sensors": {"28-a": 1.0}}', T0 + 1.25),
+    ("zone", "attic", "attic", '{"mode": "cool"}', T0 + 2.5),
+    ("control", "boiler", "",
+     '{"host_id": "boiler", "relays": {"r1": {"state": false, "type": "sim"}}, "url": "http://192.168.1.20:8089"}',
+     T0 + 3.125),
+    ("output", "boiler/r1", "", '{"on": true, "since": 1795607400.123456, "starts": [1795605000.5, 1795607400.123456]}',
+     T0 + 4.0),
+    ("output", "boiler/r2", "", '{"on": false, "since": 1795500000.0, "starts": []}', T0 + 5.0),
+    ("run", "living:heat:1795590000", "living",
+     '{"ended_at": 1795591000.75, "end_temperature": 21.25, "output": "heat", "samples": [[1795590000.5, 19.5],'
+     ' [1795590300.5, null], [1795590600.5, 20.75]], "start_temperature": 19.5, "started_at": 1795590000.0,'
+     ' "target": 21.0, "zone": "living"}', 1795591000.75),
+    ("run", "living:heat:1795607400", "living",
+     '{"ended_at": null, "output": "heat", "samples": [[1795607400.5, 19.0]], "start_temperature": 19.0,'
+     ' "started_at": 1795607400.123456, "target": 21.0, "zone": "living"}', 1795607400.5),
+    ("run", "attic:cool:1795600000", "attic",  # open, but its pointer was never written: abandoned
+     '{"ended_at": null, "output": "cool", "samples": [[1795600000.0, 27.0], [1795600300.0, 26.5]],'
+     ' "start_temperature": 27.0, "started_at": 1795600000.0, "target": null, "zone": "attic"}', 1795600300.0),
+    ("run.open", "living:heat", "living", '{"run_id": "living:heat:1795607400"}', 1795607400.5),
+    ("schedule", "morning", "living", '{"heat_setpoint": 21.5, "name": "morning", "start": "0 6 * * *"}', T0),
+    ("override", "party", "default", '{"heat_setpoint": 22.0, "start": "2026-12-31T20:00:00Z"}', T0 + 6.0),
+    ("hold", "attic", "attic", '{"heat_setpoint": 15.0, "until": "permanent"}', T0 + 7.0),
+]
+
+
+def v3_database(tmp_path, rules=V3_RULES):
+    """A database made by the packaged version 3 schema, holding ``rules`` and one sensor."""
+    path = tmp_path / "db.sqlite3"
+    connection = sqlite_schema.connect(path, packaged(tmp_path, 3))
+    connection.execute(
+        "INSERT INTO sensors (sensor_id, host_id, sensor_type, value, last_seen, name, received_at)"
+        " VALUES ('28-a', 'h', 'DS18B20', 20.5, 1000.0, 'Hall', 1001.0)"
+    )
+    connection.executemany("INSERT INTO rules VALUES (?, ?, ?, ?, ?)", rules)
+    connection.close()
+    return path
+
+
+@pytest_twisted.ensureDeferred
+async def test_packaged_v3_database_upgrades_to_v4_moving_every_record_home(tmp_path):
+    from twisted.internet import reactor
+
+    path = v3_database(tmp_path)
+    storage = SQLiteStorage(path, reactor)
+    await storage.open()
+    try:
+        assert await storage.zones() == [
+            ZoneRecord("attic", {"mode": "cool"}, T0 + 2.5),
+            ZoneRecord("living", {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"},
+                                  "sensors": {"28-a": 1.0}}, T0 + 1.25),
+        ]
+        assert await storage.relay_units() == [RelayUnitRecord(
+            "boiler", {"host_id": "boiler", "relays": {"r1": {"state": False, "type": "sim"}},
+                       "url": "http://192.168.1.20:8089"}, T0 + 3.125)]
+        assert await storage.output_states() == [
+            OutputStateRecord("boiler/r1", True, 1795607400.123456, (1795605000.5, 1795607400.123456)),
+            OutputStateRecord("boiler/r2", False, 1795500000.0, ()),
+        ]
+        still_running = RunRecord("living:heat:1795607400", "living", "heat", 1795607400.123456, 19.0, 21.0,
+                                  samples=(RunSample(1795607400.5, 19.0),))
+        assert await storage.open_runs() == [still_running]
+        assert await storage.runs("living", 10) == [still_running, RunRecord(
+            "living:heat:1795590000", "living", "heat", 1795590000.0, 19.5, 21.0, 1795591000.75, 21.25,
+            (RunSample(1795590000.5, 19.5), RunSample(1795590300.5, None), RunSample(1795590600.5, 20.75)),
+        )]
+        assert await storage.runs("attic", 10) == [RunRecord(
+            "attic:cool:1795600000", "attic", "cool", 1795600000.0, 27.0, None, 1795600300.0, None,
+            (RunSample(1795600000.0, 27.0), RunSample(1795600300.0, 26.5)),
+        )]
+        assert [r.rule_id for r in await storage.rules("schedule")] == ["morning"]
+        assert (await storage.rule("override", "party")).document["heat_setpoint"] == 22.0
+        assert (await storage.rule("hold", "attic")).changed_at == T0 + 7.0
+        assert (await storage.sensor("28-a")).name == "Hall"
+        assert await storage.add_run_sample("living:heat:1795607400", 1795607700.5, 19.5) is True
+        assert (await storage.open_runs())[0].samples[-1] == RunSample(1795607700.5, 19.5)
+    finally:
+        await storage.close()
+
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone() == (4,)
+    assert connection.execute("SELECT kind, rule_id FROM rules ORDER BY kind").fetchall() == [
+        ("hold", "attic"), ("override", "party"), ("schedule", "morning")
+    ]
+    indexes = {row[1] for row in connection.execute("PRAGMA index_list(rules)")}
+    assert "rules_by_change" not in indexes and "rules_by_zone" in indexes
+    connection.close()
+    backup = sqlite3.connect(tmp_path / "db.sqlite3.v3.bak")
+    assert backup.execute("PRAGMA user_version").fetchone() == (3,)
+    assert backup.execute("SELECT kind, rule_id, zone, document, changed_at FROM rules ORDER BY kind, rule_id"
+                          ).fetchall() == sorted(V3_RULES, key=lambda row: (row[0], row[1]))
+    backup.close()
+
+
+def test_v4_is_the_newest_schema_and_the_upgrade_reads_queries_through_indexes(tmp_path):
+    assert sqlite_schema.latest_version() == 4
+    connection = sqlite_schema.connect(tmp_path / "db.sqlite3")
+    plans = {
+        "open": "SELECT run_id FROM runs WHERE ended_at IS NULL ORDER BY run_id",
+        "latest": "SELECT run_id FROM runs WHERE zone = 'hall' ORDER BY started_at DESC, run_id DESC LIMIT 3",
+        "samples": "SELECT at FROM run_samples WHERE run_id = 'x' ORDER BY rowid",
+    }
+    details = {name: " ".join(row[3] for row in connection.execute("EXPLAIN QUERY PLAN " + query))
+               for name, query in plans.items()}
+    connection.close()
+    assert "USING COVERING INDEX open_runs" in details["open"] or "USING INDEX open_runs" in details["open"]
+    assert "runs_by_start" in details["latest"] and "TEMP B-TREE" not in details["latest"]
+    assert "run_samples_by_run" in details["samples"] and "TEMP B-TREE" not in details["samples"]
+
+
+def test_a_v3_database_the_upgrade_cannot_read_is_left_as_it_was(tmp_path):
+    broken = V3_RULES + [("run", "hall:heat:1", "hall", "{not json", T0)]
+    path = v3_database(tmp_path, broken)
+    with pytest.raises(StorageError, match="cannot use SQLite database"):
+        sqlite_schema.connect(path)
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA user_version").fetchone() == (3,)
+    assert connection.execute("SELECT count(*) FROM rules").fetchone() == (len(broken),)
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"sensors", "readings", "rules"}
+    connection.close()

@@ -7,10 +7,15 @@ from zope.interface.verify import verifyObject
 from rpymostat.storage.interface import (
     HistoryEntry,
     IStorage,
+    OutputStateRecord,
     Reading,
+    RelayUnitRecord,
     RuleRecord,
+    RunRecord,
+    RunSample,
     SensorRecord,
     StorageError,
+    ZoneRecord,
 )
 
 T0 = 1795608000.0
@@ -191,18 +196,6 @@ async def test_rules_are_stored_listed_and_replaced(storage):
 
 
 @pytest_twisted.ensureDeferred
-async def test_the_newest_rules_of_a_zone_come_first_and_no_more(storage):
-    for number, changed in enumerate([30.0, 10.0, 50.0, 20.0, 40.0]):
-        await storage.put_rule(rule_record(kind="run", rule_id=f"r{number}", zone="hall", changed_at=T0 + changed))
-    await storage.put_rule(rule_record(kind="run", rule_id="other", zone="attic", changed_at=T0 + 99.0))
-    await storage.put_rule(rule_record(kind="schedule", rule_id="r9", zone="hall", changed_at=T0 + 99.0))
-    newest = await storage.rules("run", zone="hall", newest=3)
-    assert [(r.rule_id, r.changed_at) for r in newest] == [("r2", T0 + 50.0), ("r4", T0 + 40.0), ("r0", T0 + 30.0)]
-    assert [r.rule_id for r in await storage.rules("run", newest=1)] == ["other"]
-    assert newest[0].document == rule_record(kind="run", rule_id="r2", zone="hall").document
-
-
-@pytest_twisted.ensureDeferred
 async def test_stored_rule_document_is_a_copy(storage):
     record = rule_record(sensors={"28-a": 1.0})
     await storage.put_rule(record)
@@ -275,3 +268,137 @@ async def test_deleting_a_sensor_keeps_its_history(storage):
     back = await storage.sensor("28-a")
     assert (back.value, back.name) == (21.0, None)
     assert len(await storage.history("28-a")) == 2
+
+
+# --- zones, relay units, output states and runs: each kind in its own home ---
+
+LIVING = {"sensors": {"28-a": 1.0, "28-b": 0.5}, "default_heat_setpoint": 20.5, "outputs": {"heat": "pi/r1"}}
+
+
+@pytest_twisted.ensureDeferred
+async def test_zones_are_stored_listed_replaced_and_deleted(storage):
+    assert await storage.zones() == []
+    assert await storage.zone("living") is None
+    assert await storage.put_zone("living", LIVING, T0) == ZoneRecord("living", LIVING, T0)
+    await storage.put_zone("attic", {"mode": "cool"}, T0 + 1.5)
+    assert await storage.zones() == [ZoneRecord("attic", {"mode": "cool"}, T0 + 1.5), ZoneRecord("living", LIVING, T0)]
+    assert await storage.zone("living") == ZoneRecord("living", LIVING, T0)
+    await storage.put_zone("living", {"mode": "off"}, T0 + 60.25)
+    assert await storage.zone("living") == ZoneRecord("living", {"mode": "off"}, T0 + 60.25)
+    assert await storage.delete_zone("living") is True
+    assert await storage.delete_zone("living") is False
+    assert await storage.zone("living") is None
+    assert [zone.name for zone in await storage.zones()] == ["attic"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_zones_are_not_rules_and_rules_are_not_zones(storage):
+    await storage.put_zone("living", LIVING, T0)
+    await storage.put_rule(rule_record(kind="schedule", rule_id="living", zone="living"))
+    assert await storage.rules("zone") == []
+    assert await storage.rule("zone", "living") is None
+    assert await storage.delete_rule("schedule", "living") is True
+    assert await storage.zone("living") == ZoneRecord("living", LIVING, T0)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stored_zone_is_a_copy_of_the_callers_document(storage):
+    document = {"sensors": {"28-a": 1.0}}
+    returned = await storage.put_zone("living", document, T0)
+    document["sensors"]["28-a"] = 99.0
+    returned.document["sensors"]["28-a"] = 42.0
+    assert (await storage.zone("living")).document == {"sensors": {"28-a": 1.0}}
+
+
+def registration(url="http://192.168.1.20:8089"):
+    return {"host_id": "boiler", "url": url, "relays": {"r1": {"type": "sim", "state": False}}}
+
+
+@pytest_twisted.ensureDeferred
+async def test_relay_units_keep_their_latest_registration(storage):
+    assert await storage.relay_units() == []
+    assert await storage.relay_unit("boiler") is None
+    assert await storage.put_relay_unit("boiler", registration(), T0) == RelayUnitRecord("boiler", registration(), T0)
+    await storage.put_relay_unit("attic", {"host_id": "attic", "url": "http://a:1", "relays": {}}, T0 + 2.5)
+    moved = registration("http://192.168.1.21:8089")
+    await storage.put_relay_unit("boiler", moved, T0 + 30.5)
+    assert await storage.relay_unit("boiler") == RelayUnitRecord("boiler", registration("http://192.168.1.21:8089"),
+                                                                 T0 + 30.5)
+    assert [(unit.host_id, unit.registered_at) for unit in await storage.relay_units()] == [
+        ("attic", T0 + 2.5), ("boiler", T0 + 30.5)
+    ]
+    moved["relays"]["r1"]["state"] = True
+    assert (await storage.relay_unit("boiler")).registration["relays"]["r1"]["state"] is False
+    assert await storage.rules("control") == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_output_states_are_replaced_per_address(storage):
+    assert await storage.output_states() == []
+    await storage.put_output_state("pi/r2", False, T0 + 0.125, [])
+    await storage.put_output_state("pi/r1", True, T0, [T0 - 1800.5, T0])
+    assert await storage.output_states() == [
+        OutputStateRecord("pi/r1", True, T0, (T0 - 1800.5, T0)),
+        OutputStateRecord("pi/r2", False, T0 + 0.125, ()),
+    ]
+    await storage.put_output_state("pi/r1", False, T0 + 600, (T0,))
+    assert (await storage.output_states())[0] == OutputStateRecord("pi/r1", False, T0 + 600, (T0,))
+
+
+def run_record(run_id="hall:heat:1", zone="hall", started_at=T0, **fields):
+    return RunRecord(run_id, zone, fields.pop("output", "heat"), started_at, fields.pop("start_temperature", 19.5),
+                     fields.pop("target", 21.0), **fields)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_run_is_started_sampled_and_ended(storage):
+    started = run_record(samples=(RunSample(T0, 19.5),))
+    await storage.start_run(started)
+    assert await storage.open_runs() == [started]
+    assert await storage.add_run_sample("hall:heat:1", T0 + 300.5, None) is True
+    assert await storage.add_run_sample("hall:heat:1", T0 + 600, 20.25) is True
+    sampled = run_record(samples=(RunSample(T0, 19.5), RunSample(T0 + 300.5, None), RunSample(T0 + 600, 20.25)))
+    assert await storage.open_runs() == [sampled]
+    assert await storage.end_run("hall:heat:1", T0 + 700, 21.125) is True
+    assert await storage.open_runs() == []
+    ended = run_record(ended_at=T0 + 700, end_temperature=21.125, samples=sampled.samples)
+    assert await storage.runs("hall", 10) == [ended]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_sample_or_end_of_an_unknown_run_stores_nothing(storage):
+    assert await storage.add_run_sample("nowhere", T0, 20.0) is False
+    assert await storage.end_run("nowhere", T0, 20.0) is False
+    assert await storage.open_runs() == []
+    assert await storage.runs("hall", 10) == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_starting_a_run_again_under_its_id_replaces_it_and_its_samples(storage):
+    await storage.start_run(run_record(samples=(RunSample(T0, 19.5), RunSample(T0 + 300, 19.75))))
+    await storage.end_run("hall:heat:1", T0 + 400, 20.0)
+    again = run_record(start_temperature=18.0, samples=(RunSample(T0 + 500, 18.0),))
+    await storage.start_run(again)
+    assert await storage.runs("hall", 10) == [again]
+    assert await storage.open_runs() == [again]
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_runs_of_a_zone_that_started_last_come_first_and_no_more(storage):
+    for number, started in enumerate([30.0, 10.0, 50.0, 20.0, 40.0]):
+        await storage.start_run(run_record(f"hall:heat:{number}", started_at=T0 + started,
+                                           samples=(RunSample(T0 + started, 19.0 + number),)))
+    await storage.start_run(run_record("attic:heat:9", zone="attic", started_at=T0 + 99.0))
+    await storage.end_run("hall:heat:1", T0 + 999.0, 20.0)  # ending late does not make a run newer
+    newest = await storage.runs("hall", 3)
+    assert [(run.run_id, run.started_at) for run in newest] == [
+        ("hall:heat:2", T0 + 50.0), ("hall:heat:4", T0 + 40.0), ("hall:heat:0", T0 + 30.0)
+    ]
+    assert [run.samples for run in newest] == [
+        (RunSample(T0 + 50.0, 21.0),), (RunSample(T0 + 40.0, 23.0),), (RunSample(T0 + 30.0, 19.0),)
+    ]
+    assert [run.run_id for run in await storage.runs("attic", 5)] == ["attic:heat:9"]
+    assert await storage.runs("cellar", 5) == []
+    assert [run.run_id for run in await storage.open_runs()] == [
+        "attic:heat:9", "hall:heat:0", "hall:heat:2", "hall:heat:3", "hall:heat:4"
+    ]

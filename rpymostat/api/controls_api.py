@@ -1,24 +1,21 @@
 """Handlers for ``/v1/controls``: relay units register with the engine and are listed.
 
 A unit registers at start and again whenever it finds the engine anew; the
-newest registration of a host replaces the earlier one.  Each registration
-is announced as ``control.registered``, which the decision loop will use to
-send the unit its desired states at once.
+newest registration of a host replaces the earlier one in the storage's relay
+units (:meth:`~rpymostat.storage.interface.IStorage.put_relay_unit`).  Each
+registration is announced as ``control.registered``, on which the decision
+loop runs at once, so a restarted unit gets its desired states within a second.
 """
 
 from urllib.parse import urlsplit
 
 from rpymostat.api.errors import InvalidContent, json_bytes
 from rpymostat.api.jsonio import read_json
-from rpymostat.control_loop.dispatch import CONTROL_KIND
 from rpymostat.schedule import documents
-from rpymostat.storage.interface import RuleRecord
 
 
 class Controls:
     """``/v1/controls``: relay units register, and are listed, by host id."""
-
-    KIND = CONTROL_KIND
 
     def __init__(self, validator, storage, clock, events, access):
         self._validator = validator
@@ -30,13 +27,12 @@ class Controls:
         self._validator.check("ControlRegistration", document)
         _check_url(document["url"])
         host_id = document["host_id"]
-        record = RuleRecord(self.KIND, host_id, "", document, self._clock.seconds())
-        await self._storage.put_rule(record)
+        record = await self._storage.put_relay_unit(host_id, document, self._clock.seconds())
         self._events.publish("control.registered", self._clock.seconds(), host_id=host_id)
         return json_bytes(request, 201, _control_document(record))
 
     async def list(self, request):
-        records = await self._storage.rules(self.KIND)
+        records = await self._storage.relay_units()
         return json_bytes(request, 200, {"controls": [_control_document(r) for r in records]})
 
 
@@ -52,4 +48,4 @@ def _check_url(url):
 
 
 def _control_document(record):
-    return {**record.document, "registered_at": documents.iso_seconds(record.changed_at)}
+    return {**record.registration, "registered_at": documents.iso_seconds(record.registered_at)}

@@ -11,7 +11,7 @@ import uuid
 
 from rpymostat.api.errors import InvalidContent, NotFoundError, json_bytes
 from rpymostat.api.jsonio import read_json
-from rpymostat.schedule import documents, zones
+from rpymostat.schedule import documents, zone_settings
 from rpymostat.schedule.cache import UnknownZone
 from rpymostat.storage.interface import RuleRecord
 
@@ -174,5 +174,5 @@ class ZoneRules:
         return zone, begin, end
 
     async def _known(self, zone):
-        if await zones.zone_defaults(self._storage, zone) is None:
+        if await zone_settings.zone_defaults(self._storage, zone) is None:
             raise NotFoundError(f"no zone {zone!r}")

@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from rpymostat.api.errors import InvalidContent
-from rpymostat.schedule import cron, documents, zones
+from rpymostat.schedule import cron, documents, zone_settings
 
 
 #: The least gap between a heat and a cool setpoint set together, so the
@@ -36,7 +36,7 @@ class RulesInput:
     async def schedule(self, document):
         """A schedule body; returns ``(zone, stored document)``."""
         self._validator.check("ScheduleInput", document)
-        stored = {"zone": zones.DEFAULT_ZONE, "priority": 0, "enabled": True, **document}
+        stored = {"zone": zone_settings.DEFAULT_ZONE, "priority": 0, "enabled": True, **document}
         for field in ("start", "end"):
             if field in stored and not cron.is_valid(stored[field]):
                 raise InvalidContent(
@@ -51,7 +51,7 @@ class RulesInput:
     async def override(self, document):
         """An override body; returns ``(zone, stored document)`` with absolute times."""
         self._validator.check("OverrideInput", document)
-        zone = document.get("zone", zones.DEFAULT_ZONE)
+        zone = document.get("zone", zone_settings.DEFAULT_ZONE)
         if "start" in document:
             start = _checked(lambda: documents.parse_instant(document["start"], self._zone_info), "start")
         else:
@@ -110,7 +110,7 @@ class RulesInput:
     async def zone(self, document, decision_plugins, zone_name):
         """A zone body; returns the stored document (absent fields take their defaults)."""
         self._validator.check("ZoneInput", document)
-        stored = {**zones.ZONE_DEFAULTS, **document}
+        stored = {**zone_settings.ZONE_DEFAULTS, **document}
         _check_deadband(stored, "default_heat_setpoint", "default_cool_setpoint")
         await self._check_sensors(stored["sensors"])
         await self._check_outputs(stored["outputs"], zone_name)
@@ -136,7 +136,7 @@ class RulesInput:
         if heat is None and cool is None:
             raise InvalidContent("body: give heat_setpoint, cool_setpoint or both")
         _check_deadband(stored, "heat_setpoint", "cool_setpoint")
-        if await zones.zone_defaults(self._storage, stored["zone"]) is None:
+        if await zone_settings.zone_defaults(self._storage, stored["zone"]) is None:
             raise InvalidContent(f"zone: there is no zone {stored['zone']!r}")
         await self._check_sensors(stored.get("sensors") or {})
 
@@ -147,13 +147,13 @@ class RulesInput:
             if address in seen:
                 raise InvalidContent(f"outputs.{name}: {address} is already this zone's {seen[address]} output")
             seen[address] = name
-        for record in await self._storage.rules(zones.KIND):
-            if record.rule_id == zone_name:
+        for record in await self._storage.zones():
+            if record.name == zone_name:
                 continue
             for name, address in sorted(record.document.get("outputs", {}).items()):
                 if address in seen:
                     raise InvalidContent(
-                        f"outputs.{seen[address]}: {address} is already the {name} output of zone {record.rule_id!r}"
+                        f"outputs.{seen[address]}: {address} is already the {name} output of zone {record.name!r}"
                     )
 
     async def _check_sensors(self, weights):

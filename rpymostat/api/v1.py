@@ -55,13 +55,14 @@ class Conflict(ApiError):
     code = 409
 
 
-#: The kinds of stored record whose documents may weigh sensors (``sensors``), and how to name one.
-SENSOR_USING_KINDS = (("zone", "zone"), ("schedule", "schedule"), ("override", "override"), ("hold", "the hold on zone"))
+#: The kinds of rule whose documents may weigh sensors (``sensors``), and how to name one.
+SENSOR_USING_KINDS = (("schedule", "schedule"), ("override", "override"), ("hold", "the hold on zone"))
 
 
 async def sensor_users(storage, sensor_id) -> list:
-    """``["zone 'living'", "schedule 'night'", ...]``: every stored record that weighs ``sensor_id``."""
-    users = []
+    """``["zone 'living'", "schedule 'night'", ...]``: every zone and rule that weighs ``sensor_id``."""
+    users = [f"zone {record.name!r}" for record in await storage.zones()
+             if sensor_id in (record.document.get("sensors") or {})]
     for kind, label in SENSOR_USING_KINDS:
         for record in await storage.rules(kind):
             if sensor_id in (record.document.get("sensors") or {}):

@@ -8,7 +8,7 @@ adjustment, and each output's real state and since when.
 
 from rpymostat.api.errors import InvalidContent, NotFoundError, Unavailable, json_bytes
 from rpymostat.api.rules_api import segment_document
-from rpymostat.schedule import documents, zones
+from rpymostat.schedule import documents, zone_settings
 
 #: The most runs one answer lists.
 MAX_RUNS = 1000
@@ -97,5 +97,5 @@ class ZoneStateApi:
         return json_bytes(request, 200, {"zone": zone, "runs": shown})
 
     async def _known(self, zone):
-        if await zones.zone_record(self._storage, zone) is None:
+        if await zone_settings.zone_record(self._storage, zone) is None:
             raise NotFoundError(f"no zone {zone!r}")

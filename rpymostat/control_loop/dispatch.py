@@ -9,9 +9,11 @@ exception, so one dead unit cannot stop the other zones.
 
 An "off" the safety layer decided carries its reason as ``"safety"``; the
 relay unit then switches at once instead of waiting out its minimum on time
-(docs/control.rst).  The units' addresses are remembered from the last
-successful read, so that a database outage, which itself sends every
-output to its safe state, cannot keep those commands from the units.
+(docs/control.rst).  Units are found in the storage's relay units, by the
+host id before the ``/`` of an output address.  Their addresses are
+remembered from the last successful read, so that a database outage, which
+itself sends every output to its safe state, cannot keep those commands from
+the units.
 """
 
 import dataclasses
@@ -22,9 +24,6 @@ from rpymostat.protocol import RELAYS_PATH
 
 #: A ``seconds_in_state`` beyond ten years is a broken unit, not a relay (NaN fails the range too).
 MAX_SECONDS_IN_STATE = 10 * 365 * 86400.0
-
-#: Storage kind of relay unit registrations (written by ``POST /v1/controls/register``).
-CONTROL_KIND = "control"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,16 +62,16 @@ class RelayDispatcher:
         """Tell the output's unit to be ``desired``; ``safety`` (a reason) marks a safety off."""
         host_id, _, relay_id = address.partition("/")
         try:
-            registration = await self._storage.rule(CONTROL_KIND, host_id)
+            unit = await self._storage.relay_unit(host_id)
         except Exception:
             if host_id not in self._known:
                 raise
             registration = self._known[host_id]  # the database is down: the unit is where it was
         else:
-            if registration is None:
+            if unit is None:
                 self._known.pop(host_id, None)
                 return Delivery(address, desired, note=f"no relay unit {host_id!r} has registered")
-            registration = self._known[host_id] = registration.document
+            registration = self._known[host_id] = unit.registration
         if host_id in self._down:
             return Delivery(address, desired, note=self._down[host_id])
         url = f"{registration['url'].rstrip('/')}{RELAYS_PATH}/{quote(relay_id, safe='')}"

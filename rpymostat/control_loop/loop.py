@@ -2,7 +2,8 @@
 
 Per zone it takes the target in force from the timeline cache, the sensors'
 newest readings (kept in memory from the readings events, see
-:mod:`.samples`) and the outputs' real states; :func:`.evaluate.decide_zone`
+:mod:`.samples`) and the outputs' real states, read once into a frozen
+:class:`~rpymostat.decide.inputs.ZoneInputs`; :func:`rpymostat.decide.evaluate.decide`
 turns them into a decision; the dispatcher sends every configured output its
 desired state (re-sent each loop, so a restarted unit converges and its lease
 stays fresh); what the units report goes to the output ledger and the run
@@ -27,14 +28,15 @@ from twisted.logger import Logger
 
 from rpymostat.control_loop.coalesce import EVERY_ZONE, CoalescingRunner
 from rpymostat.control_loop.dispatch import RelayDispatcher
-from rpymostat.decide.evaluate import ZoneDecision, decide_zone
+from rpymostat.decide.evaluate import ZoneDecision, decide
+from rpymostat.decide.inputs import zone_inputs
 from rpymostat.control_loop.outputs import OutputLedger
 from rpymostat.control_loop.runs import RunRecorder
 from rpymostat.decide.safety import Limits
 from rpymostat.control_loop.samples import SensorSamples
 from rpymostat.decide.state import COOL, FAN, HEAT
 from rpymostat.protocol.watchdog import Watchdog
-from rpymostat.schedule import zones
+from rpymostat.schedule import zone_settings
 from rpymostat.schedule.cache import TimelineUnavailable, UnknownZone
 
 log = Logger()
@@ -107,7 +109,7 @@ class DecisionLoop(TimerService):
     async def _run(self, names):
         self._dispatcher.begin_run()
         try:
-            listed = await zones.zone_names(self._storage)
+            listed = await zone_settings.zone_names(self._storage)
         except Exception as error:
             log.failure("listing the zones failed; every known zone goes to its safe state")
             self.failed_runs += 1
@@ -124,7 +126,7 @@ class DecisionLoop(TimerService):
 
     async def _decide_or_fail_safe(self, zone):
         try:
-            settings = await zones.zone_record(self._storage, zone)
+            settings = await zone_settings.zone_record(self._storage, zone)
             if settings is None:  # deleted meanwhile
                 self.reports.pop(zone, None)
                 return
@@ -160,11 +162,12 @@ class DecisionLoop(TimerService):
             target_error = f"the timeline could not be read: {error!r}"
         addresses = settings.get("outputs", {})
         states = {name: self.ledger.state(addresses[name]) for name in (HEAT, COOL) if name in addresses}
-        decision = decide_zone(
+        inputs = zone_inputs(
             zone, settings, segment, self.samples.samples(),
             {k: v for k, v in states.items() if v is not None},
-            now, self._plugins, self._limits, self._stale_after, target_error,
+            self._plugins, self._limits, self._stale_after, target_error,
         )
+        decision = decide(inputs, now)
         deliveries = {}
         # Every "off" goes out before any "on": heating is told to stop before cooling may start.
         for name, address in sorted(addresses.items(), key=lambda item: (decision.outputs[item[0]], item[0])):

@@ -10,17 +10,14 @@ ledger turns that into the engine's own time.
 
 Durations are measured on the engine's monotonic clock: :meth:`OutputLedger.state`
 answers on it, so a wall clock stepped back an hour cannot hold heating on for
-an hour of "minimum on time".  Storage and display need wall-clock times
-(:meth:`OutputLedger.shown`); at load each stored time becomes an age once.
+an hour of "minimum on time".  Storage (the storage's output states) and
+display need wall-clock times (:meth:`OutputLedger.shown`); at load each
+stored time becomes an age once.
 """
 
 import dataclasses
 
 from rpymostat.decide.state import OutputState
-from rpymostat.storage.interface import RuleRecord
-
-#: Storage kind of the ledger's records (one per output address).
-KIND = "output"
 
 #: Starts older than this no longer count towards "starts per hour".
 STARTS_WINDOW_S = 3600.0
@@ -48,11 +45,9 @@ class OutputLedger:
         def on_monotonic(wall):
             return monotonic_now - max(0.0, wall_now - float(wall))  # a clock set back since: just now
 
-        for record in await self._storage.rules(KIND):
-            document = record.document
-            self._states[record.rule_id] = OutputState(
-                bool(document["on"]), on_monotonic(document["since"]),
-                tuple(on_monotonic(t) for t in document.get("starts", ())),
+        for record in await self._storage.output_states():
+            self._states[record.address] = OutputState(
+                record.on, on_monotonic(record.since), tuple(on_monotonic(t) for t in record.starts),
             )
 
     def addresses(self):
@@ -91,8 +86,5 @@ class OutputLedger:
             starts += (since,)
         self._states[address] = OutputState(on, since, starts)
         stored = self.shown(address)
-        await self._storage.put_rule(RuleRecord(
-            KIND, address, "", {"on": on, "since": stored.since, "starts": list(stored.switched_on_at)},
-            self._clock.seconds(),
-        ))
+        await self._storage.put_output_state(address, on, stored.since, stored.switched_on_at)
         return known is None or known.on != on

@@ -4,34 +4,56 @@ A run starts when a zone's output is really on (as its relay unit reports)
 and ends when it is really off.  It holds the temperature and target at the
 start and a sample every ``sample_every`` seconds while it lasts, which is
 what history views and predictive start learn from.  Runs are stored as they
-happen, so an engine restart neither loses nor doubles one: an open run is
-read back and continued.
+happen, in the storage's runs (a sample is an appended row, never a rewrite
+of the run), so an engine restart neither loses nor doubles one: an open run
+is read back and continued.
 """
 
-from rpymostat.storage.interface import RuleRecord
+import dataclasses
 
-#: Storage kind of run records.
-KIND = "run"
+from rpymostat.storage.interface import RunRecord, RunSample
 
-#: Storage kind of the pointers to open runs (one per zone and output), so a
-#: restart reads the few open runs, not a year of history.
-OPEN_KIND = "run.open"
+
+@dataclasses.dataclass(frozen=True)
+class _OpenRun:
+    """What the recorder needs of a run in progress: which it is, and when it last sampled."""
+
+    run_id: str
+    started_at: float
+    sampled_at: float
+
+
+def run_document(run):
+    """A :class:`RunRecord` as the API shows it before formatting times: samples as ``[at, temperature]``."""
+    return {
+        "zone": run.zone, "output": run.output, "started_at": run.started_at, "ended_at": run.ended_at,
+        "start_temperature": run.start_temperature, "end_temperature": run.end_temperature,
+        "target": run.target, "samples": [[sample.at, sample.temperature] for sample in run.samples],
+    }
 
 
 class RunRecorder:
-    """Turns output observations into stored run records."""
+    """Turns output observations into stored runs."""
 
     def __init__(self, storage, sample_every=300.0):
         self._storage = storage
         self._sample_every = sample_every
-        self._open = {}  # (zone, output) -> RuleRecord of the open run
+        self._open = {}  # (zone, output) -> _OpenRun
 
     async def load(self):
-        """Pick up runs left open by the previous engine process."""
-        for pointer in await self._storage.rules(OPEN_KIND):
-            record = await self._storage.rule(KIND, pointer.document["run_id"])
-            if record is not None and record.document["ended_at"] is None:
-                self._open[(record.zone, record.document["output"])] = record
+        """Pick up runs left open by the previous engine process.
+
+        Should two be open for one output (a crash between writes of an
+        older engine), the one that started last continues; the other ends
+        at its last sample, when it was last known to run.
+        """
+        for run in sorted(await self._storage.open_runs(), key=lambda run: (run.started_at, run.run_id)):
+            key = (run.zone, run.output)
+            if key in self._open:
+                older = self._open[key]
+                await self._storage.end_run(older.run_id, older.sampled_at, None)
+            sampled_at = run.samples[-1].at if run.samples else run.started_at
+            self._open[key] = _OpenRun(run.run_id, run.started_at, sampled_at)
 
     async def observe(self, zone, output, state, now, temperature, target):
         """Note the output's real :class:`~.state.OutputState` at ``now``, both in wall-clock time.
@@ -42,19 +64,16 @@ class RunRecorder:
         key = (zone, output)
         running = self._open.get(key)
         if state.on and running is None:
-            document = {
-                "zone": zone, "output": output, "started_at": state.since, "ended_at": None,
-                "start_temperature": temperature, "target": target,
-                "samples": [[now, temperature]],
-            }
             run_id = f"{zone}:{output}:{state.since:.0f}"
-            await self._save(key, RuleRecord(KIND, run_id, zone, document, now))
-            await self._storage.put_rule(RuleRecord(OPEN_KIND, f"{zone}:{output}", zone, {"run_id": run_id}, now))
-        elif state.on and now - running.document["samples"][-1][0] >= self._sample_every:
-            document = {**running.document, "samples": running.document["samples"] + [[now, temperature]]}
-            await self._save(key, RuleRecord(KIND, running.rule_id, zone, document, now))
+            await self._storage.start_run(RunRecord(
+                run_id, zone, output, state.since, temperature, target, samples=(RunSample(now, temperature),),
+            ))
+            self._open[key] = _OpenRun(run_id, state.since, now)
+        elif state.on and now - running.sampled_at >= self._sample_every:
+            await self._storage.add_run_sample(running.run_id, now, temperature)
+            self._open[key] = dataclasses.replace(running, sampled_at=now)
         elif not state.on and running is not None:
-            await self._close(key, max(state.since, running.document["started_at"]), temperature, now)
+            await self._close(key, max(state.since, running.started_at), temperature)
 
     async def close_others(self, active, now):
         """End every open run whose ``(zone, output)`` is not in ``active``, at ``now``.
@@ -64,25 +83,16 @@ class RunRecorder:
         name would continue it.
         """
         for key in sorted(set(self._open) - set(active)):
-            await self._close(key, max(now, self._open[key].document["started_at"]), None, now)
+            await self._close(key, max(now, self._open[key].started_at), None)
 
-    async def _close(self, key, ended_at, temperature, now):
-        running = self._open[key]
-        document = {**running.document, "ended_at": ended_at, "end_temperature": temperature}
-        await self._storage.put_rule(RuleRecord(KIND, running.rule_id, key[0], document, now))
-        await self._storage.delete_rule(OPEN_KIND, f"{key[0]}:{key[1]}")
+    async def _close(self, key, ended_at, temperature):
+        await self._storage.end_run(self._open[key].run_id, ended_at, temperature)
         del self._open[key]
 
-    async def _save(self, key, record):
-        await self._storage.put_rule(record)
-        self._open[key] = record
-
     async def runs(self, zone, limit=100):
-        """The newest ``limit`` stored runs of ``zone``, newest first.
+        """The ``limit`` stored runs of ``zone`` that started last, newest first, each as :func:`run_document`.
 
-        Storage hands back only the ``limit`` runs written last (an open run is
-        written at every sample, a finished one when it ended), so a year of
-        runs is never read to show the latest.
+        Storage reads only those runs, through an index, so a year of runs
+        is never read to show the latest.
         """
-        records = await self._storage.rules(KIND, zone, newest=limit)
-        return sorted((r.document for r in records), key=lambda d: d["started_at"], reverse=True)
+        return [run_document(run) for run in await self._storage.runs(zone, limit)]

@@ -18,7 +18,7 @@ from twisted.application.internet import TimerService
 from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 
-from rpymostat.schedule import documents, zones
+from rpymostat.schedule import documents, zone_settings
 
 log = Logger()
 
@@ -60,7 +60,7 @@ class TimelineCache(TimerService):
         return ensureDeferred(self._refresh_all()).addErrback(self._failed)
 
     async def _refresh_all(self):
-        for zone in await zones.zone_names(self._storage):
+        for zone in await zone_settings.zone_names(self._storage):
             await self._fill(zone)
 
     def _failed(self, failure):
@@ -76,7 +76,7 @@ class TimelineCache(TimerService):
         return self._cached[zone]
 
     async def _compute(self, zone, begin, end):
-        defaults = await zones.zone_defaults(self._storage, zone)
+        defaults = await zone_settings.zone_defaults(self._storage, zone)
         if defaults is None:
             raise UnknownZone(zone)
         try:

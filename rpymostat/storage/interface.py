@@ -1,5 +1,11 @@
 """The one storage interface the engine talks to, and the records it hands back.
 
+Each kind of record has its own home, named for what it holds: sensors and
+their readings, the user's rules (schedules, overrides, holds), zones, relay
+unit registrations, the outputs' real states, and heating/cooling runs with
+their samples.  A home stores only its own kind, so reading the zones never
+reads a year of runs, and a new kind of record never changes another's.
+
 Every backend (SQLite, MongoDB, the in-memory fake in :mod:`rpymostat.testing`)
 implements :class:`IStorage` and passes the same contract suite
 (``tests/test_storage_contract.py``), so the API cannot tell them apart.  All
@@ -10,7 +16,7 @@ turns them into ISO 8601 text at its edge.
 """
 
 import dataclasses
-from typing import Optional
+from typing import Optional, Tuple
 
 from zope.interface import Attribute, Interface
 
@@ -66,7 +72,7 @@ class HistoryEntry:
 
 @dataclasses.dataclass(frozen=True)
 class RuleRecord:
-    """A stored rule: its kind (``"schedule"``, ``"override"``, ``"hold"``, ...), id, zone,
+    """A stored rule: its kind (``"schedule"``, ``"override"`` or ``"hold"``), id, zone,
     the validated JSON document the user wrote, and when it was last written.
 
     Storage keeps documents as they are, so new rule fields need no schema
@@ -78,6 +84,67 @@ class RuleRecord:
     zone: str
     document: dict
     changed_at: float
+
+
+@dataclasses.dataclass(frozen=True)
+class ZoneRecord:
+    """A zone's settings as the user wrote them (sensors, outputs, default setpoints, plugin...),
+    and when they were last written.
+
+    The document is kept whole, so a new zone setting needs no schema change;
+    :mod:`rpymostat.schedule.zone_settings` fills in the defaults.
+    """
+
+    name: str
+    document: dict
+    changed_at: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RelayUnitRecord:
+    """A relay unit's latest registration: the document it posted (``host_id``, ``url``,
+    ``relays``...), kept whole, and when the engine received it."""
+
+    host_id: str
+    registration: dict
+    registered_at: float
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputStateRecord:
+    """What a relay output really did, as its unit last reported it, in wall-clock seconds:
+    on or off, since when, and when it switched on within the last hour (``starts``),
+    which the safety layer's starts-per-hour limit counts across restarts."""
+
+    address: str
+    on: bool
+    since: float
+    starts: Tuple[float, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSample:
+    """The zone's effective temperature (None: unknown) at ``at`` during a run."""
+
+    at: float
+    temperature: Optional[float]
+
+
+@dataclasses.dataclass(frozen=True)
+class RunRecord:
+    """One time an output of a zone ran: from when to when, the temperature and
+    target at its start, the temperature at its end, and samples taken while it ran
+    (in the order they were added).  ``ended_at`` is None while it runs."""
+
+    run_id: str
+    zone: str
+    output: str
+    started_at: float
+    start_temperature: Optional[float]
+    target: Optional[float]
+    ended_at: Optional[float] = None
+    end_temperature: Optional[float] = None
+    samples: Tuple[RunSample, ...] = ()
 
 
 class IStorage(Interface):
@@ -140,12 +207,69 @@ class IStorage(Interface):
     def rule(kind, rule_id):
         """Fire with the :class:`RuleRecord` of that kind and id, or None."""
 
-    def rules(kind, zone=None, newest=None):
-        """Fire with every :class:`RuleRecord` of ``kind`` (in ``zone`` if given), by id.
-
-        With ``newest`` (a count), only that many, the most recently changed
-        first: a zone's latest runs without reading a year of them.
-        """
+    def rules(kind, zone=None):
+        """Fire with every :class:`RuleRecord` of ``kind`` (in ``zone`` if given), by id."""
 
     def delete_rule(kind, rule_id):
         """Remove that rule; fire with True if it existed, False if not."""
+
+    def put_zone(name, document, changed_at):
+        """Create or replace the zone's settings; fire with the stored :class:`ZoneRecord`.
+
+        The document is copied at the call: changing the caller's dict later
+        changes nothing stored.
+        """
+
+    def zone(name):
+        """Fire with the :class:`ZoneRecord` named ``name``, or None."""
+
+    def zones():
+        """Fire with every stored :class:`ZoneRecord`, by name."""
+
+    def delete_zone(name):
+        """Remove the zone's settings; fire with True if they existed, False if not."""
+
+    def put_relay_unit(host_id, registration, registered_at):
+        """Keep ``registration`` as the unit's latest, replacing any earlier one of that host;
+        fire with the stored :class:`RelayUnitRecord`."""
+
+    def relay_unit(host_id):
+        """Fire with the :class:`RelayUnitRecord` of ``host_id``, or None."""
+
+    def relay_units():
+        """Fire with every :class:`RelayUnitRecord`, by host id."""
+
+    def put_output_state(address, on, since, starts):
+        """Keep what the output at ``address`` last really did (see :class:`OutputStateRecord`),
+        replacing what was kept before; fire with None."""
+
+    def output_states():
+        """Fire with every :class:`OutputStateRecord`, by address."""
+
+    def start_run(run):
+        """Store the :class:`RunRecord` ``run`` with its samples; fire with None.
+
+        A run already stored under its id is replaced, samples and all (the
+        same output switched on in the same second is the same run).
+        """
+
+    def add_run_sample(run_id, at, temperature):
+        """Append a :class:`RunSample` to the run; fire with True, or False (nothing stored)
+        when there is no such run.  Appending never rewrites the samples already stored."""
+
+    def end_run(run_id, ended_at, end_temperature):
+        """Mark the run ended; fire with True, or False when there is no such run."""
+
+    def open_runs():
+        """Fire with every run not yet ended, with its samples, by run id.
+
+        An engine restarting reads these to continue them; it never reads
+        ended runs to find them.
+        """
+
+    def runs(zone, limit):
+        """Fire with the ``limit`` runs of ``zone`` that started last, newest first, with samples.
+
+        Only those runs are read, through an index: never a year of them to
+        show the latest.
+        """

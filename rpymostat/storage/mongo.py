@@ -1,11 +1,13 @@
 """The networked storage backend: a MongoDB (wire-protocol) server, through txmongo.
 
 Collections: ``sensors`` (one document per sensor, unique ``sensor_id``; a
-document stored before ``received_at`` was kept lacks that field and reads as None),
-``readings`` (the history, unique on ``(sensor_id, timestamp)``) and ``rules``
-(unique on ``(kind, rule_id)``, the user's rule document nested whole in its
-``document`` field).  Times and values are stored as BSON doubles, so a float
-round-trips bit for bit, as in the SQLite backend's REAL columns.
+document stored before ``received_at`` was kept lacks that field and reads as None)
+and ``readings`` (the history, unique on ``(sensor_id, timestamp)``), here;
+``rules``, ``zones``, ``relay_units`` and ``output_states`` in
+:mod:`.mongo_records`; ``runs`` in :mod:`.mongo_runs`.  Records an older engine
+kept in ``rules`` are moved to their collections on open
+(:mod:`.mongo_migration`).  Times and values are stored as BSON doubles, so a
+float round-trips bit for bit, as in the SQLite backend's REAL columns.
 
 What "all or nothing" means here.  Every write of :meth:`record_readings` is
 idempotent and conditional, whatever the server:
@@ -39,8 +41,6 @@ object.  Every call is bounded by ``timeout`` seconds, because txmongo waits
 for a reconnection indefinitely when the server has gone away.
 """
 
-import copy
-import dataclasses
 from urllib.parse import urlsplit
 
 import pymongo
@@ -54,13 +54,11 @@ from txmongo.errors import TimeExceeded
 from txmongo.filter import ASCENDING, sort
 from zope.interface import implementer
 
-from rpymostat.storage.interface import (
-    HistoryEntry,
-    IStorage,
-    RuleRecord,
-    SensorRecord,
-    StorageError,
-)
+from rpymostat.storage import mongo_records, mongo_runs
+from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+from rpymostat.storage.mongo_migration import move_records_out_of_rules
+from rpymostat.storage.mongo_records import MongoRecords, projection
+from rpymostat.storage.mongo_runs import MongoRuns
 
 DEFAULT_DATABASE = "rpymostat"
 
@@ -87,14 +85,16 @@ def _float_or_none(number):
     return None if number is None else float(number)
 
 
-def _projection(record_class):
-    """Fetch exactly the fields of ``record_class``, so a document is its keyword arguments."""
-    return {field.name: True for field in dataclasses.fields(record_class)} | {"_id": False}
+_SENSOR_FIELDS = projection(SensorRecord)
+_HISTORY_FIELDS = projection(HistoryEntry)
 
-
-_SENSOR_FIELDS = _projection(SensorRecord)
-_HISTORY_FIELDS = _projection(HistoryEntry)
-_RULE_FIELDS = _projection(RuleRecord)
+#: ``(collection, key fields, unique)`` of every index, created (if missing) on open.
+_INDEXES = (
+    ("sensors", ["sensor_id"], True),
+    ("readings", ["sensor_id", "timestamp"], True),
+    *mongo_records.INDEXES,
+    *mongo_runs.INDEXES,
+)
 
 
 def _check_server(url, timeout):
@@ -119,7 +119,7 @@ def _check_server(url, timeout):
 
 
 @implementer(IStorage)
-class MongoStorage:
+class MongoStorage(MongoRuns, MongoRecords):
     """:class:`IStorage` on the database named in ``url`` (``mongodb://host:port/dbname``).
 
     ``timeout`` bounds the start-up check and every later call, in seconds;
@@ -162,10 +162,6 @@ class MongoStorage:
     def _readings(self):
         return self._database["readings"]
 
-    @property
-    def _rules(self):
-        return self._database["rules"]
-
     def _call(self, what, operation):
         """Run ``operation()``, bounded by the timeout, its database failures as StorageError.
 
@@ -207,31 +203,18 @@ class MongoStorage:
         # so the engine recovers soon after the server comes back.
         self._pool = ConnectionPool(self.url, max_delay=5.0)
         try:
-            await self._call(
-                "creating indexes",
-                lambda: self._sensors.create_index(sort(ASCENDING("sensor_id")), unique=True),
-            )
-            await self._call(
-                "creating indexes",
-                lambda: self._readings.create_index(
-                    sort(ASCENDING(["sensor_id", "timestamp"])), unique=True
-                ),
-            )
-            await self._call(
-                "creating indexes",
-                lambda: self._rules.create_index(sort(ASCENDING(["kind", "rule_id"])), unique=True),
-            )
-            await self._call(
-                "creating indexes",
-                lambda: self._rules.create_index(sort(ASCENDING(["kind", "zone"]))),
-            )
-            await self._call(  # a zone's newest rules of a kind (its latest runs) first
-                "creating indexes",
-                lambda: self._rules.create_index(sort(ASCENDING(["kind", "zone", "changed_at"]))),
-            )
+            for collection, keys, unique in _INDEXES:
+                await self._call(
+                    "creating indexes",
+                    lambda: self._database[collection].create_index(sort(ASCENDING(keys)), unique=unique),
+                )
+            moved = await self._call("moving records out of rules", lambda: move_records_out_of_rules(
+                self._database))
         except StorageError:
             await self.close()
             raise
+        if moved:
+            self.log.info("moved {count} zones, relay units, output states and runs out of rules", count=moved)
         self.log.info(
             "storage {description} open (transactions: {transactions})",
             description=self.description,
@@ -350,56 +333,6 @@ class MongoStorage:
         )
         return found.addCallback(lambda rows: [HistoryEntry(**r) for r in rows])
 
-    def put_rule(self, record):
-        # Copied now: the write may wait for the lock, and the caller may
-        # change its dict before the write encodes it.
-        stored = {
-            "kind": record.kind,
-            "rule_id": record.rule_id,
-            "zone": record.zone,
-            "document": copy.deepcopy(record.document),
-            "changed_at": float(record.changed_at),
-        }
-        replaced = self._call(
-            "write",
-            lambda: self._writes.run(
-                self._rules.replace_one,
-                {"kind": record.kind, "rule_id": record.rule_id},
-                stored,
-                upsert=True,
-            ),
-        )
-        return replaced.addCallback(lambda _: None)
-
-    def rule(self, kind, rule_id):
-        found = self._call(
-            "read",
-            lambda: self._rules.find_one({"kind": kind, "rule_id": rule_id}, projection=_RULE_FIELDS),
-        )
-        return found.addCallback(_rule_record)
-
-    def rules(self, kind, zone=None, newest=None):
-        query = {"kind": kind} if zone is None else {"kind": kind, "zone": zone}
-        if newest is None:
-            found = self._call(
-                "read", lambda: self._rules.find(query, projection=_RULE_FIELDS).sort({"rule_id": 1})
-            )
-        else:
-            found = self._call("read", lambda: self._rules.find(
-                query, projection=_RULE_FIELDS, limit=int(newest)).sort({"changed_at": -1}))
-        return found.addCallback(lambda documents: [RuleRecord(**d) for d in documents])
-
-    def delete_rule(self, kind, rule_id):
-        deleted = self._call(
-            "write",
-            lambda: self._writes.run(self._rules.delete_one, {"kind": kind, "rule_id": rule_id}),
-        )
-        return deleted.addCallback(lambda result: result.deleted_count == 1)
-
 
 def _sensor_record(document):
     return SensorRecord(**document) if document is not None else None
-
-
-def _rule_record(document):
-    return RuleRecord(**document) if document is not None else None

@@ -5,6 +5,10 @@ SQLite calls block, so every call runs on a private one-thread pool
 are committed in groups (:mod:`~rpymostat.storage.group_commit`), each write
 still all or nothing; WAL with ``synchronous=FULL`` makes an acknowledged write
 durable, even across a power cut, before its Deferred fires.
+
+The tables (``schema/v4.sql``): ``sensors``, ``readings``, ``rules``,
+``zones``, ``relay_units`` and ``output_states`` are served here, ``runs``
+and ``run_samples`` by :class:`~.sqlite_runs.SQLiteRuns`.
 """
 
 import json
@@ -21,10 +25,14 @@ from rpymostat.storage.group_commit import GroupCommitter
 from rpymostat.storage.interface import (
     HistoryEntry,
     IStorage,
+    OutputStateRecord,
+    RelayUnitRecord,
     RuleRecord,
     SensorRecord,
     StorageError,
+    ZoneRecord,
 )
+from rpymostat.storage.sqlite_runs import SQLiteRuns
 
 _SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name, received_at"
 
@@ -51,9 +59,17 @@ _RULE_COLUMNS = "kind, rule_id, zone, document, changed_at"
 _PUT_RULE = f"INSERT OR REPLACE INTO rules ({_RULE_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
 
 
+def json_text(what, document):
+    """``document`` as the JSON text the database keeps (sorted keys, no NaN), or StorageError."""
+    try:
+        return json.dumps(document, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise StorageError(f"{what} is not JSON: {e}") from None
+
+
 @implementer(IStorage)
-class SQLiteStorage:
-    """:class:`IStorage` on a SQLite file at ``path``."""
+class SQLiteStorage(SQLiteRuns):
+    """:class:`IStorage` on a SQLite file at ``path`` (runs: :class:`~.sqlite_runs.SQLiteRuns`)."""
 
     def __init__(self, path: Path, reactor, schema_files=sqlite_schema.SCHEMA_FILES):
         self.path = Path(path)
@@ -116,14 +132,29 @@ class SQLiteStorage:
         """Run ``function(connection)`` in a transaction (shared with concurrent writes)."""
         return self._writes.submit(function)
 
-    def _read(self, query, *params):
+    def _read(self, query, *params, parse=None):
+        """Fire with the rows of ``query``, each turned by ``parse`` (if given) on the worker
+        thread, where JSON documents are parsed too, not on the reactor's."""
+        def parsed(found):
+            [rows] = found
+            return rows if parse is None else [parse(row) for row in rows]
+
+        return self._read_many([(query, params)], then=parsed)
+
+    def _read_many(self, queries, then=lambda found: found):
+        """Fire with ``then([rows of each (query, params)])``, all read on the worker thread
+        between two writes, so they see the same state."""
         def select():
             try:
-                return self._connection.execute(query, params).fetchall()
+                found = [self._connection.execute(query, params).fetchall() for query, params in queries]
             except sqlite3.Error as e:
                 raise StorageError(f"SQLite read failed: {e}") from None
+            return then(found)
 
         return self._run(select)
+
+    def _read_one(self, query, *params, parse):
+        return self._read(query, *params, parse=parse).addCallback(lambda found: found[0] if found else None)
 
     def record_readings(self, host_id, readings, received_at=None):
         readings = list(readings)
@@ -164,11 +195,7 @@ class SQLiteStorage:
         return self._write(rename).addCallback(_first_sensor)
 
     def delete_sensor(self, sensor_id):
-        def delete(connection):
-            cursor = connection.execute("DELETE FROM sensors WHERE sensor_id = ?", (sensor_id,))
-            return cursor.rowcount == 1
-
-        return self._write(delete)
+        return self._delete("DELETE FROM sensors WHERE sensor_id = ?", sensor_id)
 
     def history(self, sensor_id, start=None, end=None):
         query = (
@@ -184,9 +211,9 @@ class SQLiteStorage:
         # Serialised here, on the reactor thread, so the row holds the document
         # as it was at the call, whatever the caller does to its dict later.
         try:
-            document = json.dumps(record.document, sort_keys=True, allow_nan=False)
-        except (TypeError, ValueError) as e:
-            return fail(StorageError(f"rule {record.kind}/{record.rule_id} is not JSON: {e}"))
+            document = json_text(f"rule {record.kind}/{record.rule_id}", record.document)
+        except StorageError:
+            return fail()
         row = (record.kind, record.rule_id, record.zone, document, float(record.changed_at))
 
         def store(connection):
@@ -196,37 +223,85 @@ class SQLiteStorage:
 
     def rule(self, kind, rule_id):
         query = f"SELECT {_RULE_COLUMNS} FROM rules WHERE kind = ? AND rule_id = ?"
-        return self._read(query, kind, rule_id).addCallback(
-            lambda rows: _rule_record(rows[0]) if rows else None
-        )
+        return self._read_one(query, kind, rule_id, parse=_rule_record)
 
-    def rules(self, kind, zone=None, newest=None):
+    def rules(self, kind, zone=None):
         # Two spellings rather than "zone = coalesce(?, zone)", which would
-        # keep SQLite from using the (kind, zone) indexes.
+        # keep SQLite from using the (kind, zone) index.
         where, params = ("kind = ?", (kind,)) if zone is None else ("kind = ? AND zone = ?", (kind, zone))
-        if newest is None:
-            query = f"SELECT {_RULE_COLUMNS} FROM rules WHERE {where} ORDER BY rule_id"
-        else:
-            query = f"SELECT {_RULE_COLUMNS} FROM rules WHERE {where} ORDER BY changed_at DESC LIMIT ?"
-            params += (int(newest),)
-
-        def select():  # documents are parsed here, on the worker thread, not the reactor's
-            try:
-                rows = self._connection.execute(query, params).fetchall()
-            except sqlite3.Error as e:
-                raise StorageError(f"SQLite read failed: {e}") from None
-            return [_rule_record(row) for row in rows]
-
-        return self._run(select)
+        query = f"SELECT {_RULE_COLUMNS} FROM rules WHERE {where} ORDER BY rule_id"
+        return self._read(query, *params, parse=_rule_record)
 
     def delete_rule(self, kind, rule_id):
+        return self._delete("DELETE FROM rules WHERE kind = ? AND rule_id = ?", kind, rule_id)
+
+    def _delete(self, statement, *key):
+        """Fire with True if ``statement`` deleted the one row of ``key``, False if there was none."""
         def delete(connection):
-            cursor = connection.execute(
-                "DELETE FROM rules WHERE kind = ? AND rule_id = ?", (kind, rule_id)
-            )
-            return cursor.rowcount == 1
+            return connection.execute(statement, key).rowcount == 1
 
         return self._write(delete)
+
+    def _put_document(self, what, statement, key, document, at, record):
+        """Store ``document`` as JSON text under ``key`` at ``at``; fire with ``record(key, copy, at)``."""
+        try:
+            text = json_text(what, document)
+        except StorageError:
+            return fail()
+        row = (key, text, float(at))
+
+        def store(connection):
+            connection.execute(statement, row)
+            return record(key, json.loads(text), float(at))
+
+        return self._write(store)
+
+    def put_zone(self, name, document, changed_at):
+        statement = "INSERT OR REPLACE INTO zones (name, document, changed_at) VALUES (?, ?, ?)"
+        return self._put_document(f"zone {name}", statement, name, document, changed_at, ZoneRecord)
+
+    def zone(self, name):
+        query = "SELECT name, document, changed_at FROM zones WHERE name = ?"
+        return self._read_one(query, name, parse=_document_record(ZoneRecord))
+
+    def zones(self):
+        query = "SELECT name, document, changed_at FROM zones ORDER BY name"
+        return self._read(query, parse=_document_record(ZoneRecord))
+
+    def delete_zone(self, name):
+        return self._delete("DELETE FROM zones WHERE name = ?", name)
+
+    def put_relay_unit(self, host_id, registration, registered_at):
+        statement = "INSERT OR REPLACE INTO relay_units (host_id, registration, registered_at) VALUES (?, ?, ?)"
+        return self._put_document(
+            f"relay unit {host_id}", statement, host_id, registration, registered_at, RelayUnitRecord
+        )
+
+    def relay_unit(self, host_id):
+        query = "SELECT host_id, registration, registered_at FROM relay_units WHERE host_id = ?"
+        return self._read_one(query, host_id, parse=_document_record(RelayUnitRecord))
+
+    def relay_units(self):
+        query = "SELECT host_id, registration, registered_at FROM relay_units ORDER BY host_id"
+        return self._read(query, parse=_document_record(RelayUnitRecord))
+
+    def put_output_state(self, address, on, since, starts):
+        try:
+            row = (address, int(bool(on)), float(since),
+                   json_text(f"output {address}", [float(t) for t in starts]))
+        except StorageError:
+            return fail()
+
+        def store(connection):
+            connection.execute(
+                "INSERT OR REPLACE INTO output_states (address, is_on, since, starts) VALUES (?, ?, ?, ?)", row
+            )
+
+        return self._write(store)
+
+    def output_states(self):
+        query = "SELECT address, is_on, since, starts FROM output_states ORDER BY address"
+        return self._read(query, parse=_output_state_record)
 
 
 def _first_sensor(rows):
@@ -236,3 +311,17 @@ def _first_sensor(rows):
 def _rule_record(row):
     kind, rule_id, zone, document, changed_at = row
     return RuleRecord(kind, rule_id, zone, json.loads(document), changed_at)
+
+
+def _document_record(record_class):
+    """A parser of ``(key, JSON text, time)`` rows into ``record_class``."""
+    def parse(row):
+        key, document, at = row
+        return record_class(key, json.loads(document), at)
+
+    return parse
+
+
+def _output_state_record(row):
+    address, is_on, since, starts = row
+    return OutputStateRecord(address, bool(is_on), since, tuple(json.loads(starts)))

@@ -14,7 +14,7 @@ from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
 from rpymostat.schedule.cache import TimelineCache
 from rpymostat.schedule.rules_plugin import RulesSchedule
-from rpymostat.storage.interface import RuleRecord, StorageError
+from rpymostat.storage.interface import StorageError
 from rpymostat.testing import FakeStorage
 from tests.api_client import ApiClient
 from tests.conftest import NOW
@@ -334,16 +334,14 @@ async def test_a_dead_unit_costs_one_attempt_per_run_and_a_bad_url_is_only_a_not
     first = await house.loop._dispatcher.send("ghost/a", True)
     second = await house.loop._dispatcher.send("ghost/b", True)
     assert first.note == second.note and "unreachable" in first.note
-    await house.storage.put_rule(RuleRecord("control", "weird", "", {"host_id": "weird", "url": "http://[zz"}, NOW))
+    await house.storage.put_relay_unit("weird", {"host_id": "weird", "url": "http://[zz"}, NOW)
     note = (await house.loop._dispatcher.send("weird/a", True)).note
     assert note.startswith("relay unit 'weird' unreachable:")
 
 
 class ControlReadsFail(FakeStorage):
-    def rule(self, kind, rule_id):
-        if kind == "control":
-            return fail(StorageError("disk read error"))
-        return super().rule(kind, rule_id)
+    def relay_unit(self, host_id):
+        return fail(StorageError("disk read error"))
 
 
 @pytest_twisted.ensureDeferred
@@ -390,4 +388,4 @@ async def test_runs_are_listed_newest_first_up_to_a_limit(house):
     for bad in ("0", "1001", "two", "-1"):
         code, body, _ = await house.api.get(f"/v1/zones/default/runs?limit={bad}")
         assert (code, body["error"]) == (422, "limit: must be a whole number from 1 to 1000")
-    assert await house.storage.rules("run.open") == []
+    assert await house.storage.open_runs() == []

@@ -47,12 +47,12 @@ class ZoneFailures(FakeStorage):
 
     fail_zone_reads = False
 
-    def rule(self, kind, rule_id):
-        if kind == "zone" and self.fail_zone_reads:
+    def zone(self, name):
+        if self.fail_zone_reads:
             from twisted.internet.defer import fail
 
             return fail(StorageError("zone record unreadable"))
-        return super().rule(kind, rule_id)
+        return super().zone(name)
 
 
 class RealHouse(House):

@@ -126,13 +126,13 @@ async def test_deleting_a_zone_ends_its_open_run_and_a_new_zone_of_that_name_sta
     await house.reading(19.0, sensor="s2")
     await house.tick()
     assert house.unit.relays["r2"]["state"] is True
-    assert len(await house.storage.rules("run.open")) == 1
+    assert len(await house.storage.open_runs()) == 1
     assert (await house.api.delete("/v1/zones/attic"))[0] == 204
     await house.tick(30)
     assert house.unit.relays["r2"]["state"] is False  # released
-    assert await house.storage.rules("run.open") == []
-    [ended] = (r.document for r in await house.storage.rules("run", "attic"))
-    assert ended["ended_at"] == house.clock.seconds() and ended["end_temperature"] is None
+    assert await house.storage.open_runs() == []
+    [ended] = await house.storage.runs("attic", 10)
+    assert ended.ended_at == house.clock.seconds() and ended.end_temperature is None
     house.clock.advance(400)
     assert (await house.api.put("/v1/zones/attic", attic))[0] == 201
     await house.reading(19.0, sensor="s2")

@@ -73,8 +73,8 @@ async def test_durations_follow_the_monotonic_clock_when_the_wall_clock_steps():
     assert clocks.monotonic() - state.since == 100  # on for 100 s, not 3700
     shown = ledger.shown("u/r")
     assert shown.since == NOW - 3600  # as the wall clock now tells it: 100 s ago
-    [record] = await storage.rules("output")
-    assert record.document["since"] == NOW
+    [record] = await storage.output_states()
+    assert record.since == NOW
 
 
 @pytest_twisted.ensureDeferred

@@ -2,18 +2,24 @@
 
 import datetime
 
-from rpymostat.decide.evaluate import decide_zone
+from rpymostat.decide.evaluate import decide
+from rpymostat.decide.inputs import zone_inputs
 from rpymostat.decide.hysteresis import Hysteresis
 from rpymostat.decide.safety import Limits, review
 from rpymostat.decide.state import COOL, FAN, HEAT, Decision, OutputState, ZoneState
 from rpymostat.decide.temperature import Sample
 from rpymostat.schedule.rules import Kind, Setpoints, Source
 from rpymostat.schedule.timeline import Segment
-from rpymostat.schedule.zones import ZONE_DEFAULTS
+from rpymostat.schedule.zone_settings import ZONE_DEFAULTS
 
 NOW = 1795608000.0
 UTC = datetime.timezone.utc
 PLUGINS = {"hysteresis": Hysteresis()}
+
+
+def decide_zone(zone, settings, segment, samples, output_states, now, plugins, **options):
+    """One decision, built as the loop builds it: the inputs read once, then decided at ``now``."""
+    return decide(zone_inputs(zone, settings, segment, samples, output_states, plugins, **options), now)
 
 
 def settings(**changes):

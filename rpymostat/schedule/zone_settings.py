@@ -1,15 +1,15 @@
-"""Zones as far as scheduling needs them: which exist, and their default setpoints.
+"""A zone's settings as the rest of the engine reads them: stored settings with defaults filled in.
 
 The ``default`` zone always exists, so a house with no configuration still
-has a target.  Zones are stored as rule records of kind ``"zone"`` (their
-document holds ``default_heat_setpoint`` and ``default_cool_setpoint``);
-zone management proper arrives with the decision loop.
+has a target: it has settings even when none are stored.  Settings live in
+the storage's zones (:meth:`~rpymostat.storage.interface.IStorage.zone`); a
+setting the user did not give takes its value from :data:`ZONE_DEFAULTS`, so
+a zone stored before a setting existed reads as if it had the default.
 """
 
 from rpymostat.schedule.rules import Setpoints
 
 DEFAULT_ZONE = "default"
-KIND = "zone"
 
 #: What the ``default`` zone asks for until the user says otherwise: warm
 #: enough to live in, cool enough not to waste energy.
@@ -29,8 +29,11 @@ ZONE_DEFAULTS = {
 
 
 async def zone_record(storage, zone):
-    """The zone's full stored document with defaults filled in, or None; ``default`` always exists."""
-    record = await storage.rule(KIND, zone)
+    """``(settings with defaults filled in, changed_at)`` of the zone, or None if there is no such zone.
+
+    ``default`` always exists; its ``changed_at`` is None until it is stored.
+    """
+    record = await storage.zone(zone)
     if record is None:
         if zone != DEFAULT_ZONE:
             return None
@@ -49,4 +52,4 @@ async def zone_defaults(storage, zone):
 
 async def zone_names(storage):
     """Every zone's name, ``default`` included, sorted."""
-    return sorted({DEFAULT_ZONE} | {record.rule_id for record in await storage.rules(KIND)})
+    return sorted({DEFAULT_ZONE} | {record.name for record in await storage.zones()})
