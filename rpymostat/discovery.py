@@ -26,9 +26,7 @@ from twisted.logger import Logger
 from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
 
 from rpymostat.protocol import API_BASE_PATH, SERVICE_TYPE, TXT_API_PATH, TXT_VERSION
-
-#: Listening addresses that mean "every address of this host".
-WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+from rpymostat.protocol.endpoints import WILDCARD_HOSTS
 
 #: DNS labels, and so DNS-SD instance names, hold at most 63 bytes.
 MAX_LABEL_BYTES = 63

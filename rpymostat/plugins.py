@@ -1,9 +1,8 @@
-"""Loading plugins from entry points, each verified against its interface.
+"""Transitional: the engine's old name for :mod:`rpymostat.protocol.plugins`.
 
-Schedule and decision plugins are found the same way as the daemons' sensor
-readers and relay backends: an entry point group per kind.  The one
-implementation lives in :mod:`rpymostat.protocol.plugins`, which the daemons
-may import; this module keeps the engine's name for it.
+Every kind of plugin loads with :func:`rpymostat.protocol.plugins.load_plugins`
+and its group's ``GROUP`` and interface constants.  This module goes once
+:mod:`rpymostat.api.v1` imports the loader from there.
 """
 
 from rpymostat.protocol.plugins import PluginError, load_plugins

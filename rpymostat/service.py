@@ -1,11 +1,13 @@
 """The engine's Twisted service tree.
 
-``make_service(config, reactor)`` builds an :class:`EngineService`; starting it
-opens storage first, then starts the timeline cache and the decision loop
-(after reading the outputs' real states back), listens for HTTP, then
-advertises the real port by DNS-SD.  Stopping runs the other way round (withdraw the advertisement, stop
-listening, close the database), so a SIGTERM leaves nothing half-done.
-Timers for later loops (decisions, timeline) join the same tree.
+``make_service(config, reactor)`` builds an :class:`EngineService`, which
+holds storage, the timeline cache (its refresh timer), the decision loop (its
+timer), the HTTP API and, once the API listens, the DNS-SD advertisement.
+Starting it opens storage first, then starts the timeline cache and the
+decision loop (after reading the outputs' real states back), listens for
+HTTP, then advertises the real port.  Stopping runs the other way round
+(withdraw the advertisement, stop the loops, stop listening, close the relay
+client and the database), so a SIGTERM leaves nothing half-done.
 """
 
 import time
@@ -17,14 +19,17 @@ from twisted.logger import Logger
 
 from rpymostat.api.site import build_site
 from rpymostat.control_loop.loop import build_decision_loop
-from rpymostat.decide.plugin import load_decision_plugins
+from rpymostat.decide.plugin import GROUP as DECISION_GROUP
+from rpymostat.decide.plugin import IDecisionPlugin
 from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.endpoints import server_endpoint
+from rpymostat.protocol.plugins import load_plugins
 from rpymostat.protocol.watchdog import Watchdog
 from rpymostat.schedule.cache import TimelineCache
-from rpymostat.schedule.plugin import load_plugins
+from rpymostat.schedule.plugin import GROUP as SCHEDULE_GROUP
+from rpymostat.schedule.plugin import ISchedulePlugin
 from rpymostat.storage import open_storage
 from rpymostat.version import __version__
 
@@ -51,7 +56,7 @@ class EngineService(MultiService):
         self.storage = storage if storage is not None else open_storage(config, reactor)
         self.events = EventBus()
         self.zone_info = ZoneInfo(config.timezone)
-        plugin = load_plugins()["rules"](self.storage, self.zone_info)
+        plugin = load_plugins(SCHEDULE_GROUP, ISchedulePlugin)["rules"](self.storage, self.zone_info)
         self.timelines = TimelineCache(
             plugin, self.storage, reactor, hours=config.timeline_hours
         )
@@ -59,7 +64,8 @@ class EngineService(MultiService):
         self.relay_client = JsonClient(reactor, timeout=RELAY_TIMEOUT_S)
         self.decisions = build_decision_loop(
             self.storage, self.timelines, self.events, reactor, self.relay_client,
-            load_decision_plugins(), config.limits,
+            {name: plugin_class() for name, plugin_class in load_plugins(DECISION_GROUP, IDecisionPlugin).items()},
+            config.limits,
             config.decision_interval, config.sensor_stale_s, config.run_sample_s,
             monotonic=monotonic, watchdog=self.watchdog,
         )

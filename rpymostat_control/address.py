@@ -10,7 +10,11 @@ socket picks the route and source address without sending anything.
 import socket
 from urllib.parse import urlsplit
 
-WILDCARDS = ("0.0.0.0", "::")
+from rpymostat.protocol.endpoints import WILDCARD_HOSTS
+
+#: Kept for :mod:`rpymostat_control.service` until it imports
+#: :data:`~rpymostat.protocol.endpoints.WILDCARD_HOSTS` itself.
+WILDCARDS = WILDCARD_HOSTS
 
 
 def http_url(address: str, port: int) -> str:
@@ -33,6 +37,6 @@ def local_address_towards(engine_url: str) -> str:
     with socket.socket(family, kind, protocol) as probe:
         probe.connect(target)
         address = probe.getsockname()[0]
-    if address in WILDCARDS:  # pragma: no cover - some kernels without a route
+    if address in WILDCARD_HOSTS:  # pragma: no cover - some kernels without a route
         raise OSError(f"no route to the engine at {host}")
     return address

@@ -16,18 +16,16 @@ itself stays synchronous.
 """
 
 import dataclasses
-import datetime
 import time
 from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional
 
 from twisted.logger import Logger
 
+from rpymostat.protocol.times import iso_utc
 from rpymostat_control.relays.interface import RelayFault
 from rpymostat_control.state_file import StateFile, Switched
 
 log = Logger()
-
-UTC = datetime.timezone.utc
 
 
 class UnknownRelay(KeyError):
@@ -59,10 +57,6 @@ class Output:
 
 def on_off(state: bool) -> str:
     return "on" if state else "off"
-
-
-def iso_utc(seconds: float) -> str:
-    return datetime.datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
 class SafeStates(NamedTuple):

@@ -28,26 +28,24 @@ counted in :attr:`Pusher.errors`, and the next tick runs as usual.  Each
 iteration, failed or not, ends with a ping of systemd's watchdog.
 """
 
-import datetime
-
 from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 
+from rpymostat.protocol import SENSORS_UPDATE_PATH, below_api_base
 from rpymostat.protocol.backoff import Backoff
 from rpymostat.protocol.client import Unreachable
+from rpymostat.protocol.times import iso_utc
 
 log = Logger()
 
-UTC = datetime.timezone.utc
 REFUSED = (400, 413, 422)
 
 #: Readings in one backlog update; the engine takes at most 1000.
 BATCH_READINGS = 1000
 
-
-def stamp(seconds: float) -> str:
-    """Epoch seconds as the ISO 8601 UTC timestamp the engine expects."""
-    return datetime.datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+#: Where updates go, below the engine URL the pusher is given (which already
+#: ends in the API path: the configured one, or the one the engine advertises).
+UPDATE_SUFFIX = below_api_base(SENSORS_UPDATE_PATH)
 
 
 class _NoWatchdog:
@@ -88,7 +86,7 @@ class Pusher:
 
     async def _take_readings(self):
         try:
-            taken_at = stamp(self._clock.seconds())
+            taken_at = iso_utc(self._clock.seconds())
             readings = await self._run(self._read_all, taken_at)
             dropped = await self._run(self._buffer.append, readings)
             if dropped:
@@ -157,7 +155,7 @@ class Pusher:
                 return None
             body = {"host_id": self._host_id, "sensors": sensors}
             try:
-                response = await self._client.request("PUT", url + "/sensors/update", body)
+                response = await self._client.request("PUT", url + UPDATE_SUFFIX, body)
             except Unreachable as error:
                 log.warn("engine unreachable: {error}", error=error)
                 return self._back_off()

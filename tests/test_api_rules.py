@@ -27,7 +27,7 @@ async def test_schedule_lifecycle(api):
     assert response.headers.getRawHeaders(b"location") == [f"/v1/schedules/{rule_id}".encode()]
     assert created == {
         **MORNING, "id": rule_id, "zone": "default", "priority": 0, "enabled": True,
-        "changed_at": "2026-11-25T12:00:00+00:00",
+        "changed_at": "2026-11-25T12:00:00.000+00:00",
     }
     assert (await api.get("/v1/schedules"))[1] == {"schedules": [created]}
     assert (await api.get(f"/v1/schedules/{rule_id}"))[1] == created

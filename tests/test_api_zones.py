@@ -31,7 +31,7 @@ async def test_zone_lifecycle_and_its_defaults_drive_the_timeline(api):
     code, zone, _ = await api.request("PUT", "/v1/zones/upstairs", UPSTAIRS)
     assert code == 201
     assert (zone["id"], zone["quorum"], zone["default_cool_setpoint"], zone["changed_at"]) == (
-        "upstairs", 1, 26.0, "2026-11-25T12:00:00+00:00"
+        "upstairs", 1, 26.0, "2026-11-25T12:00:00.000+00:00"
     )
     target = (await api.get("/v1/zones/upstairs/target"))[1]
     assert target["now"]["heat_setpoint"] == 17.0
@@ -74,7 +74,7 @@ async def test_invalid_zone_is_422_and_stores_nothing(api, store, path, document
     code, body, _ = await api.request("PUT", path, document)
     assert code == 422
     assert body["error"].startswith(message), body["error"]
-    assert await store.rules("zone") == []
+    assert await store.zones() == []
 
 
 @pytest_twisted.ensureDeferred
@@ -93,5 +93,5 @@ async def test_a_relay_drives_one_zone_only(api, store):
     assert (await api.put("/v1/zones/upstairs", {"sensors": {"28-up": 1}, "outputs": {"heat": "u/r1"}}))[0] == 201
     code, body, _ = await api.put("/v1/zones/cellar", {"outputs": {"cool": "u/r1"}})
     assert (code, body["error"]) == (422, "outputs.cool: u/r1 is already the heat output of zone 'upstairs'")
-    assert [r.rule_id for r in await store.rules("zone")] == ["upstairs"]
+    assert [zone.name for zone in await store.zones()] == ["upstairs"]
     assert (await api.put("/v1/zones/upstairs", {"sensors": {"28-up": 1}, "outputs": {"cool": "u/r1"}}))[0] == 200

@@ -6,13 +6,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from zope.interface.verify import verifyObject
 
-from rpymostat.schedule.plugin import GROUP, ISchedulePlugin, PluginError, load_plugins
+from rpymostat.protocol.plugins import PluginError, load_plugins
+from rpymostat.schedule.plugin import GROUP, ISchedulePlugin
 from rpymostat.schedule.rules_plugin import RulesSchedule
 from rpymostat.testing import FakeStorage
 
 
 def test_built_in_rules_plugin_is_installed_and_valid():
-    plugins = load_plugins()
+    plugins = load_plugins(GROUP, ISchedulePlugin)
     assert plugins["rules"] is RulesSchedule
     plugin = RulesSchedule(FakeStorage(), ZoneInfo("UTC"))
     assert verifyObject(ISchedulePlugin, plugin)
@@ -30,4 +31,4 @@ class NotAPlugin:
 def test_broken_plugin_fails_loading_with_its_name(target, reason):
     entry = EntryPoint(name="broken", value=target, group=GROUP)
     with pytest.raises(PluginError, match=f"(?s)^{GROUP} plugin 'broken' \\({target}\\) is broken: .*{reason}"):
-        load_plugins(found=[entry])
+        load_plugins(GROUP, ISchedulePlugin, found=[entry])

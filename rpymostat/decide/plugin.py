@@ -4,15 +4,26 @@ A plugin declares a ``name``, a ``description`` and a JSON Schema for its
 ``config``, and implements a pure ``decide(state, now) -> Decision`` with a
 reason a person can read.  It never switches anything: the safety layer
 (:mod:`.safety`) reviews every decision afterwards and cannot be bypassed.
+
+Plugins load with the one loader every kind of plugin shares,
+``rpymostat.protocol.plugins.load_plugins(GROUP, IDecisionPlugin)``; a plugin
+proves it keeps this interface's promises with :mod:`.contract`.
 """
 
 from zope.interface import Attribute, Interface
+
+from rpymostat.protocol.plugins import load_plugins
 
 GROUP = "rpymostat.decision"
 
 
 class IDecisionPlugin(Interface):
-    """Proposes output states for a zone."""
+    """Proposes output states for a zone.
+
+    Built with no arguments, once, and shared by every zone: whatever a zone
+    needs comes in ``state`` (its settings in ``state.config``), so the
+    instance holds nothing that changes.
+    """
 
     name = Attribute("Short name, as in the entry point.")
     description = Attribute("One sentence for people choosing a plugin.")
@@ -24,7 +35,10 @@ class IDecisionPlugin(Interface):
 
 
 def load_decision_plugins(found=None):
-    """``{name: plugin instance}`` of the installed decision plugins, each verified on load."""
-    from rpymostat import plugins
+    """``{name: plugin instance}`` of the installed decision plugins, each verified on load.
 
-    return {name: plugin_class() for name, plugin_class in plugins.load_plugins(GROUP, IDecisionPlugin, found).items()}
+    Transitional: callers build the instances from
+    ``load_plugins(GROUP, IDecisionPlugin)`` themselves, once, and this goes
+    when :mod:`rpymostat.api.site` and ``benchmarks/decision.py`` do.
+    """
+    return {name: plugin_class() for name, plugin_class in load_plugins(GROUP, IDecisionPlugin, found).items()}

@@ -46,3 +46,16 @@ RELAYS_PATH = API_BASE_PATH + "/relays"
 
 #: The TCP port a relay unit listens on unless told otherwise.
 DEFAULT_CONTROL_PORT = 8089
+
+
+def below_api_base(path: str) -> str:
+    """``path`` (one of the ``*_PATH`` constants here) without its :data:`API_BASE_PATH` prefix.
+
+    A daemon's engine URL already ends in the API path (the configured
+    origin plus :data:`API_BASE_PATH`, or the path the engine advertises
+    under :data:`TXT_API_PATH`), so it appends this, never the whole path:
+    ``below_api_base(SENSORS_UPDATE_PATH) == "/sensors/update"``.
+    """
+    if not path.startswith(API_BASE_PATH + "/"):
+        raise ValueError(f"{path!r} is not below the API base path {API_BASE_PATH!r}")
+    return path[len(API_BASE_PATH):]

@@ -19,6 +19,7 @@ import aniso8601
 from aniso8601.builders import TupleBuilder
 from aniso8601.builders.python import PythonTimeBuilder
 
+from rpymostat.protocol.times import iso_utc
 from rpymostat.schedule import cron, durations
 from rpymostat.schedule.rules import Hold, Override, Schedule, Setpoints, Until
 
@@ -136,9 +137,9 @@ def instant(seconds: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, UTC)
 
 
-def iso_seconds(seconds: float) -> str:
-    """Epoch seconds as stored and shown: ISO 8601 with ``+00:00``."""
-    return iso(instant(seconds))
+#: Epoch seconds as shown: the one formatter every daemon uses.  Kept under
+#: this name only until the API modules call :func:`~rpymostat.protocol.times.iso_utc`.
+iso_seconds = iso_utc
 
 
 def setpoints_from(document) -> Setpoints:

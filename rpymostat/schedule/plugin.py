@@ -3,14 +3,14 @@
 The built-in rules engine (:mod:`rpymostat.schedule.rules_plugin`) is the
 entry point ``rules`` of the group ``rpymostat.schedule``; a third party can
 add, say, a calendar-driven one by declaring an entry point in that group.
-Plugins are checked against :class:`ISchedulePlugin` when loaded, so a broken
-one fails at start-up with a clear message instead of at 3 a.m.
+Plugins load with the one loader every kind of plugin shares,
+``rpymostat.protocol.plugins.load_plugins(GROUP, ISchedulePlugin)``, which
+checks each against :class:`ISchedulePlugin`, so a broken one fails at
+start-up with a clear message instead of at 3 a.m.; a plugin proves it keeps
+the interface's promises with :mod:`.contract`.
 """
 
 from zope.interface import Attribute, Interface
-
-from rpymostat import plugins
-from rpymostat.plugins import PluginError  # noqa: F401 - part of this module's API
 
 GROUP = "rpymostat.schedule"
 
@@ -29,9 +29,10 @@ class ISchedulePlugin(Interface):
     def timeline(zone, default, begin, end):
         """Fire with the list of :class:`~rpymostat.schedule.timeline.Segment` of
         ``zone`` tiling ``[begin, end)`` (aware datetimes), ``default`` (a
-        :class:`~rpymostat.schedule.rules.Setpoints`) where nothing else applies."""
+        :class:`~rpymostat.schedule.rules.Setpoints`) where nothing else applies.
 
-
-def load_plugins(group=GROUP, interface=ISchedulePlugin, found=None):
-    """``{name: class}`` of the installed schedule plugins, each verified."""
-    return plugins.load_plugins(group, interface, found)
+        The segments are in order, the first starting at ``begin``, each
+        ending where the next starts, the last ending at ``end``, none empty,
+        whatever daylight saving time does inside the window.  A zone the
+        plugin has nothing for (no rules, or a name it has never heard of) is
+        not an error: its timeline is one segment of ``default``."""

@@ -15,17 +15,12 @@ class BrokenBackendError(PluginError):
     """An installed relay backend cannot be used; the message names its entry point."""
 
 
-def backend_classes(found=None) -> dict:
-    """``{name: backend class}`` of the installed backends, or of those in ``found``.
-
-    Each is verified by :func:`~rpymostat.protocol.plugins.load_plugins`; a
-    broken one is a :class:`BrokenBackendError` naming its entry point.
-    """
-    return load_plugins(GROUP, IRelayBackend, found, what="relay backend", error=BrokenBackendError)
-
-
 def load_backends(config, names=None, found=None) -> list:
     """The backends to use, each built as ``Backend(config)``.
+
+    The installed backends (or those in ``found``) are loaded by the shared
+    :func:`~rpymostat.protocol.plugins.load_plugins`; a broken one is a
+    :class:`BrokenBackendError` naming its entry point.
 
     ``names`` (default: ``config.relays``) picks backends by name, in that
     order, and an unknown name is a :class:`ConfigError` (a ValueError)
@@ -38,7 +33,7 @@ def load_backends(config, names=None, found=None) -> list:
     wrong, backends already built are closed before the error propagates, so
     their hardware is free for the next attempt.
     """
-    classes = backend_classes(found)
+    classes = load_plugins(GROUP, IRelayBackend, found, what="relay backend", error=BrokenBackendError)
     wanted = config.relays if names is None else tuple(names)
     chosen = pick_plugins(classes, wanted, "RPYMOSTAT_RELAYS", "relay backend", "backends")
     built = []

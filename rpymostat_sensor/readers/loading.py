@@ -14,17 +14,12 @@ class BrokenReaderError(PluginError):
     """An installed reader cannot be used; the message names its entry point."""
 
 
-def reader_classes(found=None) -> dict:
-    """``{name: reader class}`` of the installed readers, or of those in ``found``.
-
-    Each is verified by :func:`~rpymostat.protocol.plugins.load_plugins`; a
-    broken one is a :class:`BrokenReaderError` naming its entry point.
-    """
-    return load_plugins(GROUP, ISensorReader, found, what="sensor reader", error=BrokenReaderError)
-
-
 def load_readers(config, names=None, found=None) -> list:
     """The readers to run, each built as ``Reader(config)``.
+
+    The installed readers (or those in ``found``) are loaded by the shared
+    :func:`~rpymostat.protocol.plugins.load_plugins`; a broken one is a
+    :class:`BrokenReaderError` naming its entry point.
 
     ``names`` (default: ``config.readers``) picks readers by name, in that
     order, and an unknown name is a :class:`~rpymostat.protocol.settings.ConfigError`
@@ -32,7 +27,7 @@ def load_readers(config, names=None, found=None) -> list:
     and those that find sensors now are kept, in name order: a Pi with a
     DS18B20 on its GPIO pin needs no configuration at all.
     """
-    classes = reader_classes(found)
+    classes = load_plugins(GROUP, ISensorReader, found, what="sensor reader", error=BrokenReaderError)
     wanted = config.readers if names is None else tuple(names)
     if not wanted:
         readers = [classes[name](config) for name in sorted(classes)]

@@ -6,15 +6,12 @@ from importlib.metadata import EntryPoint
 import pytest
 from zope.interface import implementer
 
+from rpymostat.protocol.plugins import load_plugins
 from rpymostat.protocol.settings import ConfigError
 from rpymostat_control.config import ControlConfig
 from rpymostat_control.relays.gpio import GpioRelays
 from rpymostat_control.relays.interface import GROUP, IRelayBackend, RelayFault
-from rpymostat_control.relays.loading import (
-    BrokenBackendError,
-    backend_classes,
-    load_backends,
-)
+from rpymostat_control.relays.loading import BrokenBackendError, load_backends
 from rpymostat_control.relays.phidget import PhidgetRelays
 from rpymostat_control.relays.sim import SimRelays
 
@@ -134,7 +131,7 @@ def kinds(backends):
 
 def test_the_built_in_backends_are_installed():
     built_in = {"sim": SimRelays, "gpio": GpioRelays, "phidget22": PhidgetRelays}
-    assert built_in.items() <= backend_classes().items()
+    assert built_in.items() <= load_plugins(GROUP, IRelayBackend).items()
 
 
 def test_named_backends_are_used_even_if_they_find_nothing(config):

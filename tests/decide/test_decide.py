@@ -259,7 +259,7 @@ def test_safety_offs_are_named_with_their_reason():
 
 def test_built_in_decision_plugin_loads_from_its_entry_point():
     from rpymostat.decide.plugin import GROUP, IDecisionPlugin
-    from rpymostat.plugins import load_plugins
+    from rpymostat.protocol.plugins import load_plugins
 
     assert load_plugins(GROUP, IDecisionPlugin) == {"hysteresis": Hysteresis}
 

@@ -13,9 +13,10 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 import json
 
 from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.times import iso_utc
 from rpymostat.testing import FakeStorage
 from rpymostat_sensor.buffer import ReadingBuffer
-from rpymostat_sensor.pusher import Pusher, stamp
+from rpymostat_sensor.pusher import Pusher
 from rpymostat_sensor.readers.interface import SensorReading
 from tests.conftest import NOW
 from tests.sensor.test_pusher import Engine, ScriptedReader
@@ -43,7 +44,7 @@ def pusher_for(clock, reader, buffer, client, url):
 def fill(buffer):
     """What a day of outage leaves: OUTAGE readings per sensor, 30 s apart, ending a minute ago."""
     for step in range(OUTAGE):
-        taken_at = stamp(NOW - 60 - 30 * (OUTAGE - step))
+        taken_at = iso_utc(NOW - 60 - 30 * (OUTAGE - step))
         buffer.append([(sensor_id, SensorReading("DS18B20", 15.0 + step / 1000), taken_at)
                        for sensor_id in SENSORS])
 
@@ -123,9 +124,9 @@ async def test_one_broken_sensor_costs_only_its_own_readings(tmp_path, clock):
     globalLogPublisher.addObserver(events.append)
     try:
         await pusher.take_readings()
-        buffer.append([("28-a", SensorReading("DS18B20", 135.0), stamp(NOW - 30)),
-                       ("28-b", SensorReading("DS18B20", 18.5), stamp(NOW - 30)),
-                       ("28-b", SensorReading("DS18B20", 18.0), stamp(NOW - 60))])
+        buffer.append([("28-a", SensorReading("DS18B20", 135.0), iso_utc(NOW - 30)),
+                       ("28-b", SensorReading("DS18B20", 18.5), iso_utc(NOW - 30)),
+                       ("28-b", SensorReading("DS18B20", 18.0), iso_utc(NOW - 60))])
         await pusher.deliver()
     finally:
         globalLogPublisher.removeObserver(events.append)
@@ -200,7 +201,7 @@ async def test_an_engine_without_arrays_gets_one_reading_per_sensor_and_loses_no
     port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Site(old))
     buffer = ReadingBuffer(tmp_path, limit=100)
     for step in range(3):
-        buffer.append([("28-a", SensorReading("DS18B20", 20.0), stamp(NOW - 90 + 30 * step))])
+        buffer.append([("28-a", SensorReading("DS18B20", 20.0), iso_utc(NOW - 90 + 30 * step))])
     client = JsonClient(reactor, timeout=5)
     url = f"http://127.0.0.1:{port.getHost().port}/v1"
     pusher = pusher_for(clock, ScriptedReader({"28-a": 21.0}), buffer, client, url)
@@ -211,4 +212,4 @@ async def test_an_engine_without_arrays_gets_one_reading_per_sensor_and_loses_no
         await client.close()
         await port.stopListening()
     assert len(buffer) == 0
-    assert sorted(old.stored) == sorted(("28-a", stamp(NOW - 90 + 30 * step)) for step in range(4))
+    assert sorted(old.stored) == sorted(("28-a", iso_utc(NOW - 90 + 30 * step)) for step in range(4))

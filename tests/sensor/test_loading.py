@@ -5,10 +5,11 @@ from importlib.metadata import EntryPoint
 import pytest
 from zope.interface import implementer
 
+from rpymostat.protocol.plugins import load_plugins
 from rpymostat.protocol.settings import ConfigError
 from rpymostat_sensor.config import SensorConfig
 from rpymostat_sensor.readers.interface import GROUP, ISensorReader
-from rpymostat_sensor.readers.loading import BrokenReaderError, load_readers, reader_classes
+from rpymostat_sensor.readers.loading import BrokenReaderError, load_readers
 from rpymostat_sensor.readers.owfs import OwfsReader
 from rpymostat_sensor.readers.sim import SimReader
 from rpymostat_sensor.readers.w1 import W1Reader
@@ -68,7 +69,7 @@ def kinds(readers):
 
 def test_the_built_in_readers_are_installed():
     built_in = {"w1": W1Reader, "owfs": OwfsReader, "sim": SimReader}
-    assert built_in.items() <= reader_classes().items()
+    assert built_in.items() <= load_plugins(GROUP, ISensorReader).items()
 
 
 def test_named_readers_are_used_even_if_they_find_nothing(config):
