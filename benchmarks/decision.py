@@ -51,7 +51,8 @@ from rpymostat.decide.evaluate import decide  # noqa: E402
 from rpymostat.decide.inputs import zone_inputs  # noqa: E402
 from rpymostat.decide.hysteresis import Hysteresis  # noqa: E402
 from rpymostat.control_loop.loop import build_decision_loop  # noqa: E402
-from rpymostat.decide.plugin import load_decision_plugins  # noqa: E402
+from rpymostat.decide.plugin import GROUP as DECISION_GROUP, IDecisionPlugin  # noqa: E402
+from rpymostat.protocol.plugins import load_plugins  # noqa: E402
 from rpymostat.decide.state import OutputState  # noqa: E402
 from rpymostat.decide.temperature import Sample  # noqa: E402
 from rpymostat.events import EventBus  # noqa: E402
@@ -132,7 +133,8 @@ async def loop_cost(reactor, unit, relays, args, data_dir):
         timelines = TimelineCache(RulesSchedule(storage, ZoneInfo("UTC")), storage, reactor)
         events = EventBus()
         events.subscribe(timelines.on_event)
-        loop = build_decision_loop(storage, timelines, events, reactor, client, load_decision_plugins())
+        loop = build_decision_loop(storage, timelines, events, reactor, client,
+                                   {name: plugin() for name, plugin in load_plugins(DECISION_GROUP, IDecisionPlugin).items()})
         await loop.load()
         await timelines.refresh_all()  # as the engine's timeline timer does at start
         runs = []

@@ -46,6 +46,7 @@ class EngineConfig:
     min_off_s: float = 300.0
     max_cycles_per_hour: int = 6
     frost_c: float = 5.0
+    schedule_plugin: str = "rules"
 
     @property
     def limits(self) -> Limits:
@@ -103,11 +104,24 @@ parse_frost = number_between(2, 12, "degrees Celsius from 2 to 12")
 
 
 def parse_decision_interval(text: str) -> float:
-    """Seconds between decisions: more than 0, at most 60, so relay units' leases (180 s) stay fresh."""
+    """Seconds between decisions: more than 0, at most 60, so relay units' leases (360 s) stay fresh."""
     seconds = parse_positive_seconds(text)
     if seconds > 60:
         raise ValueError("expected a number of seconds greater than 0 and at most 60")
     return seconds
+
+
+def parse_schedule_plugin(text: str) -> str:
+    """The name of an installed schedule plugin (an entry point of ``rpymostat.schedule``)."""
+    from importlib.metadata import entry_points
+
+    from rpymostat.schedule.plugin import GROUP
+
+    name = text.strip()
+    installed = sorted({point.name for point in entry_points(group=GROUP)})
+    if name not in installed:
+        raise ValueError(f"no schedule plugin {name!r} is installed; installed: {', '.join(installed) or 'none'}")
+    return name
 
 
 def parse_cycles(text: str) -> int:
@@ -212,6 +226,8 @@ SETTINGS = (
             "an output is switched on at most this often an hour", default=6),
     Setting("RPYMOSTAT_FROST_C", "frost_c", "degrees C", parse_frost,
             "below this, heating runs whatever the mode, target or sensor trouble", default=5.0),
+    Setting("RPYMOSTAT_SCHEDULE_PLUGIN", "schedule_plugin", "name", parse_schedule_plugin,
+            "the schedule plugin every zone's timeline comes from", default="rules"),
 )
 
 

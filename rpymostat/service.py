@@ -17,6 +17,7 @@ from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.logger import Logger
 
+from rpymostat.access import OpenAccess
 from rpymostat.api.site import build_site
 from rpymostat.control_loop.loop import build_decision_loop
 from rpymostat.decide.plugin import GROUP as DECISION_GROUP
@@ -56,19 +57,21 @@ class EngineService(MultiService):
         self.storage = storage if storage is not None else open_storage(config, reactor)
         self.events = EventBus()
         self.zone_info = ZoneInfo(config.timezone)
-        plugin = load_plugins(SCHEDULE_GROUP, ISchedulePlugin)["rules"](self.storage, self.zone_info)
-        self.timelines = TimelineCache(
-            plugin, self.storage, reactor, hours=config.timeline_hours
-        )
+        # Plugins are loaded and verified once, here; the API lists these same ones.
+        self.schedule_plugins = load_plugins(SCHEDULE_GROUP, ISchedulePlugin)
+        self.decision_plugins = {
+            name: plugin_class() for name, plugin_class in load_plugins(DECISION_GROUP, IDecisionPlugin).items()
+        }
+        schedule = self.schedule_plugins[config.schedule_plugin](self.storage, self.zone_info)
+        self.timelines = TimelineCache(schedule, self.storage, reactor, hours=config.timeline_hours)
         self.events.subscribe(self.timelines.on_event)
         self.relay_client = JsonClient(reactor, timeout=RELAY_TIMEOUT_S)
         self.decisions = build_decision_loop(
-            self.storage, self.timelines, self.events, reactor, self.relay_client,
-            {name: plugin_class() for name, plugin_class in load_plugins(DECISION_GROUP, IDecisionPlugin).items()},
-            config.limits,
-            config.decision_interval, config.sensor_stale_s, config.run_sample_s,
+            self.storage, self.timelines, self.events, reactor, self.relay_client, self.decision_plugins,
+            config.limits, config.decision_interval, config.sensor_stale_s, config.run_sample_s,
             monotonic=monotonic, watchdog=self.watchdog,
         )
+        self.access = OpenAccess()
         self.port = None
         self._storage_open = False
         self._ready = None
@@ -88,8 +91,8 @@ class EngineService(MultiService):
         await self.decisions.load()
         self.decisions.setServiceParent(self)
         site = build_site(
-            self.storage, self.reactor, self.events, timelines=self.timelines, zone_info=self.zone_info,
-            decisions=self.decisions,
+            self.storage, self.reactor, self.events, self.access, self.timelines, self.zone_info,
+            self.decisions, self.schedule_plugins, self.decision_plugins,
         )
         endpoint = server_endpoint(self.reactor, self.config.api_host, self.config.api_port)
         self.port = await endpoint.listen(site)

@@ -223,3 +223,51 @@ class FakeStorage:
     def runs(self, zone, limit):
         found = [run for run in self._runs.values() if run.zone == zone]
         return sorted(found, key=lambda run: (run.started_at, run.run_id), reverse=True)[:limit]
+
+
+class NoRelayUnits:
+    """A relay client for engines under test that have no relay units: every request is unreachable."""
+
+    def request(self, method, url, document=None):
+        from rpymostat.protocol.client import Unreachable
+
+        return fail(Unreachable(f"{method} {url}: this test engine reaches no relay unit"))
+
+    def close(self):
+        return succeed(None)
+
+
+def engine_parts(storage, clock, events=None, access=None, timelines=None, zone_info=None, decisions=None):
+    """The collaborators :func:`rpymostat.api.site.build_site` takes, built as the engine builds them.
+
+    Whatever a test passes is used; the rest is made over ``storage`` and
+    ``clock``: an event bus, open access, the installed plugins, an unstarted
+    timeline cache over the built-in rules plugin (in UTC unless ``zone_info``
+    says otherwise), and an unstarted decision loop that decides when a
+    zone's state is asked for and reaches no relay unit.  Returns the
+    keyword arguments of ``build_site``.
+    """
+    from zoneinfo import ZoneInfo
+
+    from rpymostat.access import OpenAccess
+    from rpymostat.control_loop.loop import build_decision_loop
+    from rpymostat.decide.plugin import GROUP as DECISION_GROUP
+    from rpymostat.decide.plugin import IDecisionPlugin
+    from rpymostat.events import EventBus
+    from rpymostat.protocol.plugins import load_plugins
+    from rpymostat.schedule.cache import TimelineCache
+    from rpymostat.schedule.plugin import GROUP as SCHEDULE_GROUP
+    from rpymostat.schedule.plugin import ISchedulePlugin
+
+    events = events if events is not None else EventBus()
+    zone_info = zone_info or ZoneInfo("UTC")
+    schedule_plugins = load_plugins(SCHEDULE_GROUP, ISchedulePlugin)
+    decision_plugins = {name: plugin() for name, plugin in load_plugins(DECISION_GROUP, IDecisionPlugin).items()}
+    if timelines is None:
+        timelines = TimelineCache(schedule_plugins["rules"](storage, zone_info), storage, clock)
+        events.subscribe(timelines.on_event)
+    if decisions is None:
+        decisions = build_decision_loop(storage, timelines, events, clock, NoRelayUnits(), decision_plugins)
+    return dict(storage=storage, clock=clock, events=events, access=access or OpenAccess(), timelines=timelines,
+                zone_info=zone_info, decisions=decisions, schedule_plugins=schedule_plugins,
+                decision_plugins=decision_plugins)

@@ -12,9 +12,6 @@ from urllib.parse import urlsplit
 
 from rpymostat.protocol.endpoints import WILDCARD_HOSTS
 
-#: Kept for :mod:`rpymostat_control.service` until it imports
-#: :data:`~rpymostat.protocol.endpoints.WILDCARD_HOSTS` itself.
-WILDCARDS = WILDCARD_HOSTS
 
 
 def http_url(address: str, port: int) -> str:

@@ -34,7 +34,8 @@ from rpymostat.protocol.endpoints import server_endpoint
 from rpymostat.protocol.host_id import host_id
 from rpymostat.protocol.jsonsite import json_site
 from rpymostat.protocol.watchdog import Watchdog
-from rpymostat_control.address import WILDCARDS, http_url, local_address_towards
+from rpymostat.protocol.endpoints import WILDCARD_HOSTS
+from rpymostat_control.address import http_url, local_address_towards
 from rpymostat_control.api import RelayApi
 from rpymostat_control.lease import Lease
 from rpymostat_control.registrar import Registrar
@@ -229,7 +230,7 @@ class ControlService(MultiService):
         if url is None:
             port = self.port.getHost().port
             address = self.config.host
-            if address in WILDCARDS:
+            if address in WILDCARD_HOSTS:
                 address = await deferToThreadPool(
                     self.reactor, self.reactor.getThreadPool(), local_address_towards, engine_url
                 )

@@ -4,9 +4,8 @@ import json
 
 from treq.testing import StubTreq
 
-from rpymostat.access import OpenAccess
-from rpymostat.events import EventBus
 from rpymostat.api.site import build_site
+from rpymostat.testing import engine_parts
 
 BASE = "http://engine.test"
 
@@ -16,13 +15,11 @@ class ApiClient:
 
     def __init__(self, storage, clock, access=None, zone_info=None, timelines=None, events=None,
                  decisions=None):
-        self.events = events or EventBus()
+        parts = engine_parts(storage, clock, events, access, timelines, zone_info, decisions)
+        self.events = parts["events"]
         self.published = []
         self.events.subscribe(self.published.append)
-        site = build_site(
-            storage, clock, self.events, access or OpenAccess(), timelines=timelines, zone_info=zone_info,
-            decisions=decisions,
-        )
+        site = build_site(**parts)
         self.treq = StubTreq(site.resource)
 
     async def request(self, method, path, body=None, raw=None, headers=None):

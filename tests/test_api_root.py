@@ -104,3 +104,19 @@ async def test_query_string_is_ignored_and_utf8_ids_work(api):
     assert (await api.get("/v1/status?verbose=1"))[0] == 200
     code, body, _ = await api.get("/v1/sensors/%C3%A9t%C3%A9")
     assert (code, body["error"]) == (404, "no sensor with id 'été'")
+
+
+@pytest.mark.parametrize("method, path", [
+    ("PUT", "/v1/zones/%2F0"),  # a zone name holding an encoded slash: never a redirect elsewhere
+    ("GET", "/v1/zones//state"),
+    ("DELETE", "/v1/sensors//x"),
+])
+@pytest_twisted.ensureDeferred
+async def test_doubled_or_encoded_slashes_are_a_json_404_not_a_redirect(api, method, path):
+    code, body, _ = await api.request(method, path, {} if method == "PUT" else None)
+    assert code == 404 and body["status"] == "error"
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_collection_answers_with_or_without_its_trailing_slash(api):
+    assert (await api.get("/v1/schedules"))[:2] == (await api.get("/v1/schedules/"))[:2] == (200, {"schedules": []})

@@ -35,7 +35,7 @@ async def test_update_creates_and_lists_sensors(api):
                 "alias": "window",
                 "extra": None,
                 "value": 20.5,
-                "last_seen": "2026-11-25T12:00:00.000000+00:00",
+                "last_seen": "2026-11-25T12:00:00.000+00:00",
                 "name": None,
             },
             {
@@ -45,7 +45,7 @@ async def test_update_creates_and_lists_sensors(api):
                 "alias": None,
                 "extra": "85.0 C reset",
                 "value": None,
-                "last_seen": "2026-11-25T12:00:00.000000+00:00",
+                "last_seen": "2026-11-25T12:00:00.000+00:00",
                 "name": None,
             },
         ]

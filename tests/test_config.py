@@ -76,6 +76,7 @@ def test_every_setting_is_read():
             "RPYMOSTAT_ADVERTISE": "off",
             "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1, ::1",
             "RPYMOSTAT_TIMELINE_HOURS": "72",
+            "RPYMOSTAT_SCHEDULE_PLUGIN": " rules ",
         }
     )
     assert config == EngineConfig(
@@ -119,6 +120,7 @@ def test_empty_value_means_default():
         ("RPYMOSTAT_MAX_CYCLES_PER_HOUR", "many", "expected a whole number"),
         ("RPYMOSTAT_FROST_C", "-5", "expected degrees Celsius from 2 to 12"),
         ("RPYMOSTAT_FROST_C", "cold", "expected degrees Celsius from 2 to 12"),
+        ("RPYMOSTAT_SCHEDULE_PLUGIN", "outlook", "no schedule plugin 'outlook' is installed; installed: rules"),
     ],
 )
 def test_bad_value_names_the_variable(variable, value, reason):

@@ -42,6 +42,7 @@ async def test_a_malformed_multipart_body_reaches_the_resource_unparsed():
 @pytest_twisted.ensureDeferred
 async def test_engine_and_relay_unit_answer_a_broken_multipart_post_with_json_415(tmp_path):
     from rpymostat.api.site import build_site
+    from rpymostat.testing import engine_parts
     from rpymostat.testing import FakeStorage
     from rpymostat_control.api import RelayApi
     from rpymostat_control.config import ControlConfig
@@ -53,7 +54,7 @@ async def test_engine_and_relay_unit_answer_a_broken_multipart_post_with_json_41
 
     clock = Clock()
     clock.advance(1795608000.0)
-    engine = build_site(FakeStorage(), clock)
+    engine = build_site(**engine_parts(FakeStorage(), clock))
     switchboard = Switchboard([SimRelays(ControlConfig(sim_relays=1))], clock, StateFile(tmp_path), 0.0, 0.0, {},
                               monotonic=clock.seconds)
     unit = json_site(RelayApi(switchboard, Lease(clock, 360.0, lambda: None), "pi"))

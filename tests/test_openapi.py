@@ -8,8 +8,13 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from rpymostat.api.controls_api import ControlsApi
 from rpymostat.api.root import RootApi
+from rpymostat.api.rules_api import RuleCollection
+from rpymostat.api.sensors_api import SensorsApi
+from rpymostat.api.timeline_api import TimelineApi
 from rpymostat.api.v1 import V1Api
+from rpymostat.api.zones_api import ZonesApi
 from rpymostat.api.validation import load_openapi
 from rpymostat.testing import FakeStorage
 from tests.api_client import ApiClient
@@ -18,14 +23,24 @@ DOCUMENT = load_openapi()
 METHODS = {"get", "put", "post", "patch", "delete"}
 
 
+#: Where each family's app is mounted (a branch route of the app above it).
+MOUNTS = {
+    "": RootApi.app, "/v1": V1Api.app, "/v1/sensors": SensorsApi.app, "/v1/schedules": RuleCollection.app,
+    "/v1/overrides": RuleCollection.app, "/v1/zones": ZonesApi.app, "/v1/timeline": TimelineApi.app,
+    "/v1/controls": ControlsApi.app,
+}
+
+
 def klein_routes():
-    """Every (path, method) the apps route, in OpenAPI path syntax, HEAD aside."""
+    """Every (path, method) the apps route, in OpenAPI path syntax, HEAD aside; branches must be mounts."""
     routes = set()
-    for prefix, app in (("", RootApi.app), ("/v1", V1Api.app)):
+    for prefix, app in MOUNTS.items():
         for rule in app.url_map.iter_rules():
-            if rule.rule.startswith("/v1") and prefix == "":
-                continue  # the branch that mounts the v1 app
-            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", prefix + rule.rule)
+            if rule.endpoint.endswith("_branch") or prefix + rule.rule in MOUNTS:
+                assert rule.rule.split("/<path:__rest__>")[0] and prefix + rule.rule.split("/<path:__rest__>")[0] \
+                    in MOUNTS, f"{prefix}{rule.rule} mounts an app this test does not know"
+                continue  # the branch that mounts a sub-app
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", prefix + rule.rule).rstrip("/") or "/"
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 routes.add((path, method.lower()))
     return routes

@@ -8,6 +8,7 @@ aim is that no input ever reaches that branch.
 
 import json
 
+from klein import Klein
 from twisted.logger import Logger
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
@@ -43,6 +44,12 @@ class UnsupportedMediaType(ApiError):
     """A body that does not say it is JSON: how another web site's form would arrive."""
 
     code = 415
+
+
+class Conflict(ApiError):
+    """The request contradicts what is stored (a sensor or zone still in use)."""
+
+    code = 409
 
 
 class InvalidContent(ApiError):
@@ -89,3 +96,30 @@ def render_failure(request, failure) -> bytes:
         return error_bytes(request, error.code, error.description or error.name)
     log.failure("unexpected error answering {uri}", failure, uri=request.uri)
     return error_bytes(request, 500, "internal error; the engine log has the details")
+
+
+def api_app() -> Klein:
+    """A Klein app for one family of routes, as every API class holds one.
+
+    Slashes are taken as they come: ``/zones//x`` (a zone name holding an
+    encoded ``/``) is a 404, never a redirect to somewhere else, and
+    ``/schedules/`` is ``/schedules``.  Each class also answers its failures
+    with :func:`render_failure` (``@app.handle_errors(Exception)``).
+    """
+    app = Klein()
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+    return app
+
+
+def mounted(request, resource):
+    """``resource`` (a sub-app mounted with ``branch=True``) for the rest of ``request``'s path.
+
+    At the mount point itself the rest is empty, and werkzeug matches an
+    empty path for GET but calls it "not found" for any other method; the
+    sub-app then sees ``/``, so a POST to ``/v1/sensors`` is a 405, as it
+    should be.
+    """
+    if not request.postpath:
+        request.postpath = [b""]
+    return resource

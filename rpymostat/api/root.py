@@ -6,9 +6,7 @@ Future API versions mount beside ``/v1`` here, each its own Klein app.
 import html
 from importlib import resources
 
-from klein import Klein
-
-from rpymostat.api.errors import render_failure
+from rpymostat.api.errors import api_app, mounted, render_failure
 from rpymostat.version import __version__
 
 DOCS_URL = "https://rpymostat.readthedocs.io/"
@@ -18,7 +16,7 @@ SOURCE_URL = "https://github.com/jantman/RPyMostat"
 class RootApi:
     """Serves ``GET /`` and hands everything under ``/v1`` to the v1 app."""
 
-    app = Klein()
+    app = api_app()
 
     def __init__(self, v1):
         self._v1_resource = v1.app.resource()
@@ -40,4 +38,4 @@ class RootApi:
 
     @app.route("/v1", branch=True)
     def v1(self, request):
-        return self._v1_resource
+        return mounted(request, self._v1_resource)

@@ -13,12 +13,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from rpymostat.api.errors import InvalidContent
+from rpymostat.decide.state import MIN_DEADBAND_C
 from rpymostat.schedule import cron, documents, zone_settings
 
 
 #: The least gap between a heat and a cool setpoint set together, so the
 #: equipment cannot chase itself between heating and cooling.
-MIN_DEADBAND_C = 1.0
 
 
 class RulesInput:

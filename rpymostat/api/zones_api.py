@@ -1,41 +1,61 @@
-"""Handlers for ``/v1/zones`` and ``/v1/plugins``.
+"""``/v1/zones``: each zone's settings, its hold, its target, and why it does what it does.
 
-A zone's settings are stored in the storage's zones
-(:meth:`~rpymostat.storage.interface.IStorage.put_zone`); the ``default`` zone
-exists even when nothing is stored, so a house always has one.  Changing a
-zone announces ``rule.changed`` for it, since its defaults shape its
-timeline.
+A zone's settings live in the storage's zones
+(:meth:`~rpymostat.storage.interface.IStorage.put_zone`); the ``default``
+zone exists even when nothing is stored, so a house always has one.
+Changing a zone or its hold announces ``rule.changed`` for it, since both
+shape its timeline, and the decision loop decides it again at once.
+
+``GET /v1/zones/{zone}/state`` answers the question every thermostat user
+asks, "why is it (not) heating?", from the loop's latest decision;
+``/runs`` lists when its equipment really ran.
 """
 
-from rpymostat.api.errors import ApiError, NotFoundError, json_bytes
+from rpymostat.api.errors import (
+    Conflict,
+    InvalidContent,
+    NotFoundError,
+    Unavailable,
+    api_app,
+    json_bytes,
+    render_failure,
+)
 from rpymostat.api.jsonio import read_json
-from rpymostat.schedule import documents, zone_settings
+from rpymostat.api.shapes import rule_document, run_document, segment_document, state_document, zone_document
+from rpymostat.schedule import zone_settings
+from rpymostat.schedule.cache import UnknownZone
+from rpymostat.storage.interface import RuleRecord
 
+#: The rules that belong to a zone: it cannot be deleted while it has any.
 RULE_KINDS = ("schedule", "override", "hold")
 
-
-class Conflict(ApiError):
-    code = 409
-
-
-def zone_document(zone, document, changed_at):
-    shown = {"id": zone, **document}
-    shown["changed_at"] = documents.iso_seconds(changed_at) if changed_at else None
-    return shown
+#: The most runs one answer lists.
+MAX_RUNS = 1000
 
 
-def plugin_document(plugin):
-    return {"name": plugin.name, "description": plugin.description, "config_schema": plugin.config_schema}
+class ZonesApi:
+    """The ``/v1/zones`` routes.
 
+    ``rules_input`` validates bodies, ``timelines`` answers targets,
+    ``decisions`` is the decision loop (its reports, ledger and recorder),
+    ``decision_plugins`` are the installed decision plugins a zone may name.
+    """
 
-class Zones:
-    """List, read, create or replace, and delete zones; list plugins."""
+    app = api_app()
 
-    def __init__(self, rules_input, schedule_plugins, decision_plugins, storage, clock, events, access):
-        self._input = rules_input
-        self._schedule_plugins, self._decision_plugins = schedule_plugins, decision_plugins
+    def __init__(self, rules_input, timelines, zone_info, decisions, decision_plugins,
+                 storage, clock, events, access):
+        self._input, self._timelines, self._timezone = rules_input, timelines, zone_info.key
+        self._loop, self._decision_plugins = decisions, decision_plugins
         self._storage, self._clock, self._events, self._access = storage, clock, events, access
 
+    @app.handle_errors(Exception)
+    def _failed(self, request, failure):
+        return render_failure(request, failure)
+
+    # The zones and their settings.
+
+    @app.route("/", methods=["GET"])
     async def list(self, request):
         shown = []
         for zone in await zone_settings.zone_names(self._storage):
@@ -43,22 +63,24 @@ class Zones:
             shown.append(zone_document(zone, document, changed_at))
         return json_bytes(request, 200, {"zones": shown})
 
+    @app.route("/<zone>", methods=["GET"])
     async def get(self, request, zone):
         found = await zone_settings.zone_record(self._storage, zone)
         if found is None:
             raise NotFoundError(f"no zone {zone!r}")
         return json_bytes(request, 200, zone_document(zone, *found))
 
+    @app.route("/<zone>", methods=["PUT"])
     async def put(self, request, zone):
         self._access.authorize(request, "zones:write")
         self._input.check_zone_name(zone)
         document = await self._input.zone(read_json(request), self._decision_plugins, zone)
         existed = await self._storage.zone(zone) is not None or zone == zone_settings.DEFAULT_ZONE
         record = await self._storage.put_zone(zone, document, self._clock.seconds())
-        self._events.publish("rule.changed", self._clock.seconds(), zone=zone, kind="zone", id=zone)
-        shown = {"name": zone, **document}  # as GET shows it: a zone without a name is named by its id
-        return json_bytes(request, 200 if existed else 201, zone_document(zone, shown, record.changed_at))
+        self._changed(zone, "zone")
+        return json_bytes(request, 200 if existed else 201, zone_document(zone, document, record.changed_at))
 
+    @app.route("/<zone>", methods=["DELETE"])
     async def delete(self, request, zone):
         self._access.authorize(request, "zones:write")
         if zone == zone_settings.DEFAULT_ZONE:
@@ -69,13 +91,79 @@ class Zones:
         if using:
             raise Conflict(f"zone {zone!r} still has {using} rules; delete or move them first")
         await self._storage.delete_zone(zone)
-        self._events.publish("rule.changed", self._clock.seconds(), zone=zone, kind="zone", id=zone)
+        self._changed(zone, "zone")
         request.setResponseCode(204)
         return b""
 
-    def plugins(self, request):
+    # Its hold and its target.
+
+    @app.route("/<zone>/hold", methods=["POST"])
+    async def hold(self, request, zone):
+        self._access.authorize(request, "holds:write")
+        await self._known(zone)
+        document = await self._input.hold(zone, read_json(request))
+        record = RuleRecord("hold", zone, zone, document, self._clock.seconds())
+        await self._storage.put_rule(record)
+        self._changed(zone, "hold")
+        return json_bytes(request, 201, rule_document(record))
+
+    @app.route("/<zone>/hold", methods=["GET"])
+    async def get_hold(self, request, zone):
+        record = await self._storage.rule("hold", zone)
+        if record is None:
+            raise NotFoundError(f"zone {zone!r} has no hold")
+        return json_bytes(request, 200, rule_document(record))
+
+    @app.route("/<zone>/hold", methods=["DELETE"])
+    async def resume(self, request, zone):
+        self._access.authorize(request, "holds:write")
+        if not await self._storage.delete_rule("hold", zone):
+            raise NotFoundError(f"zone {zone!r} has no hold")
+        self._changed(zone, "hold")
+        request.setResponseCode(204)
+        return b""
+
+    @app.route("/<zone>/target", methods=["GET"])
+    async def target(self, request, zone):
+        try:
+            now, following = await self._timelines.target(zone)
+        except UnknownZone:
+            raise NotFoundError(f"no zone {zone!r}") from None
         return json_bytes(request, 200, {
-            "schedule": [plugin_document(p) for _, p in sorted(self._schedule_plugins.items())],
-            "decision": [plugin_document(p) for _, p in sorted(self._decision_plugins.items())],
+            "zone": zone,
+            "timezone": self._timezone,
+            "now": segment_document(now),
+            "next": segment_document(following) if following else None,
         })
 
+    # Why it does what it does.
+
+    @app.route("/<zone>/state", methods=["GET"])
+    async def state(self, request, zone):
+        await self._known(zone)
+        await self._loop.settled()  # a change just written is decided before it is shown
+        if zone not in self._loop.reports:
+            await self._loop.run_zones([zone])  # a zone created since the last tick
+        report = self._loop.reports.get(zone)
+        if zone in self._loop.failures:
+            raise Unavailable(self._loop.failures[zone])
+        if report is None:
+            raise NotFoundError(f"no zone {zone!r}")  # deleted meanwhile
+        return json_bytes(request, 200, state_document(report, self._loop.ledger))
+
+    @app.route("/<zone>/runs", methods=["GET"])
+    async def runs(self, request, zone):
+        await self._known(zone)
+        given = request.args.get(b"limit")
+        limit = given[0].decode("utf-8", "replace") if given else "100"
+        if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_RUNS):
+            raise InvalidContent(f"limit: must be a whole number from 1 to {MAX_RUNS}")
+        runs = await self._loop.recorder.runs(zone, int(limit))
+        return json_bytes(request, 200, {"zone": zone, "runs": [run_document(run) for run in runs]})
+
+    async def _known(self, zone):
+        if await zone_settings.zone_record(self._storage, zone) is None:
+            raise NotFoundError(f"no zone {zone!r}")
+
+    def _changed(self, zone, kind):
+        self._events.publish("rule.changed", self._clock.seconds(), zone=zone, kind=kind, id=zone)

@@ -23,15 +23,6 @@ class _OpenRun:
     sampled_at: float
 
 
-def run_document(run):
-    """A :class:`RunRecord` as the API shows it before formatting times: samples as ``[at, temperature]``."""
-    return {
-        "zone": run.zone, "output": run.output, "started_at": run.started_at, "ended_at": run.ended_at,
-        "start_temperature": run.start_temperature, "end_temperature": run.end_temperature,
-        "target": run.target, "samples": [[sample.at, sample.temperature] for sample in run.samples],
-    }
-
-
 class RunRecorder:
     """Turns output observations into stored runs."""
 
@@ -90,9 +81,9 @@ class RunRecorder:
         del self._open[key]
 
     async def runs(self, zone, limit=100):
-        """The ``limit`` stored runs of ``zone`` that started last, newest first, each as :func:`run_document`.
+        """The ``limit`` stored :class:`~rpymostat.storage.interface.RunRecord` of ``zone`` that started last, newest first.
 
         Storage reads only those runs, through an index, so a year of runs
         is never read to show the latest.
         """
-        return [run_document(run) for run in await self._storage.runs(zone, limit)]
+        return await self._storage.runs(zone, limit)

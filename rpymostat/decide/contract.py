@@ -29,13 +29,12 @@ from zope.interface.exceptions import Invalid
 from zope.interface.verify import verifyClass
 
 from rpymostat.decide.plugin import IDecisionPlugin
-from rpymostat.decide.state import COOL, FAN, HEAT, Decision, OutputState, ZoneState
+from rpymostat.decide.state import COOL, FAN, HEAT, MIN_DEADBAND_C, Decision, OutputState, ZoneState
 
 #: When the grid's decisions are asked for (epoch s); outputs switched before it.
 NOW = 1795608000.0
 
 #: The smallest gap the API allows between a heat and a cool setpoint.
-MIN_DEADBAND_C = 1.0
 
 MODES = ("heat", "cool", "auto", "off")
 

@@ -12,8 +12,6 @@ proves it keeps this interface's promises with :mod:`.contract`.
 
 from zope.interface import Attribute, Interface
 
-from rpymostat.protocol.plugins import load_plugins
-
 GROUP = "rpymostat.decision"
 
 
@@ -32,13 +30,3 @@ class IDecisionPlugin(Interface):
     def decide(state, now):
         """A :class:`~rpymostat.decide.state.Decision` for ``state`` at ``now`` (epoch s);
         reads nothing but its arguments."""
-
-
-def load_decision_plugins(found=None):
-    """``{name: plugin instance}`` of the installed decision plugins, each verified on load.
-
-    Transitional: callers build the instances from
-    ``load_plugins(GROUP, IDecisionPlugin)`` themselves, once, and this goes
-    when :mod:`rpymostat.api.site` and ``benchmarks/decision.py`` do.
-    """
-    return {name: plugin_class() for name, plugin_class in load_plugins(GROUP, IDecisionPlugin, found).items()}

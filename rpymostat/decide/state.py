@@ -6,6 +6,10 @@ from typing import Mapping, Optional, Tuple
 #: The outputs a zone may drive.
 HEAT, COOL, FAN = "heat", "cool", "fan"
 
+#: A heat setpoint is at least this far below the cool one, so that heating and
+#: cooling never chase each other in ``auto`` mode (the API refuses closer ones).
+MIN_DEADBAND_C = 1.0
+
 
 @dataclasses.dataclass(frozen=True)
 class OutputState:

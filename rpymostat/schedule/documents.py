@@ -137,10 +137,6 @@ def instant(seconds: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(seconds, UTC)
 
 
-#: Epoch seconds as shown: the one formatter every daemon uses.  Kept under
-#: this name only until the API modules call :func:`~rpymostat.protocol.times.iso_utc`.
-iso_seconds = iso_utc
-
 
 def setpoints_from(document) -> Setpoints:
     return Setpoints(

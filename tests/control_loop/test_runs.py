@@ -19,15 +19,12 @@ async def test_a_run_gets_a_sample_per_interval_and_ends_when_the_output_is_off(
     await recorder.observe("hall", "heat", on, NOW + 299, 19.5, 21.0)  # not yet an interval
     await recorder.observe("hall", "heat", on, NOW + 300, 19.75, 21.0)
     await recorder.observe("hall", "heat", OutputState(False, NOW + 400), NOW + 420, 21.0, 21.0)
-    assert await storage.runs("hall", 5) == [RunRecord(
+    expected = [RunRecord(
         f"hall:heat:{NOW - 5:.0f}", "hall", "heat", NOW - 5, 19.0, 21.0, NOW + 400, 21.0,
         (RunSample(NOW, 19.0), RunSample(NOW + 300, 19.75)),
     )]
-    assert await recorder.runs("hall") == [{
-        "zone": "hall", "output": "heat", "started_at": NOW - 5, "ended_at": NOW + 400,
-        "start_temperature": 19.0, "end_temperature": 21.0, "target": 21.0,
-        "samples": [[NOW, 19.0], [NOW + 300, 19.75]],
-    }]
+    assert await storage.runs("hall", 5) == expected
+    assert await recorder.runs("hall") == expected
 
 
 @pytest_twisted.ensureDeferred

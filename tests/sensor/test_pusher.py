@@ -7,6 +7,7 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import formatEvent, globalLogPublisher
 
 from rpymostat.api.site import build_site
+from rpymostat.testing import engine_parts
 from rpymostat.protocol.client import JsonClient
 from rpymostat.testing import FakeStorage
 from rpymostat_sensor.buffer import ReadingBuffer
@@ -31,7 +32,7 @@ class Engine:
     """The engine's real site on a loopback port that the test can take down and bring back."""
 
     def __init__(self, storage):
-        self.site = build_site(storage, reactor)
+        self.site = build_site(**engine_parts(storage, reactor))
         self.port = None
         self.number = 0
 

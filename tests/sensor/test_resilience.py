@@ -11,6 +11,7 @@ from twisted.internet.task import LoopingCall, deferLater
 from twisted.logger import globalLogPublisher
 
 from rpymostat.api.site import build_site
+from rpymostat.testing import engine_parts
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.watchdog import Watchdog
 from rpymostat.testing import FakeStorage
@@ -64,7 +65,7 @@ async def _until(condition, seconds=20.0):
 @pytest_twisted.ensureDeferred
 async def test_a_disk_error_on_one_tick_does_not_stop_the_loop_and_systemd_hears_it_all(tmp_path):
     storage = FakeStorage()
-    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(build_site(storage, reactor))
+    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(build_site(**engine_parts(storage, reactor)))
     notify = NotifySocket(tmp_path / "notify")
     watchdog = Watchdog({"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "180000000"})
     config = SensorConfig(engine_url=f"http://127.0.0.1:{port.getHost().port}", interval=0.1,

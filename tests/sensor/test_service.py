@@ -7,6 +7,7 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.task import deferLater
 
 from rpymostat.api.site import build_site
+from rpymostat.testing import engine_parts
 from rpymostat.testing import FakeStorage
 from rpymostat_sensor import __main__ as cli
 from rpymostat_sensor.config import SensorConfig, from_environ
@@ -16,7 +17,7 @@ from rpymostat_sensor.service import SensorService
 @pytest_twisted.ensureDeferred
 async def test_sim_readings_reach_the_engine_and_stop_is_clean(tmp_path):
     storage = FakeStorage()
-    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(build_site(storage, reactor))
+    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(build_site(**engine_parts(storage, reactor)))
     config = SensorConfig(
         engine_url=f"http://127.0.0.1:{port.getHost().port}", interval=0.2, readers=("sim",),
         data_dir=tmp_path, sim_sensors=2,

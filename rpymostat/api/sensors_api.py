@@ -1,0 +1,127 @@
+"""``/v1/sensors``: readings in from sensor daemons, and the sensors the engine knows.
+
+``PUT /v1/sensors/update`` is the hot path: the body is validated on a
+compiled fast path (:mod:`rpymostat.api.validation`), each reading on its
+own, so one bad value costs only itself; the good ones are stored with the
+engine's receipt time and announced as ``sensor.readings``.  Sensors are
+listed, read, renamed, and deleted (their history stays).
+"""
+
+from twisted.logger import Logger
+
+from rpymostat.api.errors import Conflict, NotFoundError, api_app, json_bytes, render_failure
+from rpymostat.api.jsonio import read_json
+from rpymostat.api.shapes import sensor_document
+
+log = Logger()
+
+#: The kinds of rule whose documents may weigh sensors (``sensors``), and how to name one.
+SENSOR_USING_RULES = (("schedule", "schedule"), ("override", "override"), ("hold", "the hold on zone"))
+
+
+async def sensor_users(storage, sensor_id) -> list:
+    """``["zone 'living'", "schedule 'night'", ...]``: every stored zone or rule that weighs ``sensor_id``."""
+    users = [f"zone {zone.name!r}" for zone in await storage.zones()
+             if sensor_id in (zone.document.get("sensors") or {})]
+    for kind, label in SENSOR_USING_RULES:
+        for record in await storage.rules(kind):
+            if sensor_id in (record.document.get("sensors") or {}):
+                users.append(f"{label} {record.rule_id!r}")
+    return users
+
+
+class ClockWarnings:
+    """Logs that a host's clock runs ahead, at most once per host every ``every`` seconds.
+
+    A host whose clock is wrong sends every reading ahead; one line every few
+    minutes says so without burying the log.  Times are the engine clock's
+    seconds; a clock stepped back simply allows the next warning.
+    """
+
+    def __init__(self, every=300.0):
+        self._every = every
+        self._last = {}
+
+    def warn(self, host_id, ahead, now):
+        last = self._last.get(host_id)
+        if last is not None and 0 <= now - last < self._every:
+            return
+        self._last[host_id] = now
+        log.warn(
+            "host {host_id}'s clock runs {ahead:.0f} s ahead: its readings are stored at the time"
+            " received; set its clock (NTP)", host_id=host_id, ahead=ahead,
+        )
+
+
+class SensorsApi:
+    """The ``/v1/sensors`` routes over storage, clock, event bus, access policy and validator."""
+
+    app = api_app()
+
+    def __init__(self, storage, clock, events, access, validator):
+        self._storage, self._clock, self._events, self._access = storage, clock, events, access
+        self._validator = validator
+        self._clock_warnings = ClockWarnings()
+
+    @app.handle_errors(Exception)
+    def _failed(self, request, failure):
+        return render_failure(request, failure)
+
+    @app.route("/update", methods=["PUT"])
+    async def update(self, request):
+        self._access.authorize(request, "sensors:update")
+        document = read_json(request)
+        received_at = self._clock.seconds()
+        update = self._validator.sensor_update(document, now=received_at)
+        if update.clock_ahead is not None:
+            self._clock_warnings.warn(update.host_id, update.clock_ahead, received_at)
+        if not update.readings:
+            refused = update.refused
+            message = "; ".join(refused[sensor_id] for sensor_id in sorted(refused))
+            return json_bytes(request, 422, {"status": "error", "error": message, "refused": refused})
+        await self._storage.record_readings(update.host_id, update.readings, received_at=received_at)
+        self._events.publish(
+            "sensor.readings", self._clock.seconds(), host_id=update.host_id,
+            readings=list(update.readings), received_at=received_at,
+        )
+        answer = {"status": "created", "ids": update.sensor_ids}
+        if update.refused:
+            answer["refused"] = update.refused
+        if update.adjusted:
+            answer["adjusted"] = update.adjusted
+        return json_bytes(request, 201, answer)
+
+    @app.route("/", methods=["GET"])
+    async def list(self, request):
+        records = await self._storage.sensors()
+        return json_bytes(request, 200, {"sensors": [sensor_document(r) for r in records]})
+
+    @app.route("/<sensor_id>", methods=["GET"])
+    async def get(self, request, sensor_id):
+        record = await self._storage.sensor(sensor_id)
+        if record is None:
+            raise NotFoundError(f"no sensor with id {sensor_id!r}")
+        return json_bytes(request, 200, sensor_document(record))
+
+    @app.route("/<sensor_id>", methods=["PATCH"])
+    async def rename(self, request, sensor_id):
+        self._access.authorize(request, "sensors:update")
+        document = read_json(request)
+        self._validator.check("SensorPatch", document)
+        record = await self._storage.set_sensor_name(sensor_id, document["name"])
+        if record is None:
+            raise NotFoundError(f"no sensor with id {sensor_id!r}")
+        self._events.publish("sensor.changed", self._clock.seconds(), sensor_id=sensor_id, name=record.name)
+        return json_bytes(request, 200, sensor_document(record))
+
+    @app.route("/<sensor_id>", methods=["DELETE"])
+    async def delete(self, request, sensor_id):
+        self._access.authorize(request, "sensors:delete")
+        users = await sensor_users(self._storage, sensor_id)
+        if users:
+            raise Conflict(f"sensor {sensor_id!r} is still used by {', '.join(users)}; remove it there first")
+        if not await self._storage.delete_sensor(sensor_id):
+            raise NotFoundError(f"no sensor with id {sensor_id!r}")
+        self._events.publish("sensor.deleted", self._clock.seconds(), sensor_id=sensor_id)
+        request.setResponseCode(204)
+        return b""

@@ -1,0 +1,223 @@
+"""What the relay unit says and reports at its edges.
+
+Mutation testing (``benchmarks/mutation.sh``) showed these were held by no test: the log
+lines an installer reads in the journal (each relay at start, a safety off and its reason,
+a disk that cannot keep switch times, a relay that cannot be read), the exact errors of a
+refused start, the time left that a refusal reports, and a relay switched on behind the
+unit's back when the outputs go to their safe states.  Expected values are worked out by
+hand; the hardware is the simulated backend or the small ``Board`` below.
+"""
+
+import errno
+
+import pytest
+from twisted.internet.task import Clock
+from twisted.logger import formatEvent, globalLogPublisher
+from zope.interface import implementer
+
+from rpymostat_control.config import ControlConfig
+from rpymostat_control.relays.interface import IRelayBackend, RelayFault
+from rpymostat_control.relays.sim import SimRelays
+from rpymostat_control.state_file import FILE_NAME, StateFile, Switched
+from rpymostat_control.switchboard import SafeStates, Switchboard, TooSoon, UnknownRelay
+
+#: 2026-11-25T12:00:00Z
+NOW = 1795608000.0
+NOW_ISO = "2026-11-25T12:00:00.000+00:00"
+
+
+@implementer(IRelayBackend)
+class Board:
+    """A backend with no outputs at all, or aliased ones, that keeps exactly what it is sent
+    and may fail to read with an exception of its own (a plugin may raise more than RelayFault)."""
+
+    name = "board"
+
+    def __init__(self, aliases):
+        self.aliases = dict(aliases)
+        self.states = dict.fromkeys(aliases, False)
+        self.read_error = None
+
+    def relays(self):
+        return dict(self.aliases)
+
+    def get(self, relay_id):
+        if self.read_error is not None:
+            raise self.read_error
+        return self.states[relay_id]
+
+    def set(self, relay_id, on):
+        self.states[relay_id] = on
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def clock():
+    clock = Clock()
+    clock.advance(NOW)
+    return clock
+
+
+@pytest.fixture
+def log_lines():
+    """The lines logged so far, each as the journal would show it."""
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    yield lambda: [formatEvent(event) for event in events]
+    globalLogPublisher.removeObserver(events.append)
+
+
+def sim(count=2, on=()):
+    backend = SimRelays(ControlConfig(sim_relays=count))
+    for relay_id in on:
+        backend.set(relay_id, True)
+    return backend
+
+
+def board(tmp_path, clock, backends, min_on=300.0, min_off=300.0, safe_states=None, monotonic=None):
+    return Switchboard(backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {},
+                       monotonic=monotonic or clock.seconds)
+
+
+def test_the_start_logs_every_relay_its_state_and_its_safe_state(tmp_path, clock, log_lines):
+    backend = sim(on=["sim-2"])
+    StateFile(tmp_path).save({"sim-1": Switched(False, NOW - 60), "sim-2": Switched(True, NOW)})
+    board(tmp_path, clock, [backend], safe_states={"sim-1": True, "sim-2": False})
+    assert (backend.get("sim-1"), backend.get("sim-2")) == (False, True)  # both as this unit left them
+    assert log_lines() == [
+        "relay sim-1 (sim) is off since 2026-11-25T11:59:00.000+00:00; safe state on",
+        f"relay sim-2 (sim) is on since {NOW_ISO}; safe state off",
+    ]
+
+
+def test_a_misnamed_safe_state_stops_the_start_naming_every_unknown_output(tmp_path, clock):
+    with pytest.raises(ValueError) as two_unknown:
+        board(tmp_path, clock, [sim()], safe_states={"sim-1": True, "heat-pump": True, "boiler": False})
+    assert str(two_unknown.value) == (
+        "RPYMOSTAT_SAFE_STATES names boiler, heat-pump, which no relay backend found;"
+        " outputs found: sim-1, sim-2"
+    )
+    with pytest.raises(ValueError) as nothing_found:
+        board(tmp_path, clock, [Board({})], safe_states={"boiler": False})
+    assert str(nothing_found.value) == (
+        "RPYMOSTAT_SAFE_STATES names boiler, which no relay backend found; outputs found: none"
+    )
+
+
+def test_an_unknown_relay_is_named_in_the_error(tmp_path, clock):
+    switchboard = board(tmp_path, clock, [sim()])
+    with pytest.raises(UnknownRelay) as unknown:
+        switchboard.command("sim-9", True)
+    assert unknown.value.args == ("sim-9",)
+
+
+def test_a_stopping_unit_refuses_commands_saying_so(tmp_path, clock):
+    switchboard = board(tmp_path, clock, [sim()])
+    switchboard.close()
+    with pytest.raises(RelayFault) as refused:
+        switchboard.command("sim-1", True)
+    assert str(refused.value) == "the relay unit is stopping"
+
+
+def test_a_refusal_gives_the_time_left_to_the_millisecond(tmp_path, clock):
+    monotonic = Clock()
+    switchboard = board(tmp_path, clock, [sim()], min_off=300, monotonic=monotonic.seconds)
+    monotonic.advance(42.6)
+    with pytest.raises(TooSoon) as refused:
+        switchboard.command("sim-1", True)
+    assert refused.value.retry_after == 257.4  # not rounded to 257 s: a retry then would be refused again
+    monotonic.advance(0.0004)  # off for 42.6004 s: 257.3996 s left, 257.4 to the millisecond
+    with pytest.raises(TooSoon) as refused:
+        switchboard.command("sim-1", True)
+    assert refused.value.retry_after == 257.4
+
+
+def test_switches_are_logged_with_the_relay_and_its_new_state(tmp_path, clock, log_lines):
+    switchboard = board(tmp_path, clock, [sim()], min_on=0, min_off=0)
+    switchboard.command("sim-1", True)
+    switchboard.command("sim-1", False)
+    assert log_lines()[-2:] == ["relay sim-1 switched on", "relay sim-1 switched off"]
+
+
+def test_a_safety_off_is_logged_with_its_reason_and_how_long_the_relay_ran(tmp_path, clock, log_lines):
+    switchboard = board(tmp_path, clock, [sim()], min_on=300, min_off=0)
+    switchboard.command("sim-1", True)
+    clock.advance(5)
+    assert switchboard.command("sim-1", False, safety="overheat: 31 C") is True
+    assert log_lines()[-1] == (
+        "relay sim-1 switched off for safety after 5 s on (minimum on time 300 s notwithstanding):"
+        " overheat: 31 C"
+    )
+
+
+def test_a_safety_off_writes_off_to_the_hardware(tmp_path, clock):
+    backend = Board({"boiler": None})
+    switchboard = board(tmp_path, clock, [backend], min_on=300, min_off=0)
+    switchboard.command("boiler", True)
+    clock.advance(5)
+    assert switchboard.command("boiler", False, safety="no trustworthy temperature") is True
+    assert backend.states["boiler"] is False  # the interface's "off", not merely something falsy
+
+
+def test_a_disk_that_cannot_keep_switch_times_is_logged_with_its_path_and_error(tmp_path, clock, log_lines):
+    switchboard = board(tmp_path, clock, [sim()], min_off=0)
+    temporary = tmp_path / (FILE_NAME + ".tmp")
+    temporary.mkdir()  # the temporary file cannot be written
+    assert switchboard.command("sim-1", True) is True
+    assert log_lines()[-2] == (
+        f"could not save relay switch times to {tmp_path / FILE_NAME}:"
+        f" [Errno {errno.EISDIR}] Is a directory: '{temporary}'; a restart would count minimum"
+        " times from the restart"
+    )
+
+
+def test_a_relay_that_cannot_be_read_is_logged_with_the_fault(tmp_path, clock, log_lines):
+    backend = sim()
+    switchboard = board(tmp_path, clock, [backend])
+    backend.failing.add("sim-2")
+    switchboard.document("sim-2")
+    assert log_lines()[-1] == "cannot read relay sim-2: sim-2: simulated fault"
+    assert switchboard.check() == ["sim-2"]
+    assert log_lines()[-1] == "cannot read relay sim-2: sim-2: simulated fault"
+
+
+def test_a_backends_own_exception_is_logged_with_its_type(tmp_path, clock, log_lines):
+    backend = Board({"boiler": None})
+    switchboard = board(tmp_path, clock, [backend])
+    backend.read_error = OSError("usb gone")
+    assert switchboard.document("boiler")["state"] is False  # the last known state
+    assert log_lines()[-1] == "cannot read relay boiler: OSError('usb gone')"
+
+
+def test_the_time_in_state_is_reported_to_the_millisecond(tmp_path, clock):
+    monotonic = Clock()
+    switchboard = board(tmp_path, clock, [sim()], monotonic=monotonic.seconds)
+    monotonic.advance(10.0004)
+    assert switchboard.document("sim-1")["seconds_in_state"] == 10.0
+
+
+def test_going_safe_when_already_safe_says_so(tmp_path, clock, log_lines):
+    switchboard = board(tmp_path, clock, [sim()])
+    assert switchboard.to_safe_states("lease expired") == SafeStates([], [])
+    assert log_lines()[-1] == "lease expired: every output already in its safe state"
+
+
+def test_a_relay_switched_on_behind_the_units_back_goes_safe_and_then_waits_its_minimum_off_time(
+        tmp_path, clock, log_lines):
+    backend = sim()
+    switchboard = board(tmp_path, clock, [backend], min_on=300, min_off=300)
+    clock.advance(1000)
+    backend.set("sim-1", True)  # someone at the relay, or a board reset
+    assert switchboard.to_safe_states("lease expired") == SafeStates(["sim-1"], [])
+    assert log_lines()[-2:] == [
+        "relay sim-1 is on though it was switched off here (reset or switched by something else);"
+        " counting its time from now",
+        "lease expired: switched sim-1 off to their safe states",
+    ]
+    assert backend.get("sim-1") is False
+    assert StateFile(tmp_path).load()["sim-1"] == Switched(False, NOW + 1000)
+    with pytest.raises(TooSoon) as refused:  # it just ran: no new start for five minutes
+        switchboard.command("sim-1", True)
+    assert refused.value.message == "minimum off time: sim-1 has been off for 0 of 300 s"
