@@ -57,9 +57,7 @@ class EngineProcess:
         """Start the process and wait until ``/v1/status`` answers 200."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            engine_command() + ["-vv"], env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        self.process = subprocess.Popen(engine_command() + ["-vv"], env=self.env, stdout=log, stderr=subprocess.STDOUT)
         log.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -97,7 +95,7 @@ class EngineProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-            raise AssertionError(f"engine ignored {sig!r} for {timeout} s:\n{self.log()}")
+            raise AssertionError(f"engine ignored {sig!r} for {timeout} s:\n{self.log()}") from None
 
 
 def browse(timeout=5.0, count=1, watch=False):

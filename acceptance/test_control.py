@@ -46,16 +46,31 @@ class Unit:
             script = shutil.which("rpymostat-control")
             assert script, "rpymostat-control is not installed"
             self.command = [script, "-vv"]
-            self.env = {**os.environ, "RPYMOSTAT_RELAYS": "sim", "RPYMOSTAT_SIM_RELAYS": "2",
-                        "RPYMOSTAT_CONTROL_HOST": "127.0.0.1", "RPYMOSTAT_CONTROL_PORT": str(self.port),
-                        "RPYMOSTAT_CONTROL_LEASE_S": str(LEASE_S), "RPYMOSTAT_MIN_ON_S": str(MIN_ON_S),
-                        "RPYMOSTAT_MIN_OFF_S": "1", "RPYMOSTAT_DATA_DIR": str(data_dir),
-                        "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1"}  # finds the engine by mDNS
+            self.env = {
+                **os.environ,
+                "RPYMOSTAT_RELAYS": "sim",
+                "RPYMOSTAT_SIM_RELAYS": "2",
+                "RPYMOSTAT_CONTROL_HOST": "127.0.0.1",
+                "RPYMOSTAT_CONTROL_PORT": str(self.port),
+                "RPYMOSTAT_CONTROL_LEASE_S": str(LEASE_S),
+                "RPYMOSTAT_MIN_ON_S": str(MIN_ON_S),
+                "RPYMOSTAT_MIN_OFF_S": "1",
+                "RPYMOSTAT_DATA_DIR": str(data_dir),
+                "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1",
+            }  # finds the engine by mDNS
             self.relay = "sim-1"
         else:
             script = Path(__file__).with_name("third_party_relay.py")
-            self.command = [sys.executable, str(script), engine.url, str(self.port), "stdlib-unit",
-                            str(LEASE_S), "boiler", "pump"]
+            self.command = [
+                sys.executable,
+                str(script),
+                engine.url,
+                str(self.port),
+                "stdlib-unit",
+                str(LEASE_S),
+                "boiler",
+                "pump",
+            ]
             self.env = dict(os.environ)
             self.relay = "boiler"
 
@@ -91,8 +106,11 @@ class Readings:
         while self.running:
             if self.value is not None:
                 try:
-                    self.engine.request("PUT", "/v1/sensors/update", {
-                        "host_id": "test-sensors", "sensors": {"living": {"type": "test", "value": self.value}}})
+                    self.engine.request(
+                        "PUT",
+                        "/v1/sensors/update",
+                        {"host_id": "test-sensors", "sensors": {"living": {"type": "test", "value": self.value}}},
+                    )
                 except OSError:
                     pass  # the engine is down for a while in this story
             time.sleep(0.5)
@@ -123,10 +141,17 @@ def test_heat_follows_the_schedule_safely_and_fails_safe_without_the_engine(tmp_
         host_id = controls()[0]["host_id"]
         readings.value = 19.0
         wait_for(lambda: engine.request("GET", "/v1/sensors/living")[0] == 200, 5, "first reading")
-        assert engine.request("POST", "/v1/schedules", {
-            "name": "all day", "start": "0 0 * * *", "duration": "P1D", "heat_setpoint": 21.0})[0] == 201
-        code, body = engine.request("PUT", "/v1/zones/default", {
-            "sensors": {"living": 1.0}, "outputs": {"heat": f"{host_id}/{unit.relay}"}})
+        assert (
+            engine.request(
+                "POST",
+                "/v1/schedules",
+                {"name": "all day", "start": "0 0 * * *", "duration": "P1D", "heat_setpoint": 21.0},
+            )[0]
+            == 201
+        )
+        code, body = engine.request(
+            "PUT", "/v1/zones/default", {"sensors": {"living": 1.0}, "outputs": {"heat": f"{host_id}/{unit.relay}"}}
+        )
         assert code == 200, body
 
         # 19 C against a 21 C schedule: heat on, and the engine says why.

@@ -107,9 +107,7 @@ def test_bad_setting_exits_2_naming_it(tmp_path):
 
 def test_port_in_use_exits_1_with_reason(engine, tmp_path):
     second = EngineProcess(tmp_path / "other", port=engine.port)
-    result = subprocess.run(
-        engine_command(), env=second.env, capture_output=True, text=True, timeout=30
-    )
+    result = subprocess.run(engine_command(), env=second.env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "cannot start" in result.stderr
     assert str(engine.port) in result.stderr

@@ -70,6 +70,7 @@ def test_readings_arrive_and_an_engine_outage_loses_none(tmp_path):
     engine = EngineProcess(tmp_path / "engine", port=port, advertise=True).start()
     sensor = SensorProcess(tmp_path, tmp_path / "w1")
     try:
+
         def both_known():
             code, body = engine.request("GET", "/v1/sensors")
             return code == 200 and len(body["sensors"]) == 2
@@ -81,7 +82,7 @@ def test_readings_arrive_and_an_engine_outage_loses_none(tmp_path):
 
         assert engine.stop(signal.SIGKILL) == -signal.SIGKILL
         outage_started = time.time()
-        outage_started_iso = datetime.datetime.fromtimestamp(outage_started, datetime.timezone.utc).isoformat()
+        outage_started_iso = datetime.datetime.fromtimestamp(outage_started, datetime.UTC).isoformat()
         for step in range(8):  # readings keep being taken while the engine is away
             kitchen.set_temperature(21.0 + step / 8)
             time.sleep(INTERVAL)

@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -29,8 +29,7 @@ MAX_BODY = 1024 * 1024
 #: The most a request body is read to throw it away (and keep the connection) after a 413.
 MAX_DRAIN = 64 * MAX_BODY
 #: Each relay's state, its last switch by the wall clock (shown) and by the monotonic clock (ages).
-RELAYS = {relay_id: {"state": False, "since": time.time(), "switched": time.monotonic()}
-          for relay_id in sys.argv[5:]}
+RELAYS = {relay_id: {"state": False, "since": time.time(), "switched": time.monotonic()} for relay_id in sys.argv[5:]}
 lock = threading.Lock()
 lease_until = time.monotonic() + LEASE
 register_wanted = threading.Event()
@@ -38,9 +37,16 @@ register_wanted = threading.Event()
 
 def relay_doc(relay_id):
     relay = RELAYS[relay_id]
-    return {"type": "stdlib", "state": relay["state"], "alias": None, "safe_state": False,
-            "since": datetime.fromtimestamp(relay["since"], timezone.utc).isoformat(timespec="milliseconds"),
-            "seconds_in_state": round(time.monotonic() - relay["switched"], 3), "min_on_s": 0, "min_off_s": 0}
+    return {
+        "type": "stdlib",
+        "state": relay["state"],
+        "alias": None,
+        "safe_state": False,
+        "since": datetime.fromtimestamp(relay["since"], UTC).isoformat(timespec="milliseconds"),
+        "seconds_in_state": round(time.monotonic() - relay["switched"], 3),
+        "min_on_s": 0,
+        "min_off_s": 0,
+    }
 
 
 def switch(relay_id, state):
@@ -59,10 +65,17 @@ def registrar():
         register_wanted.clear()
         while True:
             with lock:
-                body = {"host_id": HOST_ID, "url": f"http://127.0.0.1:{PORT}",
-                        "relays": {r: {"type": "stdlib", "state": RELAYS[r]["state"]} for r in RELAYS}}
-            request = urllib.request.Request(ENGINE + "/v1/controls/register", json.dumps(body).encode(),
-                                             {"Content-Type": "application/json"}, method="POST")
+                body = {
+                    "host_id": HOST_ID,
+                    "url": f"http://127.0.0.1:{PORT}",
+                    "relays": {r: {"type": "stdlib", "state": RELAYS[r]["state"]} for r in RELAYS},
+                }
+            request = urllib.request.Request(
+                ENGINE + "/v1/controls/register",
+                json.dumps(body).encode(),
+                {"Content-Type": "application/json"},
+                method="POST",
+            )
             try:
                 urllib.request.urlopen(request, timeout=5).close()
                 break
@@ -112,10 +125,14 @@ def parse_command(headers, body):
         raise BadRequest(400, "request body is nested too deeply") from None
     except ValueError as error:  # not JSON, or an integer too long to convert
         raise BadRequest(400, f"request body is not valid JSON: {error}") from None
-    if not isinstance(command, dict) or set(command) - {"safety"} != {"state"} \
-            or not isinstance(command["state"], bool):
-        raise BadRequest(422, 'a command is exactly {"state": true} or {"state": false},'
-                              ' or {"state": false, "safety": "<reason>"}')
+    if (
+        not isinstance(command, dict)
+        or set(command) - {"safety"} != {"state"}
+        or not isinstance(command["state"], bool)
+    ):
+        raise BadRequest(
+            422, 'a command is exactly {"state": true} or {"state": false}, or {"state": false, "safety": "<reason>"}'
+        )
     safety = command.get("safety")
     if "safety" in command and not (isinstance(safety, str) and safety.strip() and len(safety) <= 200):
         raise BadRequest(422, '"safety" must be the reason for a safety off, a string of 1 to 200 characters')
@@ -156,8 +173,11 @@ class Handler(BaseHTTPRequestHandler):
         if path == RELAYS_PATH:
             self.allow("GET", "HEAD")
             with lock:
-                return {"host_id": HOST_ID, "lease": {"seconds": LEASE, "expires_in_s": lease_left()},
-                        "relays": {r: relay_doc(r) for r in RELAYS}}
+                return {
+                    "host_id": HOST_ID,
+                    "lease": {"seconds": LEASE, "expires_in_s": lease_left()},
+                    "relays": {r: relay_doc(r) for r in RELAYS},
+                }
         if relay_id not in RELAYS:
             raise BadRequest(404, f"no such resource: {path}; relays are at {RELAYS_PATH}")
         self.allow("GET", "HEAD", "POST")

@@ -37,7 +37,6 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-
 from ingest import free_port  # beside this script
 
 MB = 1_000_000
@@ -67,10 +66,14 @@ class ControlUnit:
         self.log_path = self.data_dir / "control.log"
         self.command = [script]
         self.env = {
-            **os.environ, "RPYMOSTAT_RELAYS": "sim", "RPYMOSTAT_SIM_RELAYS": str(relays),
+            **os.environ,
+            "RPYMOSTAT_RELAYS": "sim",
+            "RPYMOSTAT_SIM_RELAYS": str(relays),
             "RPYMOSTAT_ENGINE_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: we only need the relay API
-            "RPYMOSTAT_CONTROL_HOST": "127.0.0.1", "RPYMOSTAT_CONTROL_PORT": str(self.port),
-            "RPYMOSTAT_MIN_ON_S": "0", "RPYMOSTAT_MIN_OFF_S": "0",
+            "RPYMOSTAT_CONTROL_HOST": "127.0.0.1",
+            "RPYMOSTAT_CONTROL_PORT": str(self.port),
+            "RPYMOSTAT_MIN_ON_S": "0",
+            "RPYMOSTAT_MIN_OFF_S": "0",
             "RPYMOSTAT_DATA_DIR": str(self.data_dir),
         }
         self.process = None
@@ -82,8 +85,9 @@ class ControlUnit:
     def start(self, timeout=30.0):
         """Start it and wait until ``GET /v1/relays`` answers; returns that answer."""
         with open(self.log_path, "ab") as log:  # own session: Ctrl-C reaches only us
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -157,7 +161,9 @@ def measure(script, requests):
             switch = [json.dumps({"state": index % 2 == 0}) for index in range(requests)]
             latencies(connection, "POST", "/v1/relays/sim-2", switch[:100])  # warm-up
             figures["post"], figures["post_sockets"] = latencies(connection, "POST", "/v1/relays/sim-1", switch)
-            figures["get"], figures["get_sockets"] = latencies(connection, "GET", "/v1/relays", [None] * (requests // 4))
+            figures["get"], figures["get_sockets"] = latencies(
+                connection, "GET", "/v1/relays", [None] * (requests // 4)
+            )
             connection.close()
             time.sleep(1.0)
             figures["after"] = unit.memory_mb()
@@ -178,18 +184,23 @@ def report(script, figures, requests):
     print(f"  pyOpenSSL/cryptography loaded      {'yes' if figures['openssl'] else 'no'}")
     print(f"  steady RSS after start             {rss:6.1f} MB (USS {uss:.1f})")
     print(f"  RSS after the requests             {after_rss:6.1f} MB (USS {after_uss:.1f})")
-    print(f"  POST /v1/relays/sim-1 p50 / p99    {ms(post, 0.5)} / {ms(post, 0.99)} ms "
-          f"(mean {statistics.fmean(post) * 1000:.2f}, {requests} switches, "
-          f"{figures['post_sockets']} connection)")
-    print(f"  GET /v1/relays p50 / p99           {ms(get, 0.5)} / {ms(get, 0.99)} ms "
-          f"({len(get)} requests, {RELAYS} relays)")
+    print(
+        f"  POST /v1/relays/sim-1 p50 / p99    {ms(post, 0.5)} / {ms(post, 0.99)} ms "
+        f"(mean {statistics.fmean(post) * 1000:.2f}, {requests} switches, "
+        f"{figures['post_sockets']} connection)"
+    )
+    print(
+        f"  GET /v1/relays p50 / p99           {ms(get, 0.5)} / {ms(get, 0.99)} ms "
+        f"({len(get)} requests, {RELAYS} relays)"
+    )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="POSTs per installation (2000)")
-    parser.add_argument("--script", action="append",
-                        help="an rpymostat-control to measure (repeatable; default: the one beside python)")
+    parser.add_argument(
+        "--script", action="append", help="an rpymostat-control to measure (repeatable; default: the one beside python)"
+    )
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop the daemon as on Ctrl-C
     print(f"{RELAYS} sim relays, minimum times 0, 127.0.0.1, MB = 10^6 bytes")

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from control import ControlUnit, default_script, percentile  # noqa: E402  (beside this script)
 from twisted.internet import task  # noqa: E402
 from twisted.internet.defer import ensureDeferred  # noqa: E402
 from twisted.logger import (  # noqa: E402
@@ -46,17 +47,17 @@ from twisted.logger import (  # noqa: E402
     textFileLogObserver,
 )
 
-from control import ControlUnit, default_script, percentile  # noqa: E402  (beside this script)
-from rpymostat.decide.evaluate import decide  # noqa: E402
-from rpymostat.decide.inputs import zone_inputs  # noqa: E402
-from rpymostat.decide.hysteresis import Hysteresis  # noqa: E402
 from rpymostat.control_loop.loop import build_decision_loop  # noqa: E402
-from rpymostat.decide.plugin import GROUP as DECISION_GROUP, IDecisionPlugin  # noqa: E402
-from rpymostat.protocol.plugins import load_plugins  # noqa: E402
+from rpymostat.decide.evaluate import decide  # noqa: E402
+from rpymostat.decide.hysteresis import Hysteresis  # noqa: E402
+from rpymostat.decide.inputs import zone_inputs  # noqa: E402
+from rpymostat.decide.plugin import GROUP as DECISION_GROUP  # noqa: E402
+from rpymostat.decide.plugin import IDecisionPlugin
 from rpymostat.decide.state import OutputState  # noqa: E402
 from rpymostat.decide.temperature import Sample  # noqa: E402
 from rpymostat.events import EventBus  # noqa: E402
 from rpymostat.protocol.client import JsonClient  # noqa: E402
+from rpymostat.protocol.plugins import load_plugins  # noqa: E402
 from rpymostat.schedule import zone_settings  # noqa: E402
 from rpymostat.schedule.cache import TimelineCache  # noqa: E402
 from rpymostat.schedule.rules import Kind, Setpoints, Source  # noqa: E402
@@ -74,9 +75,10 @@ def pure_cost(iterations, rounds=5):
     now = time.time()
     weights = {f"t{index}": weight for index, weight in enumerate(WEIGHTS)}
     settings = {"name": "bench", **zone_settings.ZONE_DEFAULTS, "sensors": weights, "outputs": {"heat": "unit/sim-1"}}
-    begin = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
-    segment = Segment(begin, begin + datetime.timedelta(hours=2), Setpoints(heat=21.0),
-                      Source(Kind.DEFAULT, None, "zone default"))
+    begin = datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=1)
+    segment = Segment(
+        begin, begin + datetime.timedelta(hours=2), Setpoints(heat=21.0), Source(Kind.DEFAULT, None, "zone default")
+    )
     samples = {sensor: Sample(19.0 + index / 10, now - 20) for index, sensor in enumerate(weights)}
     states = {"heat": OutputState(False, now - 3600)}
     decision_plugins = {"hysteresis": Hysteresis()}
@@ -94,18 +96,27 @@ def pure_cost(iterations, rounds=5):
 
 async def house(storage, unit, relays, count, now):
     """``count`` zones with 3 fresh sensors each, zone i heating through sim-i; half are cold."""
-    await storage.put_relay_unit(relays["host_id"], {
-        "host_id": relays["host_id"], "url": unit.url,
-        "relays": {relay: {"type": "sim", "state": found["state"]} for relay, found in relays["relays"].items()},
-    }, now)
+    await storage.put_relay_unit(
+        relays["host_id"],
+        {
+            "host_id": relays["host_id"],
+            "url": unit.url,
+            "relays": {relay: {"type": "sim", "state": found["state"]} for relay, found in relays["relays"].items()},
+        },
+        now,
+    )
     readings = []
     for number in range(1, count + 1):
         name = zone_settings.DEFAULT_ZONE if number == 1 else f"zone-{number:02d}"
         sensors = {f"{name}-t{index}": weight for index, weight in enumerate(WEIGHTS)}
         base = 19.0 if number % 2 else 22.0  # heat target 21 C: odd zones heat, even ones do not
         readings += [Reading(sensor, "DS18B20", base + index / 10, now) for index, sensor in enumerate(sensors)]
-        document = {**zone_settings.ZONE_DEFAULTS, "default_heat_setpoint": 21.0, "sensors": sensors,
-                    "outputs": {"heat": f"{relays['host_id']}/sim-{number}"}}
+        document = {
+            **zone_settings.ZONE_DEFAULTS,
+            "default_heat_setpoint": 21.0,
+            "sensors": sensors,
+            "outputs": {"heat": f"{relays['host_id']}/sim-{number}"},
+        }
         await storage.put_zone(name, document, now)
     await storage.record_readings("bench-sensors", readings)
 
@@ -133,8 +144,14 @@ async def loop_cost(reactor, unit, relays, args, data_dir):
         timelines = TimelineCache(RulesSchedule(storage, ZoneInfo("UTC")), storage, reactor)
         events = EventBus()
         events.subscribe(timelines.on_event)
-        loop = build_decision_loop(storage, timelines, events, reactor, client,
-                                   {name: plugin() for name, plugin in load_plugins(DECISION_GROUP, IDecisionPlugin).items()})
+        loop = build_decision_loop(
+            storage,
+            timelines,
+            events,
+            reactor,
+            client,
+            {name: plugin() for name, plugin in load_plugins(DECISION_GROUP, IDecisionPlugin).items()},
+        )
         await loop.load()
         await timelines.refresh_all()  # as the engine's timeline timer does at start
         runs = []
@@ -157,10 +174,8 @@ def report(pure_us, runs, heating, args):
     walls = [wall * 1000 for wall, _ in steady]
     median, p95 = statistics.median(walls), percentile(walls, 0.95)
     cpu = statistics.median(cpu * 1000 for _, cpu in steady)
-    print(f"decide, 3 weighted sensors            {pure_us:8.1f} µs a call "
-          f"(median of 5 x {args.iterations})")
-    print(f"DecisionLoop.run_all(): {args.zones} zones x 3 sensors, SQLite, one rpymostat-control, "
-          f"{heating} heating")
+    print(f"decide, 3 weighted sensors            {pure_us:8.1f} µs a call (median of 5 x {args.iterations})")
+    print(f"DecisionLoop.run_all(): {args.zones} zones x 3 sensors, SQLite, one rpymostat-control, {heating} heating")
     print(f"  first loop (switches, writes)       {first_wall * 1000:8.1f} ms (CPU {first_cpu * 1000:.1f} ms)")
     print(f"  loop median / p95 of {args.runs:<3}            {median:8.1f} / {p95:.1f} ms")
     print(f"  per zone (median)                   {median / args.zones:8.2f} ms")
@@ -176,8 +191,10 @@ def main(argv=None):
     parser.add_argument("--script", default=None, help="the rpymostat-control to run (default: beside python)")
     args = parser.parse_args(argv)
     # Warnings and failures the loop logs (it never raises) go to stderr; stdout stays ours.
-    globalLogBeginner.beginLoggingTo([FilteringLogObserver(
-        textFileLogObserver(sys.stderr), [LogLevelFilterPredicate(LogLevel.warn)])], redirectStandardIO=False)
+    globalLogBeginner.beginLoggingTo(
+        [FilteringLogObserver(textFileLogObserver(sys.stderr), [LogLevelFilterPredicate(LogLevel.warn)])],
+        redirectStandardIO=False,
+    )
     pure_us = pure_cost(args.iterations)
     with tempfile.TemporaryDirectory(prefix="rpymostat-bench-decision-") as data_dir:
         unit = ControlUnit(args.script or default_script(), Path(data_dir) / "control", relays=args.zones)

@@ -37,7 +37,6 @@ import urllib.request
 from pathlib import Path
 
 import psutil
-
 from http_load import LATE_S, WARMUP_S, closed_loop, open_loop  # beside this script
 
 HERE = Path(__file__).resolve().parent
@@ -50,7 +49,7 @@ TARGET_RATIO = 0.5
 TARGET_P99_S = 0.020
 TARGET_IDLE_RSS_MB = 60.0
 MB = 1_000_000
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 def free_port() -> int:
@@ -78,8 +77,9 @@ class ServerProcess:
     def start(self, ready_path, timeout=30.0):
         """Start it and wait until ``GET ready_path`` gets any HTTP answer."""
         with open(self.log_path, "ab") as log:  # own session: Ctrl-C reaches only us
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -151,8 +151,7 @@ async def measure(engine, bare, args, figures):
     for name, server in (("bare", bare), ("engine", engine)):
         print(f"closed loop, {name}: {args.clients} clients, {args.seconds:g} s ...", flush=True)
         server_cpu, own_cpu = server.cpu_seconds(), time.process_time()
-        sources = [UpdateSource(server.port, f"bench-{name}-{number}")
-                   for number in range(args.clients)]
+        sources = [UpdateSource(server.port, f"bench-{name}-{number}") for number in range(args.clients)]
         tally = await closed_loop(server.port, sources, args.seconds)
         wall = args.seconds + WARMUP_S
         tally.server_cpu = (server.cpu_seconds() - server_cpu) / wall
@@ -188,8 +187,7 @@ def report(figures, args) -> int:
         rows += [
             (label, f"{tally.rate:8.1f} req/s", ""),
             ("    latency p50 / p99", ms(tally.percentile(0.5), tally.percentile(0.99)), ""),
-            ("    CPU server / load generator",
-             f"{tally.server_cpu:.0%} / {tally.client_cpu:.0%} of a core", ""),
+            ("    CPU server / load generator", f"{tally.server_cpu:.0%} / {tally.client_cpu:.0%} of a core", ""),
         ]
     rss_target = f"< {TARGET_IDLE_RSS_MB:g} MB"
     (idle_rss, idle_uss), (after_rss, after_uss) = figures["engine_idle"], figures["engine_after"]
@@ -202,24 +200,33 @@ def report(figures, args) -> int:
         ("    latency p50", ms(opened.percentile(0.5)), ""),
         ("    latency p99", ms(p99), verdict(p99 < TARGET_P99_S, f"< {TARGET_P99_S * 1000:g} ms")),
         ("    latency max", ms(max(opened.latencies, default=float("nan"))), ""),
-        (f"    late (> {LATE_S * 1000:g} ms) / missed sends",
-         f"{opened.late} / {opened.missed} ({opened.connections} connections)", ""),
-        ("engine RSS idle, before load", f"{idle_rss:6.1f} MB (USS {idle_uss:.1f})",
-         verdict(idle_rss < TARGET_IDLE_RSS_MB, rss_target)),
-        ("engine RSS idle, after load", f"{after_rss:6.1f} MB (USS {after_uss:.1f})",
-         verdict(after_rss < TARGET_IDLE_RSS_MB, rss_target)),
-        ("bare Klein RSS before / after",
-         f"{figures['bare_idle'][0]:.1f} / {figures['bare_after'][0]:.1f} MB", ""),
+        (
+            f"    late (> {LATE_S * 1000:g} ms) / missed sends",
+            f"{opened.late} / {opened.missed} ({opened.connections} connections)",
+            "",
+        ),
+        (
+            "engine RSS idle, before load",
+            f"{idle_rss:6.1f} MB (USS {idle_uss:.1f})",
+            verdict(idle_rss < TARGET_IDLE_RSS_MB, rss_target),
+        ),
+        (
+            "engine RSS idle, after load",
+            f"{after_rss:6.1f} MB (USS {after_uss:.1f})",
+            verdict(after_rss < TARGET_IDLE_RSS_MB, rss_target),
+        ),
+        ("bare Klein RSS before / after", f"{figures['bare_idle'][0]:.1f} / {figures['bare_after'][0]:.1f} MB", ""),
         ("readings stored by the engine", f"{figures['stored']} of {expected} sent", ""),
-        ("answers other than 201, or lost", f"{broken} (all: {dict(statuses)})",
-         "BROKEN" if broken else "ok"),
+        ("answers other than 201, or lost", f"{broken} (all: {dict(statuses)})", "BROKEN" if broken else "ok"),
     ]
     if figures["engine_exit"] != 0:
         rows.append(("engine exit status on SIGTERM", str(figures["engine_exit"]), "BROKEN"))
         broken += 1
     print("\n" + "=" * 96)
-    print(f"RPyMostat ingest: {args.clients} clients, {args.seconds:g} s a run, "
-          f"{SENSORS_PER_UPDATE} readings an update, SQLite, 127.0.0.1; MB = 10^6 bytes")
+    print(
+        f"RPyMostat ingest: {args.clients} clients, {args.seconds:g} s a run, "
+        f"{SENSORS_PER_UPDATE} readings an update, SQLite, 127.0.0.1; MB = 10^6 bytes"
+    )
     print("-" * 96)
     for label, value, judgement in rows:
         print(f"{label:34} {value:38} {judgement}")
@@ -238,8 +245,13 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="rpymostat-bench-") as data_dir:
         data = Path(data_dir)
         engine_port, bare_port = free_port(), free_port()
-        env = {**os.environ, "RPYMOSTAT_API_HOST": "127.0.0.1", "RPYMOSTAT_ADVERTISE": "0",
-               "RPYMOSTAT_API_PORT": str(engine_port), "RPYMOSTAT_DATA_DIR": str(data)}
+        env = {
+            **os.environ,
+            "RPYMOSTAT_API_HOST": "127.0.0.1",
+            "RPYMOSTAT_ADVERTISE": "0",
+            "RPYMOSTAT_API_PORT": str(engine_port),
+            "RPYMOSTAT_DATA_DIR": str(data),
+        }
         env.pop("RPYMOSTAT_DB", None)  # the embedded SQLite default
         engine = ServerProcess("engine", engine_command(), engine_port, data / "engine.log", env)
         bare_command = [sys.executable, str(HERE / "bare_klein.py"), str(bare_port)]

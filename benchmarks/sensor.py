@@ -45,9 +45,14 @@ def main(argv=None):
     base = {**os.environ, "RPYMOSTAT_ADVERTISE": "0", "HOME": str(work)}
     engine = subprocess.Popen(
         [script("rpymostat-engine")],
-        env={**base, "RPYMOSTAT_API_HOST": "127.0.0.1", "RPYMOSTAT_API_PORT": str(port),
-             "RPYMOSTAT_DATA_DIR": str(work / "engine")},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={
+            **base,
+            "RPYMOSTAT_API_HOST": "127.0.0.1",
+            "RPYMOSTAT_API_PORT": str(port),
+            "RPYMOSTAT_DATA_DIR": str(work / "engine"),
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     sensor = None
     try:
@@ -59,11 +64,16 @@ def main(argv=None):
                 time.sleep(0.05)
         sensor = subprocess.Popen(
             [script("rpymostat-sensor")],
-            env={**base, "RPYMOSTAT_ENGINE_URL": f"http://127.0.0.1:{port}",
-                 "RPYMOSTAT_SENSOR_READERS": "sim", "RPYMOSTAT_SIM_SENSORS": str(args.sensors),
-                 "RPYMOSTAT_SENSOR_INTERVAL": str(args.interval),
-                 "RPYMOSTAT_DATA_DIR": str(work / "sensor")},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={
+                **base,
+                "RPYMOSTAT_ENGINE_URL": f"http://127.0.0.1:{port}",
+                "RPYMOSTAT_SENSOR_READERS": "sim",
+                "RPYMOSTAT_SIM_SENSORS": str(args.sensors),
+                "RPYMOSTAT_SENSOR_INTERVAL": str(args.interval),
+                "RPYMOSTAT_DATA_DIR": str(work / "sensor"),
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         daemon = psutil.Process(sensor.pid)
         time.sleep(3)  # start-up done, first readings sent
@@ -78,8 +88,7 @@ def main(argv=None):
         rss = max(samples) / 1e6
         uss = daemon.memory_full_info().uss / 1e6
         print(f"sensor daemon: {args.sensors} sim sensors every {args.interval:g} s for {args.seconds:g} s")
-        print(f"steady RSS (max)          {rss:7.1f} MB (USS {uss:.1f})   "
-              f"{'PASS' if rss < 30 else 'FAIL'} (< 30 MB)")
+        print(f"steady RSS (max)          {rss:7.1f} MB (USS {uss:.1f})   {'PASS' if rss < 30 else 'FAIL'} (< 30 MB)")
         print(f"CPU per reading           {1000 * cpu / readings:7.2f} ms   ({cpu:.2f} s for ~{readings:.0f})")
     finally:
         for process in (sensor, engine):

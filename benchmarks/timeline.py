@@ -27,7 +27,7 @@ from rpymostat.schedule.rules import Override, Schedule, Setpoints, Until  # noq
 from rpymostat.schedule.timeline import build  # noqa: E402
 from rpymostat.testing import FakeStorage  # noqa: E402
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 ZONE = ZoneInfo("Europe/Berlin")
 BEGIN = datetime.datetime(2026, 11, 23, tzinfo=UTC)
 CHANGED = BEGIN - datetime.timedelta(days=30)
@@ -46,9 +46,15 @@ def crowded_house(schedules, overrides, seed=2):
             end, duration = f"{rng.choice([0, 30])} {rng.randrange(24)} * * *", None
         made.append(
             Schedule(
-                f"s{index}", f"schedule {index}", "default", start,
-                Setpoints(heat=rng.choice([17.0, 19.0, 20.5, 21.0])), CHANGED,
-                end=end, duration=duration, priority=rng.randrange(3),
+                f"s{index}",
+                f"schedule {index}",
+                "default",
+                start,
+                Setpoints(heat=rng.choice([17.0, 19.0, 20.5, 21.0])),
+                CHANGED,
+                end=end,
+                duration=duration,
+                priority=rng.randrange(3),
             )
         )
     one_time = []
@@ -57,8 +63,16 @@ def crowded_house(schedules, overrides, seed=2):
         until = Until.NEXT_SCHEDULE if rng.random() < 0.2 else None
         end = None if until else start + datetime.timedelta(minutes=rng.choice([60, 180, 1440]))
         one_time.append(
-            Override(f"o{index}", f"override {index}", "default", start,
-                     Setpoints(heat=rng.choice([12.0, 23.0])), CHANGED, end=end, until=until)
+            Override(
+                f"o{index}",
+                f"override {index}",
+                "default",
+                start,
+                Setpoints(heat=rng.choice([12.0, 23.0])),
+                CHANGED,
+                end=end,
+                until=until,
+            )
         )
     return made, one_time
 
@@ -79,12 +93,11 @@ def main(argv=None):
         timings.append((time.perf_counter() - started) * 1000)
     cold = statistics.median(timings)
     warm = warm_read(schedules, overrides, args.days)
-    print(f"timeline: {args.schedules} schedules, {args.overrides} overrides, {args.days} days, "
-          f"{len(segments)} segments")
-    print(f"cold build, median of {args.repeat}   {cold:9.1f} ms   "
-          f"{'PASS' if cold < 50 else 'FAIL'} (< 50 ms)")
-    print(f"warm read from the cache, median   {warm:9.3f} ms   "
-          f"{'PASS' if warm < 1 else 'FAIL'} (< 1 ms)")
+    print(
+        f"timeline: {args.schedules} schedules, {args.overrides} overrides, {args.days} days, {len(segments)} segments"
+    )
+    print(f"cold build, median of {args.repeat}   {cold:9.1f} ms   {'PASS' if cold < 50 else 'FAIL'} (< 50 ms)")
+    print(f"warm read from the cache, median   {warm:9.3f} ms   {'PASS' if warm < 1 else 'FAIL'} (< 1 ms)")
     return 0
 
 
@@ -102,8 +115,7 @@ def warm_read(schedules, overrides, days, repeat=200):
     """Median milliseconds to read the whole window from a filled TimelineCache."""
     clock = Clock()
     clock.advance(BEGIN.timestamp())
-    cache = TimelineCache(PrecomputedRules(schedules, overrides), FakeStorage(), clock,
-                          hours=days * 24 + 1)
+    cache = TimelineCache(PrecomputedRules(schedules, overrides), FakeStorage(), clock, hours=days * 24 + 1)
     end = BEGIN + datetime.timedelta(days=days)
     cache.timeline("default", BEGIN, end)  # fills the cache
     timings = []

@@ -8,7 +8,6 @@ import dataclasses
 import os
 import zoneinfo
 from pathlib import Path
-from typing import Optional, Tuple
 from urllib.parse import urlsplit
 
 from rpymostat.decide.safety import Limits
@@ -34,10 +33,10 @@ class EngineConfig:
     api_host: str = "0.0.0.0"
     api_port: int = 8088
     data_dir: Path = dataclasses.field(default_factory=lambda: default_data_dir(os.environ))
-    db: Optional[str] = None
+    db: str | None = None
     timezone: str = "UTC"
     advertise: bool = True
-    mdns_interfaces: Tuple[str, ...] = ()
+    mdns_interfaces: tuple[str, ...] = ()
     timeline_hours: float = 48.0
     decision_interval: float = 30.0
     sensor_stale_s: float = 300.0
@@ -51,8 +50,12 @@ class EngineConfig:
     @property
     def limits(self) -> Limits:
         """The safety layer's settings."""
-        return Limits(min_on_s=self.min_on_s, min_off_s=self.min_off_s,
-                      max_cycles_per_hour=self.max_cycles_per_hour, frost_c=self.frost_c)
+        return Limits(
+            min_on_s=self.min_on_s,
+            min_off_s=self.min_off_s,
+            max_cycles_per_hour=self.max_cycles_per_hour,
+            frost_c=self.frost_c,
+        )
 
     @property
     def sqlite_path(self) -> Path:
@@ -210,24 +213,70 @@ SETTINGS = (
         "how far ahead each zone's timeline is kept computed (1 to 336)",
         default=48.0,
     ),
-    Setting("RPYMOSTAT_DECISION_INTERVAL", "decision_interval", "seconds", parse_decision_interval,
-            "how often every zone is decided and its relays are told their states (at most 60)",
-            default=30.0),
-    Setting("RPYMOSTAT_SENSOR_STALE_S", "sensor_stale_s", "seconds", parse_positive_seconds,
-            "a sensor not heard from for this long is dropped from its zone", default=300.0),
-    Setting("RPYMOSTAT_RUN_SAMPLE_S", "run_sample_s", "seconds", parse_positive_seconds,
-            "while heating or cooling runs, the temperature is recorded this often", default=300.0),
-    Setting("RPYMOSTAT_MIN_ON_S", "min_on_s", "seconds", parse_seconds,
-            "an output stays on at least this long once on (protects compressors and boilers)",
-            default=300.0),
-    Setting("RPYMOSTAT_MIN_OFF_S", "min_off_s", "seconds", parse_seconds,
-            "an output stays off at least this long once off", default=300.0),
-    Setting("RPYMOSTAT_MAX_CYCLES_PER_HOUR", "max_cycles_per_hour", "count", parse_cycles,
-            "an output is switched on at most this often an hour", default=6),
-    Setting("RPYMOSTAT_FROST_C", "frost_c", "degrees C", parse_frost,
-            "below this, heating runs whatever the mode, target or sensor trouble", default=5.0),
-    Setting("RPYMOSTAT_SCHEDULE_PLUGIN", "schedule_plugin", "name", parse_schedule_plugin,
-            "the schedule plugin every zone's timeline comes from", default="rules"),
+    Setting(
+        "RPYMOSTAT_DECISION_INTERVAL",
+        "decision_interval",
+        "seconds",
+        parse_decision_interval,
+        "how often every zone is decided and its relays are told their states (at most 60)",
+        default=30.0,
+    ),
+    Setting(
+        "RPYMOSTAT_SENSOR_STALE_S",
+        "sensor_stale_s",
+        "seconds",
+        parse_positive_seconds,
+        "a sensor not heard from for this long is dropped from its zone",
+        default=300.0,
+    ),
+    Setting(
+        "RPYMOSTAT_RUN_SAMPLE_S",
+        "run_sample_s",
+        "seconds",
+        parse_positive_seconds,
+        "while heating or cooling runs, the temperature is recorded this often",
+        default=300.0,
+    ),
+    Setting(
+        "RPYMOSTAT_MIN_ON_S",
+        "min_on_s",
+        "seconds",
+        parse_seconds,
+        "an output stays on at least this long once on (protects compressors and boilers)",
+        default=300.0,
+    ),
+    Setting(
+        "RPYMOSTAT_MIN_OFF_S",
+        "min_off_s",
+        "seconds",
+        parse_seconds,
+        "an output stays off at least this long once off",
+        default=300.0,
+    ),
+    Setting(
+        "RPYMOSTAT_MAX_CYCLES_PER_HOUR",
+        "max_cycles_per_hour",
+        "count",
+        parse_cycles,
+        "an output is switched on at most this often an hour",
+        default=6,
+    ),
+    Setting(
+        "RPYMOSTAT_FROST_C",
+        "frost_c",
+        "degrees C",
+        parse_frost,
+        "below this, heating runs whatever the mode, target or sensor trouble",
+        default=5.0,
+    ),
+    Setting(
+        "RPYMOSTAT_SCHEDULE_PLUGIN",
+        "schedule_plugin",
+        "name",
+        parse_schedule_plugin,
+        "the schedule plugin every zone's timeline comes from",
+        default="rules",
+    ),
 )
 
 

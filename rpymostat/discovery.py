@@ -16,7 +16,7 @@ pool, and calls are serialised so a stop waits for a registration in flight.
 
 import ipaddress
 import socket
-from typing import Callable, List, Optional, Sequence, Tuple
+from collections.abc import Callable, Sequence
 
 import ifaddr
 from twisted.application.service import Service
@@ -47,7 +47,7 @@ def truncate_label(text: str) -> str:
     return text.encode("utf-8")[:MAX_LABEL_BYTES].decode("utf-8", "ignore")
 
 
-def host_addresses(include_ipv6: bool, adapters=None) -> List[str]:
+def host_addresses(include_ipv6: bool, adapters=None) -> list[str]:
     """This host's addresses worth advertising on a LAN.
 
     Loopback and IPv6 link-local addresses are left out (the latter need a
@@ -68,7 +68,7 @@ def host_addresses(include_ipv6: bool, adapters=None) -> List[str]:
     return found or loopback
 
 
-def advertised_addresses(host: str, interfaces: Sequence[str], adapters=None) -> List[str]:
+def advertised_addresses(host: str, interfaces: Sequence[str], adapters=None) -> list[str]:
     """The addresses clients should connect to, given where the API listens.
 
     A specific ``host`` is the only address that answers.  A wildcard means
@@ -103,10 +103,10 @@ class AdvertiseService(Service):
         self,
         reactor,
         port: int,
-        interfaces: Tuple[str, ...],
+        interfaces: tuple[str, ...],
         host: str,
         version: str,
-        instance_name: Optional[str] = None,
+        instance_name: str | None = None,
         zeroconf_factory: Callable[..., Zeroconf] = default_zeroconf,
     ):
         self._reactor = reactor
@@ -190,9 +190,7 @@ class AdvertiseService(Service):
         if zeroconf is None:
             return succeed(None)
         done = self._in_thread(zeroconf.close)
-        return done.addCallbacks(
-            self._withdrawn, self._withdraw_failed, callbackArgs=(name,), errbackArgs=(name,)
-        )
+        return done.addCallbacks(self._withdrawn, self._withdraw_failed, callbackArgs=(name,), errbackArgs=(name,))
 
     def _withdrawn(self, _, name):
         self.log.info("withdrew mDNS advertisement {name}", name=name)

@@ -7,7 +7,8 @@ breaks the write that published the event.
 """
 
 import dataclasses
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from twisted.logger import Logger
 

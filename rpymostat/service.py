@@ -67,9 +67,18 @@ class EngineService(MultiService):
         self.events.subscribe(self.timelines.on_event)
         self.relay_client = JsonClient(reactor, timeout=RELAY_TIMEOUT_S)
         self.decisions = build_decision_loop(
-            self.storage, self.timelines, self.events, reactor, self.relay_client, self.decision_plugins,
-            config.limits, config.decision_interval, config.sensor_stale_s, config.run_sample_s,
-            monotonic=monotonic, watchdog=self.watchdog,
+            self.storage,
+            self.timelines,
+            self.events,
+            reactor,
+            self.relay_client,
+            self.decision_plugins,
+            config.limits,
+            config.decision_interval,
+            config.sensor_stale_s,
+            config.run_sample_s,
+            monotonic=monotonic,
+            watchdog=self.watchdog,
         )
         self.access = OpenAccess()
         self.port = None
@@ -91,8 +100,15 @@ class EngineService(MultiService):
         await self.decisions.load()
         self.decisions.setServiceParent(self)
         site = build_site(
-            self.storage, self.reactor, self.events, self.access, self.timelines, self.zone_info,
-            self.decisions, self.schedule_plugins, self.decision_plugins,
+            self.storage,
+            self.reactor,
+            self.events,
+            self.access,
+            self.timelines,
+            self.zone_info,
+            self.decisions,
+            self.schedule_plugins,
+            self.decision_plugins,
         )
         endpoint = server_endpoint(self.reactor, self.config.api_host, self.config.api_port)
         self.port = await endpoint.listen(site)

@@ -268,6 +268,14 @@ def engine_parts(storage, clock, events=None, access=None, timelines=None, zone_
         events.subscribe(timelines.on_event)
     if decisions is None:
         decisions = build_decision_loop(storage, timelines, events, clock, NoRelayUnits(), decision_plugins)
-    return dict(storage=storage, clock=clock, events=events, access=access or OpenAccess(), timelines=timelines,
-                zone_info=zone_info, decisions=decisions, schedule_plugins=schedule_plugins,
-                decision_plugins=decision_plugins)
+    return dict(
+        storage=storage,
+        clock=clock,
+        events=events,
+        access=access or OpenAccess(),
+        timelines=timelines,
+        zone_info=zone_info,
+        decisions=decisions,
+        schedule_plugins=schedule_plugins,
+        decision_plugins=decision_plugins,
+    )

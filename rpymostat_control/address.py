@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 from rpymostat.protocol.endpoints import WILDCARD_HOSTS
 
 
-
 def http_url(address: str, port: int) -> str:
     """``http://address:port``, IPv6 bracketed and its zone escaped as URLs require."""
     if ":" in address:

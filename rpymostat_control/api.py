@@ -13,7 +13,7 @@ than these three routes are worth, so routing is done here by hand.
 """
 
 import json
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
 from twisted.logger import Logger
@@ -41,8 +41,14 @@ class Refused(Exception):
 
 def json_type(value) -> str:
     """The JSON name of ``value``'s type, to say what arrived without echoing it."""
-    for kind, name in ((bool, "a boolean"), (str, "a string"), (dict, "an object"),
-                       (list, "an array"), (int, "a number"), (float, "a number")):
+    for kind, name in (
+        (bool, "a boolean"),
+        (str, "a string"),
+        (dict, "an object"),
+        (list, "an array"),
+        (int, "a number"),
+        (float, "a number"),
+    ):
         if isinstance(value, kind):
             return name
     return "null"
@@ -64,7 +70,7 @@ class Command(NamedTuple):
     """A valid command: the state asked for, and the engine's safety reason for an off, if any."""
 
     state: bool
-    safety: Optional[str] = None
+    safety: str | None = None
 
 
 def parse_command(document) -> Command:
@@ -85,13 +91,13 @@ def parse_command(document) -> Command:
     safety = document["safety"]
     if not isinstance(safety, str) or not safety.strip() or len(safety) > MAX_SAFETY_CHARS:
         raise Refused(
-            422, f'"safety" must be the reason for a safety off, a string of 1 to'
-            f' {MAX_SAFETY_CHARS} characters, got {json_type(safety)}'
+            422,
+            f'"safety" must be the reason for a safety off, a string of 1 to'
+            f" {MAX_SAFETY_CHARS} characters, got {json_type(safety)}"
             + (f" of {len(safety)} characters" if isinstance(safety, str) else ""),
         )
     if document["state"]:
-        raise Refused(422, '"safety" only goes with "state": false; switching on respects'
-                           " the minimum off time")
+        raise Refused(422, '"safety" only goes with "state": false; switching on respects the minimum off time')
     return Command(False, safety)
 
 
@@ -129,7 +135,7 @@ class RelayApi(Resource):
         if segments and segments[-1] == b"" and len(segments) > 1:
             segments.pop()  # one trailing slash is harmless
         if segments[: len(_PREFIX)] == _PREFIX:
-            rest = segments[len(_PREFIX):]
+            rest = segments[len(_PREFIX) :]
             if not rest:
                 self._allow(request, LIST_METHODS)
                 return 200, self._listing()

@@ -10,9 +10,9 @@ the lease, so the output has been in that state a whole lease when it expires).
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from rpymostat.protocol import DEFAULT_CONTROL_PORT
@@ -39,21 +39,21 @@ from rpymostat_control.relays.interface import GROUP
 class ControlConfig:
     """Everything ``rpymostat-control`` reads from its environment, validated."""
 
-    engine_url: Optional[str] = None
+    engine_url: str | None = None
     host: str = "0.0.0.0"
     port: int = DEFAULT_CONTROL_PORT
-    url: Optional[str] = None
-    relays: Tuple[str, ...] = ()
+    url: str | None = None
+    relays: tuple[str, ...] = ()
     lease: float = 360.0
     min_on: float = 300.0
     min_off: float = 300.0
     safe_states: Mapping[str, bool] = dataclasses.field(default_factory=dict)
     data_dir: Path = dataclasses.field(default_factory=lambda: default_data_dir(os.environ))
-    mdns_interfaces: Tuple[str, ...] = ()
+    mdns_interfaces: tuple[str, ...] = ()
     sim_relays: int = 0
-    gpio_pins: Mapping[int, Optional[str]] = dataclasses.field(default_factory=dict)
+    gpio_pins: Mapping[int, str | None] = dataclasses.field(default_factory=dict)
     gpio_active_high: bool = True
-    phidget_serial: Optional[int] = None
+    phidget_serial: int | None = None
     phidget_channels: int = 4
     phidget_attach_timeout: float = 5.0
 
@@ -123,48 +123,141 @@ def parse_serial(text: str) -> int:
 
 
 SETTINGS = (
-    Setting("RPYMOSTAT_ENGINE_URL", "engine_url", "URL", parse_engine_url,
-            "the engine's address; unset: find it by mDNS/DNS-SD"),
-    Setting("RPYMOSTAT_CONTROL_HOST", "host", "IP address", parse_ip_address,
-            "address the relay API listens on", default="0.0.0.0"),
-    Setting("RPYMOSTAT_CONTROL_PORT", "port", "port", parse_port,
-            "TCP port of the relay API (0 picks a free one)", default=DEFAULT_CONTROL_PORT),
-    Setting("RPYMOSTAT_CONTROL_URL", "url", "URL", parse_unit_url,
-            "the URL the engine uses to reach this unit (default: this host's address"
-            " towards the engine and the port)"),
-    Setting("RPYMOSTAT_RELAYS", "relays", "names", parse_relay_backends,
-            "relay backends to use, comma-separated (default: every backend that finds relays)",
-            default=()),
-    Setting("RPYMOSTAT_CONTROL_LEASE_S", "lease", "seconds", parse_positive_seconds,
-            "how long the engine's last command holds; then every output goes to its safe state"
-            " (at least RPYMOSTAT_MIN_ON_S and RPYMOSTAT_MIN_OFF_S)", default=360.0),
-    Setting("RPYMOSTAT_MIN_ON_S", "min_on", "seconds", parse_seconds,
-            "an output stays on at least this long once switched on, unless the engine"
-            " switches it off for safety (at most RPYMOSTAT_CONTROL_LEASE_S)", default=300.0),
-    Setting("RPYMOSTAT_MIN_OFF_S", "min_off", "seconds", parse_seconds,
-            "an output stays off at least this long once switched off"
-            " (at most RPYMOSTAT_CONTROL_LEASE_S)", default=300.0),
-    Setting("RPYMOSTAT_SAFE_STATES", "safe_states", "relay=on|off list", parse_safe_states,
-            "outputs whose safe state is on (default: every output's safe state is off)",
-            default={}),
-    Setting("RPYMOSTAT_DATA_DIR", "data_dir", "directory", parse_directory,
-            "where the host id and the outputs' last switch times live",
-            default_factory=default_data_dir),
-    Setting("RPYMOSTAT_MDNS_INTERFACES", "mdns_interfaces", "IP list", parse_ip_list,
-            "addresses mDNS browses on, comma-separated (default: all interfaces)", default=()),
-    Setting("RPYMOSTAT_SIM_RELAYS", "sim_relays", "count", parse_count,
-            "simulated relays the sim backend provides (for demos and tests)", default=0),
-    Setting("RPYMOSTAT_GPIO_PINS", "gpio_pins", "pin list", parse_gpio_pins,
-            "BCM pins driving relays, e.g. 17,27 or heat=17,cool=27 (unset: none)", default={}),
-    Setting("RPYMOSTAT_GPIO_ACTIVE_HIGH", "gpio_active_high", "bool", parse_bool,
-            "1: a high pin closes the relay; 0: the board is active-low", default=True),
-    Setting("RPYMOSTAT_PHIDGET_SERIAL", "phidget_serial", "serial", parse_serial,
-            "the Phidget relay board to use (unset: any attached board)"),
-    Setting("RPYMOSTAT_PHIDGET_CHANNELS", "phidget_channels", "count", parse_count,
-            "relay channels on the Phidget board (the 1014 kit has 4)", default=4),
-    Setting("RPYMOSTAT_PHIDGET_ATTACH_S", "phidget_attach_timeout", "seconds",
-            parse_positive_seconds, "how long to wait for the Phidget board at start",
-            default=5.0),
+    Setting(
+        "RPYMOSTAT_ENGINE_URL",
+        "engine_url",
+        "URL",
+        parse_engine_url,
+        "the engine's address; unset: find it by mDNS/DNS-SD",
+    ),
+    Setting(
+        "RPYMOSTAT_CONTROL_HOST",
+        "host",
+        "IP address",
+        parse_ip_address,
+        "address the relay API listens on",
+        default="0.0.0.0",
+    ),
+    Setting(
+        "RPYMOSTAT_CONTROL_PORT",
+        "port",
+        "port",
+        parse_port,
+        "TCP port of the relay API (0 picks a free one)",
+        default=DEFAULT_CONTROL_PORT,
+    ),
+    Setting(
+        "RPYMOSTAT_CONTROL_URL",
+        "url",
+        "URL",
+        parse_unit_url,
+        "the URL the engine uses to reach this unit (default: this host's address towards the engine and the port)",
+    ),
+    Setting(
+        "RPYMOSTAT_RELAYS",
+        "relays",
+        "names",
+        parse_relay_backends,
+        "relay backends to use, comma-separated (default: every backend that finds relays)",
+        default=(),
+    ),
+    Setting(
+        "RPYMOSTAT_CONTROL_LEASE_S",
+        "lease",
+        "seconds",
+        parse_positive_seconds,
+        "how long the engine's last command holds; then every output goes to its safe state"
+        " (at least RPYMOSTAT_MIN_ON_S and RPYMOSTAT_MIN_OFF_S)",
+        default=360.0,
+    ),
+    Setting(
+        "RPYMOSTAT_MIN_ON_S",
+        "min_on",
+        "seconds",
+        parse_seconds,
+        "an output stays on at least this long once switched on, unless the engine"
+        " switches it off for safety (at most RPYMOSTAT_CONTROL_LEASE_S)",
+        default=300.0,
+    ),
+    Setting(
+        "RPYMOSTAT_MIN_OFF_S",
+        "min_off",
+        "seconds",
+        parse_seconds,
+        "an output stays off at least this long once switched off (at most RPYMOSTAT_CONTROL_LEASE_S)",
+        default=300.0,
+    ),
+    Setting(
+        "RPYMOSTAT_SAFE_STATES",
+        "safe_states",
+        "relay=on|off list",
+        parse_safe_states,
+        "outputs whose safe state is on (default: every output's safe state is off)",
+        default={},
+    ),
+    Setting(
+        "RPYMOSTAT_DATA_DIR",
+        "data_dir",
+        "directory",
+        parse_directory,
+        "where the host id and the outputs' last switch times live",
+        default_factory=default_data_dir,
+    ),
+    Setting(
+        "RPYMOSTAT_MDNS_INTERFACES",
+        "mdns_interfaces",
+        "IP list",
+        parse_ip_list,
+        "addresses mDNS browses on, comma-separated (default: all interfaces)",
+        default=(),
+    ),
+    Setting(
+        "RPYMOSTAT_SIM_RELAYS",
+        "sim_relays",
+        "count",
+        parse_count,
+        "simulated relays the sim backend provides (for demos and tests)",
+        default=0,
+    ),
+    Setting(
+        "RPYMOSTAT_GPIO_PINS",
+        "gpio_pins",
+        "pin list",
+        parse_gpio_pins,
+        "BCM pins driving relays, e.g. 17,27 or heat=17,cool=27 (unset: none)",
+        default={},
+    ),
+    Setting(
+        "RPYMOSTAT_GPIO_ACTIVE_HIGH",
+        "gpio_active_high",
+        "bool",
+        parse_bool,
+        "1: a high pin closes the relay; 0: the board is active-low",
+        default=True,
+    ),
+    Setting(
+        "RPYMOSTAT_PHIDGET_SERIAL",
+        "phidget_serial",
+        "serial",
+        parse_serial,
+        "the Phidget relay board to use (unset: any attached board)",
+    ),
+    Setting(
+        "RPYMOSTAT_PHIDGET_CHANNELS",
+        "phidget_channels",
+        "count",
+        parse_count,
+        "relay channels on the Phidget board (the 1014 kit has 4)",
+        default=4,
+    ),
+    Setting(
+        "RPYMOSTAT_PHIDGET_ATTACH_S",
+        "phidget_attach_timeout",
+        "seconds",
+        parse_positive_seconds,
+        "how long to wait for the Phidget board at start",
+        default=5.0,
+    ),
 )
 
 
@@ -176,8 +269,7 @@ def checked_config(**values) -> ControlConfig:
     with exit 2 before anything starts.
     """
     config = ControlConfig(**values)
-    for variable, minimum in (("RPYMOSTAT_MIN_ON_S", config.min_on),
-                              ("RPYMOSTAT_MIN_OFF_S", config.min_off)):
+    for variable, minimum in (("RPYMOSTAT_MIN_ON_S", config.min_on), ("RPYMOSTAT_MIN_OFF_S", config.min_off)):
         if config.lease < minimum:
             raise ConfigError(
                 f"RPYMOSTAT_CONTROL_LEASE_S={config.lease:g} is invalid: it is shorter than"

@@ -12,7 +12,7 @@ never lost in the reactor: the next command still starts a new lease, and
 the service's own handler retries what failed.
 """
 
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from twisted.logger import Logger
 
@@ -56,7 +56,7 @@ class Lease:
             self.failures += 1
             log.failure("handling the lease expiry failed")
 
-    def expires_in(self) -> Optional[float]:
+    def expires_in(self) -> float | None:
         """Seconds left, or None when the lease has expired (or was stopped)."""
         if self._call is None or not self._call.active():
             return None

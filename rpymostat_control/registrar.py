@@ -9,7 +9,7 @@ the registration (4xx) is logged with its message and retried at the cap: the
 document is rebuilt each time, so a fixed setting or a newer engine can succeed.
 """
 
-from typing import Awaitable, Callable, Optional, Union
+from collections.abc import Awaitable, Callable
 
 from twisted.internet.defer import Deferred, ensureDeferred, maybeDeferred
 from twisted.logger import Logger
@@ -22,7 +22,7 @@ from rpymostat.protocol.client import Unreachable
 log = Logger()
 
 #: Appended to the engine's API base URL (``http://host:port/v1``).
-REGISTER_SUFFIX = CONTROLS_REGISTER_PATH[len(API_BASE_PATH):]
+REGISTER_SUFFIX = CONTROLS_REGISTER_PATH[len(API_BASE_PATH) :]
 
 
 class Registrar:
@@ -33,16 +33,22 @@ class Registrar:
     it, and may raise OSError (e.g. no route to the engine) to be retried.
     """
 
-    def __init__(self, clock, client, engine_url: Callable[[], Optional[str]],
-                 document: Callable[[str], Union[dict, Awaitable[dict]]],
-                 first_backoff: float = 1.0, max_backoff: float = 300.0):
+    def __init__(
+        self,
+        clock,
+        client,
+        engine_url: Callable[[], str | None],
+        document: Callable[[str], dict | Awaitable[dict]],
+        first_backoff: float = 1.0,
+        max_backoff: float = 300.0,
+    ):
         self._clock = clock
         self._client = client
         self._engine_url = engine_url
         self._document = document
         self._backoff = Backoff(first_backoff, max_backoff)
         #: The engine URL of the last accepted registration (None until one is).
-        self.registered_with: Optional[str] = None
+        self.registered_with: str | None = None
         #: The Deferred of the latest attempt; it fires, never fails, when that attempt ends.
         self.attempt: Deferred = Deferred()
         self.attempt.callback(None)
@@ -101,20 +107,26 @@ class Registrar:
             self._backoff.reset()
             self.registered_with = url
             log.info(
-                "registered with the engine at {url} as {unit_url}; relays {relays}", url=url,
-                unit_url=document.get("url"), relays=", ".join(sorted(document.get("relays", {}))),
+                "registered with the engine at {url} as {unit_url}; relays {relays}",
+                url=url,
+                unit_url=document.get("url"),
+                relays=", ".join(sorted(document.get("relays", {}))),
             )
         elif 400 <= response.code < 500:
             log.error(
-                "the engine at {url} refused the registration ({code}): {message}; retrying"
-                " in {delay} s", url=url, code=response.code, message=response.error,
+                "the engine at {url} refused the registration ({code}): {message}; retrying in {delay} s",
+                url=url,
+                code=response.code,
+                message=response.error,
                 delay=self._backoff.cap,
             )
             self._back_off(self._backoff.cap)
         else:
             log.warn(
                 "the engine at {url} answered the registration with {code}: {message}",
-                url=url, code=response.code, message=response.error,
+                url=url,
+                code=response.code,
+                message=response.error,
             )
             self._back_off(self._backoff.next_delay())
 

@@ -30,11 +30,10 @@ from twisted.logger import Logger
 
 from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
-from rpymostat.protocol.endpoints import server_endpoint
+from rpymostat.protocol.endpoints import WILDCARD_HOSTS, server_endpoint
 from rpymostat.protocol.host_id import host_id
 from rpymostat.protocol.jsonsite import json_site
 from rpymostat.protocol.watchdog import Watchdog
-from rpymostat.protocol.endpoints import WILDCARD_HOSTS
 from rpymostat_control.address import http_url, local_address_towards
 from rpymostat_control.api import RelayApi
 from rpymostat_control.lease import Lease
@@ -46,8 +45,7 @@ from rpymostat_control.switchboard import Switchboard
 log = Logger()
 
 NO_RELAYS = (
-    "no relay outputs found; set RPYMOSTAT_RELAYS and its settings, e.g."
-    " RPYMOSTAT_RELAYS=sim RPYMOSTAT_SIM_RELAYS=4"
+    "no relay outputs found; set RPYMOSTAT_RELAYS and its settings, e.g. RPYMOSTAT_RELAYS=sim RPYMOSTAT_SIM_RELAYS=4"
 )
 
 
@@ -82,8 +80,18 @@ class ControlService(MultiService):
     :class:`~rpymostat_control.state_writer.StateWriter`).
     """
 
-    def __init__(self, config, reactor, backends=None, clock=None, monotonic=None,
-                 finder_factory=None, watchdog=None, state_file=None, heartbeat_clock=None):
+    def __init__(
+        self,
+        config,
+        reactor,
+        backends=None,
+        clock=None,
+        monotonic=None,
+        finder_factory=None,
+        watchdog=None,
+        state_file=None,
+        heartbeat_clock=None,
+    ):
         super().__init__()
         self.config = config
         self.reactor = reactor
@@ -104,8 +112,14 @@ class ControlService(MultiService):
             state_file = state_file if state_file is not None else StateFile(config.data_dir)
             self.state_writer = StateWriter(reactor, state_file)
             self.switchboard = Switchboard(
-                backends, self.clock, state_file, config.min_on, config.min_off,
-                config.safe_states, monotonic, save=self.state_writer.save,
+                backends,
+                self.clock,
+                state_file,
+                config.min_on,
+                config.min_off,
+                config.safe_states,
+                monotonic,
+                save=self.state_writer.save,
             )
         except BaseException:
             for backend in backends:
@@ -120,13 +134,9 @@ class ControlService(MultiService):
             if finder_factory is None:
                 # Imported here: python-zeroconf costs a few MB a host with a fixed URL need not pay.
                 from rpymostat.protocol.browse import EngineFinder as finder_factory
-            self.finder = finder_factory(
-                reactor, interfaces=config.mdns_interfaces, on_change=self.on_engine_change
-            )
+            self.finder = finder_factory(reactor, interfaces=config.mdns_interfaces, on_change=self.on_engine_change)
             self.finder.setServiceParent(self)
-        self.registrar = Registrar(
-            self.clock, self.client, lambda: self.engine_url, self._registration
-        )
+        self.registrar = Registrar(self.clock, self.client, lambda: self.engine_url, self._registration)
         self.site = json_site(RelayApi(self.switchboard, self.lease, self.host_id))
         self.heartbeat = TimerService(HEARTBEAT_S, self._heartbeat)
         # The pings vouch for the real reactor, so they follow it, not a test's clock.
@@ -142,7 +152,8 @@ class ControlService(MultiService):
     def startService(self):
         log.info(
             "control daemon {host} with relays {relays}; lease {lease} s",
-            host=self.host_id, relays=", ".join(self.switchboard.relay_ids()),
+            host=self.host_id,
+            relays=", ".join(self.switchboard.relay_ids()),
             lease=self.config.lease,
         )
         self.watchdog.check_period("the relay heartbeat", HEARTBEAT_S)
@@ -204,7 +215,8 @@ class ControlService(MultiService):
         if failed:
             log.warn(
                 "{outputs} not in their safe states; trying again in {delay:g} s",
-                outputs=", ".join(failed), delay=SAFE_RETRY_S,
+                outputs=", ".join(failed),
+                delay=SAFE_RETRY_S,
             )
             self._safe_retry = self.clock.callLater(SAFE_RETRY_S, self._to_safe_states, attempt + 1)
 

@@ -18,7 +18,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Dict, NamedTuple
+from typing import NamedTuple
 
 from twisted.logger import Logger
 
@@ -42,7 +42,7 @@ class StateFile:
     def __init__(self, data_dir):
         self.path = Path(data_dir) / FILE_NAME
 
-    def load(self) -> Dict[str, Switched]:
+    def load(self) -> dict[str, Switched]:
         """What was saved last; ``{}`` if nothing was, or if the file is unreadable.
 
         An unreadable file is logged, not fatal: the switchboard then counts every
@@ -69,13 +69,12 @@ class StateFile:
                 saved[relay_id] = Switched(state, float(since))
         return saved
 
-    def save(self, switched: Dict[str, Switched]) -> None:
+    def save(self, switched: dict[str, Switched]) -> None:
         """Replace the file with ``switched``; raises OSError if the disk refuses."""
         document = {
             "version": VERSION,
             "relays": {
-                relay_id: {"state": entry.state, "since": entry.since}
-                for relay_id, entry in sorted(switched.items())
+                relay_id: {"state": entry.state, "since": entry.since} for relay_id, entry in sorted(switched.items())
             },
         }
         self.path.parent.mkdir(parents=True, exist_ok=True)

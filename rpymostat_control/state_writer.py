@@ -20,8 +20,6 @@ A write that fails (a full or read-only card) is logged; the next switch tries
 again with the newest state.
 """
 
-from typing import Dict, List, Optional
-
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
@@ -44,14 +42,14 @@ class StateWriter:
         self._reactor = reactor
         self._state_file = state_file
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name="relay-state-writer")
-        self._pending: Optional[Dict[str, Switched]] = None
+        self._pending: dict[str, Switched] | None = None
         self._writing = False
-        self._idle: List[Deferred] = []
+        self._idle: list[Deferred] = []
         #: Snapshots written, and writes that failed (each logged).
         self.written = 0
         self.failures = 0
 
-    def save(self, switched: Dict[str, Switched]) -> None:
+    def save(self, switched: dict[str, Switched]) -> None:
         """Write ``switched`` soon, after any write in flight; returns at once."""
         self._pending = dict(switched)
         if not self._writing:
@@ -62,9 +60,7 @@ class StateWriter:
         self._writing = True
         if not self._pool.started:
             self._pool.start()
-        deferToThreadPool(self._reactor, self._pool, self._state_file.save, snapshot).addBoth(
-            self._written
-        )
+        deferToThreadPool(self._reactor, self._pool, self._state_file.save, snapshot).addBoth(self._written)
 
     def _written(self, result) -> None:
         self._writing = False
@@ -73,7 +69,8 @@ class StateWriter:
             if result.check(OSError):
                 log.error(
                     "could not save relay switch times to {path}: {error}; a restart would"
-                    " count minimum times from the restart", path=str(self._state_file.path),
+                    " count minimum times from the restart",
+                    path=str(self._state_file.path),
                     error=result.value,
                 )
             else:

@@ -17,7 +17,8 @@ itself stays synchronous.
 
 import dataclasses
 import time
-from typing import Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
 from twisted.logger import Logger
 
@@ -62,8 +63,8 @@ def on_off(state: bool) -> str:
 class SafeStates(NamedTuple):
     """What :meth:`Switchboard.to_safe_states` did: outputs switched, and outputs it could not set."""
 
-    switched: List[str]
-    failed: List[str]
+    switched: list[str]
+    failed: list[str]
 
 
 class Switchboard:
@@ -91,10 +92,17 @@ class Switchboard:
     never below 0) on the monotonic clock.
     """
 
-    def __init__(self, backends: Iterable, clock, state_file: StateFile,
-                 min_on: float, min_off: float, safe_states: Mapping[str, bool],
-                 monotonic: Callable[[], float] = time.monotonic,
-                 save: Optional[Callable[[Dict[str, Switched]], None]] = None):
+    def __init__(
+        self,
+        backends: Iterable,
+        clock,
+        state_file: StateFile,
+        min_on: float,
+        min_off: float,
+        safe_states: Mapping[str, bool],
+        monotonic: Callable[[], float] = time.monotonic,
+        save: Callable[[dict[str, Switched]], None] | None = None,
+    ):
         self._clock = clock
         self._monotonic = monotonic
         self._state_file = state_file
@@ -102,7 +110,7 @@ class Switchboard:
         self.min_on, self.min_off = min_on, min_off
         self.backends = list(backends)
         self._closed = False
-        self._outputs: Dict[str, Output] = {}
+        self._outputs: dict[str, Output] = {}
         saved = state_file.load()
         now, started = clock.seconds(), monotonic()
         for backend in self.backends:
@@ -114,8 +122,13 @@ class Switchboard:
                 except RelayFault as error:
                     raise RelayFault(f"cannot read relay {relay_id} at start: {error}") from None
                 self._outputs[relay_id] = Output(
-                    relay_id, backend, alias, bool(safe_states.get(relay_id, False)), state,
-                    now, started,
+                    relay_id,
+                    backend,
+                    alias,
+                    bool(safe_states.get(relay_id, False)),
+                    state,
+                    now,
+                    started,
                 )
         unknown = sorted(set(safe_states) - set(self._outputs))
         if unknown:
@@ -134,8 +147,11 @@ class Switchboard:
         for output in self._outputs.values():
             log.info(
                 "relay {relay_id} ({type}) is {state} since {since}; safe state {safe}",
-                relay_id=output.relay_id, type=output.backend.name, state=on_off(output.state),
-                since=iso_utc(output.since), safe=on_off(output.safe_state),
+                relay_id=output.relay_id,
+                type=output.backend.name,
+                state=on_off(output.state),
+                since=iso_utc(output.since),
+                safe=on_off(output.safe_state),
             )
 
     def _start_safe(self, output: Output, before) -> None:
@@ -145,18 +161,18 @@ class Switchboard:
         try:
             output.backend.set(output.relay_id, output.safe_state)
         except RelayFault as error:
-            raise RelayFault(
-                f"cannot switch relay {output.relay_id} to its safe state at start: {error}"
-            ) from None
+            raise RelayFault(f"cannot switch relay {output.relay_id} to its safe state at start: {error}") from None
         recorded = "has no record of it" if before is None else f"last set it {on_off(before.state)}"
         log.warn(
-            "relay {relay_id} is {found} at start but this unit {recorded}: switched {safe},"
-            " its safe state", relay_id=output.relay_id, found=on_off(output.state),
-            recorded=recorded, safe=on_off(output.safe_state),
+            "relay {relay_id} is {found} at start but this unit {recorded}: switched {safe}, its safe state",
+            relay_id=output.relay_id,
+            found=on_off(output.state),
+            recorded=recorded,
+            safe=on_off(output.safe_state),
         )
         output.state = output.safe_state
 
-    def relay_ids(self) -> List[str]:
+    def relay_ids(self) -> list[str]:
         return sorted(self._outputs)
 
     def _output(self, relay_id: str) -> Output:
@@ -169,20 +185,21 @@ class Switchboard:
         """Seconds in the current state, on the monotonic clock."""
         return self._monotonic() - output.started
 
-    def _snapshot(self) -> Dict[str, Switched]:
+    def _snapshot(self) -> dict[str, Switched]:
         return {o.relay_id: Switched(o.state, o.since) for o in self._outputs.values()}
 
     def _save(self) -> None:
         self._state_file.save(self._snapshot())
 
-    def _save_now(self, switched: Dict[str, Switched]) -> None:
+    def _save_now(self, switched: dict[str, Switched]) -> None:
         """The default ``save``: write at once; a failing disk is logged, the switch stands."""
         try:
             self._state_file.save(switched)
         except OSError as error:
             log.error(
                 "could not save relay switch times to {path}: {error}; a restart would"
-                " count minimum times from the restart", path=str(self._state_file.path),
+                " count minimum times from the restart",
+                path=str(self._state_file.path),
                 error=error,
             )
 
@@ -198,7 +215,9 @@ class Switchboard:
             log.warn(
                 "relay {relay_id} is {state} though it was switched {recorded} here (reset or"
                 " switched by something else); counting its time from now",
-                relay_id=output.relay_id, state=on_off(state), recorded=on_off(output.state),
+                relay_id=output.relay_id,
+                state=on_off(state),
+                recorded=on_off(output.state),
             )
             self._record(output, state)
 
@@ -209,8 +228,11 @@ class Switchboard:
             try:
                 self._refresh(output)
             except Exception as error:  # RelayFault, or a plugin's own: show what is known
-                log.warn("cannot read relay {relay_id}: {error}", relay_id=relay_id,
-                         error=error if isinstance(error, RelayFault) else repr(error))
+                log.warn(
+                    "cannot read relay {relay_id}: {error}",
+                    relay_id=relay_id,
+                    error=error if isinstance(error, RelayFault) else repr(error),
+                )
         return {
             "type": output.backend.name,
             "state": output.state,
@@ -222,10 +244,10 @@ class Switchboard:
             "min_off_s": self.min_off,
         }
 
-    def documents(self) -> Dict[str, dict]:
+    def documents(self) -> dict[str, dict]:
         return {relay_id: self.document(relay_id) for relay_id in self.relay_ids()}
 
-    def registration(self) -> Dict[str, dict]:
+    def registration(self) -> dict[str, dict]:
         """The ``relays`` of a registration: type, state and, when there is one, alias."""
         relays = {}
         for relay_id, document in self.documents().items():
@@ -234,7 +256,7 @@ class Switchboard:
                 relays[relay_id]["alias"] = str(document["alias"])
         return relays
 
-    def command(self, relay_id: str, on: bool, safety: Optional[str] = None) -> bool:
+    def command(self, relay_id: str, on: bool, safety: str | None = None) -> bool:
         """Switch as the engine asks; True if the output switched, False if it already was.
 
         ``safety`` (only with ``on`` False) is the engine's reason for a safety
@@ -261,15 +283,19 @@ class Switchboard:
             self._record(output, on)
             log.warn(
                 "relay {relay_id} switched off for safety after {age:.0f} s on (minimum on time"
-                " {minimum:g} s notwithstanding): {reason}", relay_id=relay_id, age=age,
-                minimum=minimum, reason=safety,
+                " {minimum:g} s notwithstanding): {reason}",
+                relay_id=relay_id,
+                age=age,
+                minimum=minimum,
+                reason=safety,
             )
             return True
         if age < minimum:
             state = on_off(output.state)
             raise TooSoon(
-                f"minimum {state} time: {relay_id} has been {state} for {age:.0f} of"
-                f" {minimum:g} s", relay_id, round(minimum - age, 3),
+                f"minimum {state} time: {relay_id} has been {state} for {age:.0f} of {minimum:g} s",
+                relay_id,
+                round(minimum - age, 3),
             )
         output.backend.set(relay_id, on)
         self._record(output, on)
@@ -298,7 +324,9 @@ class Switchboard:
                 failed.append(output.relay_id)
                 log.error(
                     "{reason}: relay {relay_id} could not go to its safe state {safe}: {error}",
-                    reason=reason, relay_id=output.relay_id, safe=on_off(output.safe_state),
+                    reason=reason,
+                    relay_id=output.relay_id,
+                    safe=on_off(output.safe_state),
                     error=error if isinstance(error, RelayFault) else repr(error),
                 )
                 continue
@@ -307,14 +335,15 @@ class Switchboard:
                 switched.append(output.relay_id)
         if switched:
             log.warn(
-                "{reason}: switched {outputs} to their safe states", reason=reason,
+                "{reason}: switched {outputs} to their safe states",
+                reason=reason,
                 outputs=", ".join(f"{r} {on_off(self._outputs[r].state)}" for r in switched),
             )
         elif not failed:
             log.info("{reason}: every output already in its safe state", reason=reason)
         return SafeStates(switched, failed)
 
-    def check(self) -> List[str]:
+    def check(self) -> list[str]:
         """Read every output's hardware once (the daemon's heartbeat); the ids that failed.
 
         A switch nobody asked for is recorded as :meth:`document` would; a fault,
@@ -329,8 +358,11 @@ class Switchboard:
                 self._refresh(output)
             except Exception as error:
                 failed.append(output.relay_id)
-                log.warn("cannot read relay {relay_id}: {error}", relay_id=output.relay_id,
-                         error=error if isinstance(error, RelayFault) else repr(error))
+                log.warn(
+                    "cannot read relay {relay_id}: {error}",
+                    relay_id=output.relay_id,
+                    error=error if isinstance(error, RelayFault) else repr(error),
+                )
         return failed
 
     def close(self) -> None:

@@ -29,7 +29,8 @@ class FakePhidgetException(PhidgetException):
 
 def _timed_out():
     return FakePhidgetException(
-        ErrorCode.EPHIDGET_TIMEOUT, "Timed Out",
+        ErrorCode.EPHIDGET_TIMEOUT,
+        "Timed Out",
         "No Phidgets were detected at all. Make sure your device is attached.",
     )
 

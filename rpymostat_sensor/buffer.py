@@ -63,8 +63,7 @@ class ReadingBuffer:
         This is what an engine older than arrays of readings takes.
         """
         rows = self._db.execute(
-            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending"
-            " ORDER BY seq LIMIT ?",
+            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending ORDER BY seq LIMIT ?",
             (most,),
         ).fetchall()
         seqs, sensors = [], {}
@@ -99,8 +98,7 @@ class ReadingBuffer:
         drains in a few dozen requests rather than one per reading.
         """
         rows = self._db.execute(
-            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending"
-            " ORDER BY seq LIMIT ?",
+            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending ORDER BY seq LIMIT ?",
             (most,),
         ).fetchall()
         seqs, sensors = [], {}

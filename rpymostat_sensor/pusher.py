@@ -61,8 +61,20 @@ class Pusher:
     delivery gets through, so a long drain does not look like a hang.
     """
 
-    def __init__(self, clock, readers, buffer, client, host_id, engine_url, run_blocking,
-                 first_backoff=1.0, max_backoff=300.0, watchdog=None, batch_readings=BATCH_READINGS):
+    def __init__(
+        self,
+        clock,
+        readers,
+        buffer,
+        client,
+        host_id,
+        engine_url,
+        run_blocking,
+        first_backoff=1.0,
+        max_backoff=300.0,
+        watchdog=None,
+        batch_readings=BATCH_READINGS,
+    ):
         self._clock = clock
         self._readers = readers
         self._buffer = buffer
@@ -94,8 +106,9 @@ class Pusher:
             await self.deliver(progress=self._ping)
         except Exception:
             self.errors += 1
-            log.failure("taking readings failed ({errors} failures so far); trying again at the next tick",
-                        errors=self.errors)
+            log.failure(
+                "taking readings failed ({errors} failures so far); trying again at the next tick", errors=self.errors
+            )
         finally:
             self._ping()
 
@@ -179,7 +192,8 @@ class Pusher:
             log.warn(
                 "engine refused several readings per sensor ({code}: {message});"
                 " sending one reading per sensor and update from now on",
-                code=response.code, message=response.error,
+                code=response.code,
+                message=response.error,
             )
             self._one_per_sensor = True
             return
@@ -188,15 +202,16 @@ class Pusher:
         else:
             log.error(
                 "engine refused {count} readings ({code}): {message}; dropping them",
-                count=len(seqs), code=response.code, message=response.error,
+                count=len(seqs),
+                code=response.code,
+                message=response.error,
             )
         await self._run(self._buffer.remove, seqs)
 
     def _report(self, body):
         """Log what the engine refused (dropped for good) or adjusted in an update."""
         for sensor_id, why in sorted(_notes(body, "refused").items()):
-            log.error("engine refused the reading of {sensor_id}: {why}; dropping it",
-                      sensor_id=sensor_id, why=why)
+            log.error("engine refused the reading of {sensor_id}: {why}; dropping it", sensor_id=sensor_id, why=why)
         for sensor_id, what in sorted(_notes(body, "adjusted").items()):
             log.warn("engine adjusted the reading of {sensor_id}: {what}", sensor_id=sensor_id, what=what)
 

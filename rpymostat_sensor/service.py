@@ -17,9 +17,9 @@ from twisted.python.threadpool import ThreadPool
 
 from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
-from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat.protocol.host_id import host_id
 from rpymostat.protocol.watchdog import Watchdog
+from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat_sensor.pusher import Pusher
 from rpymostat_sensor.readers.loading import load_readers
 
@@ -55,8 +55,14 @@ class SensorService(MultiService):
             self.finder.setServiceParent(self)
             engine_url = self.finder.current
         self.pusher = Pusher(
-            reactor, self.readers, self.buffer, self.client, self.host_id, engine_url,
-            self._in_worker, watchdog=self.watchdog,
+            reactor,
+            self.readers,
+            self.buffer,
+            self.client,
+            self.host_id,
+            engine_url,
+            self._in_worker,
+            watchdog=self.watchdog,
         )
         self.timer = TimerService(config.interval, self.pusher.take_readings)
         self.timer.clock = reactor
@@ -74,7 +80,9 @@ class SensorService(MultiService):
         self._pool.start()
         log.info(
             "sensor daemon {host} with readers {readers}; {count} readings buffered",
-            host=self.host_id, readers=[r.name for r in self.readers], count=len(self.buffer),
+            host=self.host_id,
+            readers=[r.name for r in self.readers],
+            count=len(self.buffer),
         )
         self.watchdog.check_period("the sensor reading loop", self.config.interval)
         super().startService()

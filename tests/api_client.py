@@ -13,8 +13,7 @@ BASE = "http://engine.test"
 class ApiClient:
     """Talks HTTP to the engine's real resource tree, in memory."""
 
-    def __init__(self, storage, clock, access=None, zone_info=None, timelines=None, events=None,
-                 decisions=None):
+    def __init__(self, storage, clock, access=None, zone_info=None, timelines=None, events=None, decisions=None):
         parts = engine_parts(storage, clock, events, access, timelines, zone_info, decisions)
         self.events = parts["events"]
         self.published = []

@@ -44,9 +44,7 @@ def describe(info):
         "addresses": sorted(info.parsed_addresses()),
         "port": info.port,
         "properties": {
-            key.decode("utf-8", "replace"): (
-                None if value is None else value.decode("utf-8", "replace")
-            )
+            key.decode("utf-8", "replace"): (None if value is None else value.decode("utf-8", "replace"))
             for key, value in info.properties.items()
         },
     }
@@ -111,9 +109,7 @@ def main(argv=None):
     parser.add_argument("--count", type=int, default=0, help="stop once this many are found")
     parser.add_argument("--watch", action="store_true", help="print events as they happen")
     args = parser.parse_args(argv)
-    browse(
-        args.service_type, args.timeout, args.interface, args.name, args.count, args.watch
-    )
+    browse(args.service_type, args.timeout, args.interface, args.name, args.count, args.watch)
     return 0
 
 

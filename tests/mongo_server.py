@@ -92,8 +92,7 @@ def running_server(work_dir):
     command = server_command(port, data_dir)
     if command is None:
         pytest.fail(
-            f"no MongoDB server for the tests: set {URI_VARIABLE}, put mongod on PATH,"
-            " or pip install SecantusDB"
+            f"no MongoDB server for the tests: set {URI_VARIABLE}, put mongod on PATH, or pip install SecantusDB"
         )
     uri = f"mongodb://127.0.0.1:{port}"
     log_path = work_dir / "server.log"

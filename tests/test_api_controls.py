@@ -16,7 +16,9 @@ async def test_register_then_list_and_register_again_replaces(api):
     assert (code, body) == (201, {**UNIT, "registered_at": "2026-11-25T12:00:00.000+00:00"})
     moved = {**UNIT, "url": "http://192.168.1.21:8089"}
     await api.post("/v1/controls/register", moved)
-    assert (await api.get("/v1/controls"))[1] == {"controls": [{**moved, "registered_at": "2026-11-25T12:00:00.000+00:00"}]}
+    assert (await api.get("/v1/controls"))[1] == {
+        "controls": [{**moved, "registered_at": "2026-11-25T12:00:00.000+00:00"}]
+    }
     assert [e.topic for e in api.published if e.topic.startswith("control.")] == ["control.registered"] * 2
 
 

@@ -17,8 +17,7 @@ from tests.conftest import NOW
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
 
@@ -101,8 +100,21 @@ def test_fast_and_reference_agree_on_a_valid_update():
 
 rule_like = st.dictionaries(
     st.sampled_from(
-        ["name", "zone", "start", "end", "duration", "interval", "until", "heat_setpoint",
-         "cool_setpoint", "sensors", "priority", "enabled", "colour"]
+        [
+            "name",
+            "zone",
+            "start",
+            "end",
+            "duration",
+            "interval",
+            "until",
+            "heat_setpoint",
+            "cool_setpoint",
+            "sensors",
+            "priority",
+            "enabled",
+            "colour",
+        ]
     ),
     st.one_of(
         json_values,
@@ -122,17 +134,51 @@ def test_fast_validator_agrees_on_rule_bodies(document, schema_name):
         assert reference_accepts, document
 
 
-TIMES = st.sampled_from([
-    "2026-12-21", "2026-12-21T18:00:00", "2026-12-21T18:00:00+01:00", "9999-12-31T23:59:59Z",
-    "0001-01-01T00:00:00Z", "2026-13-45", "P1D", "PT0S", "P99999999D", "2026-12-21/2026-12-28",
-    "9999-12-31/P1D", "P1D/0001-01-01", "R5/2026-01-01/P1D", "2026-03-29T02:30:00", "",
-])
+TIMES = st.sampled_from(
+    [
+        "2026-12-21",
+        "2026-12-21T18:00:00",
+        "2026-12-21T18:00:00+01:00",
+        "9999-12-31T23:59:59Z",
+        "0001-01-01T00:00:00Z",
+        "2026-13-45",
+        "P1D",
+        "PT0S",
+        "P99999999D",
+        "2026-12-21/2026-12-28",
+        "9999-12-31/P1D",
+        "P1D/0001-01-01",
+        "R5/2026-01-01/P1D",
+        "2026-03-29T02:30:00",
+        "",
+    ]
+)
 
 rule_bodies = st.dictionaries(
-    st.sampled_from(["name", "zone", "start", "end", "duration", "interval", "until",
-                     "heat_setpoint", "cool_setpoint", "sensors", "priority", "enabled"]),
-    st.one_of(TIMES, st.sampled_from(["0 6 * * *", "*/0 * * * *", "0 0 L * *", "next_schedule", "permanent"]),
-              st.floats(min_value=4, max_value=36), st.integers(-200, 200), st.booleans(), st.none()),
+    st.sampled_from(
+        [
+            "name",
+            "zone",
+            "start",
+            "end",
+            "duration",
+            "interval",
+            "until",
+            "heat_setpoint",
+            "cool_setpoint",
+            "sensors",
+            "priority",
+            "enabled",
+        ]
+    ),
+    st.one_of(
+        TIMES,
+        st.sampled_from(["0 6 * * *", "*/0 * * * *", "0 0 L * *", "next_schedule", "permanent"]),
+        st.floats(min_value=4, max_value=36),
+        st.integers(-200, 200),
+        st.booleans(),
+        st.none(),
+    ),
     max_size=7,
 )
 
@@ -155,7 +201,16 @@ def test_any_rule_body_gets_a_clear_answer(path, document):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.fixed_dictionaries({}, optional={"zone": st.text(max_size=10), "start": TIMES, "hours": st.sampled_from(["1", "0", "-1", "nan", "inf", "1e308", "336", "x"])}))
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "zone": st.text(max_size=10),
+            "start": TIMES,
+            "hours": st.sampled_from(["1", "0", "-1", "nan", "inf", "1e308", "336", "x"]),
+        },
+    )
+)
 def test_any_timeline_query_gets_a_clear_answer(query):
     from urllib.parse import urlencode
 
@@ -173,11 +228,13 @@ def test_any_timeline_query_gets_a_clear_answer(query):
 JSON_BODY_ROUTES = [
     ("PUT", "/v1/sensors/update", {"host_id": "pi", "sensors": {"28-a": {"type": "t", "value": 20.0}}}),
     ("PATCH", "/v1/sensors/28-a", {"name": "hall"}),
-    ("POST", "/v1/controls/register",
-     {"host_id": "pi", "url": "http://192.168.1.20:8089", "relays": {"r": {"type": "sim", "state": False}}}),
+    (
+        "POST",
+        "/v1/controls/register",
+        {"host_id": "pi", "url": "http://192.168.1.20:8089", "relays": {"r": {"type": "sim", "state": False}}},
+    ),
     ("PUT", "/v1/zones/default", {"sensors": {}}),
-    ("POST", "/v1/schedules",
-     {"name": "x", "start": "0 6 * * *", "duration": "PT1H", "heat_setpoint": 20.0}),
+    ("POST", "/v1/schedules", {"name": "x", "start": "0 6 * * *", "duration": "PT1H", "heat_setpoint": 20.0}),
     ("POST", "/v1/overrides", {"start": "2026-11-25T13:00:00Z", "duration": "PT1H", "heat_setpoint": 20.0}),
     ("POST", "/v1/zones/default/hold", {"heat_setpoint": 20.0, "until": "permanent"}),
 ]
@@ -186,8 +243,7 @@ JSON_BODY_ROUTES = [
 @pytest.mark.parametrize("method, path, document", JSON_BODY_ROUTES)
 @pytest.mark.parametrize("where", ["top", "field"])
 @pytest_twisted.ensureDeferred
-async def test_an_integer_too_long_to_convert_is_400_and_stores_nothing(api, store, method, path, document,
-                                                                       where):
+async def test_an_integer_too_long_to_convert_is_400_and_stores_nothing(api, store, method, path, document, where):
     """Python refuses to convert integers of more than 4300 digits (a ValueError that
     once escaped as a 500); the body is answered 400 like any unreadable body."""
     huge = "9" * 5000
@@ -256,8 +312,11 @@ def engine_with_a_sensor_and_a_unit():
     api = ApiClient(storage, clock)
     for method, path, document in (
         ("PUT", "/v1/sensors/update", {"host_id": "pi", "sensors": {"28-a": {"type": "t", "value": 20.0}}}),
-        ("POST", "/v1/controls/register",
-         {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim", "state": False}}}),
+        (
+            "POST",
+            "/v1/controls/register",
+            {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim", "state": False}}},
+        ),
         ("PUT", "/v1/zones/upstairs", {"outputs": {"heat": "boiler/r1"}, "sensors": {"28-a": 1.0}}),
     ):
         outcome = ensureDeferred(api.request(method, path, document))
@@ -285,25 +344,49 @@ zone_names = st.one_of(
     st.text(max_size=12),
 )
 
-zone_bodies = st.one_of(json_values, st.dictionaries(
-    st.sampled_from(["name", "mode", "sensors", "quorum", "default_heat_setpoint", "default_cool_setpoint",
-                     "outputs", "decision", "safety", "colour"]),
-    st.one_of(
-        json_values,
-        st.sampled_from(["heat", "cool", "auto", "off", "Upstairs", "", "hysteresis", "boiler/r1", "boiler/r2",
-                         "x/y\n"]),
-        st.floats(min_value=0, max_value=40), st.integers(-2, 200),
-        st.dictionaries(st.sampled_from(["28-a", "28-b", ""]), st.floats(min_value=-1, max_value=200)),
-        st.dictionaries(st.sampled_from(["heat", "cool", "fan", "boil"]),
-                        st.sampled_from(["boiler/r1", "boiler/r2", "other/r1", "nope", "a/b/c", 5])),
-        st.fixed_dictionaries({"plugin": st.sampled_from(["hysteresis", "nope", 3])},
-                              optional={"config": json_values | st.dictionaries(
-                                  st.sampled_from(["cold_tolerance", "hot_tolerance", "x"]),
-                                  st.floats(min_value=-5, max_value=50))}),
-        st.dictionaries(st.sampled_from(["heat", "cool", "min_on_s", "max_cycles_per_hour"]), json_values),
+zone_bodies = st.one_of(
+    json_values,
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "name",
+                "mode",
+                "sensors",
+                "quorum",
+                "default_heat_setpoint",
+                "default_cool_setpoint",
+                "outputs",
+                "decision",
+                "safety",
+                "colour",
+            ]
+        ),
+        st.one_of(
+            json_values,
+            st.sampled_from(
+                ["heat", "cool", "auto", "off", "Upstairs", "", "hysteresis", "boiler/r1", "boiler/r2", "x/y\n"]
+            ),
+            st.floats(min_value=0, max_value=40),
+            st.integers(-2, 200),
+            st.dictionaries(st.sampled_from(["28-a", "28-b", ""]), st.floats(min_value=-1, max_value=200)),
+            st.dictionaries(
+                st.sampled_from(["heat", "cool", "fan", "boil"]),
+                st.sampled_from(["boiler/r1", "boiler/r2", "other/r1", "nope", "a/b/c", 5]),
+            ),
+            st.fixed_dictionaries(
+                {"plugin": st.sampled_from(["hysteresis", "nope", 3])},
+                optional={
+                    "config": json_values
+                    | st.dictionaries(
+                        st.sampled_from(["cold_tolerance", "hot_tolerance", "x"]), st.floats(min_value=-5, max_value=50)
+                    )
+                },
+            ),
+            st.dictionaries(st.sampled_from(["heat", "cool", "min_on_s", "max_cycles_per_hour"]), json_values),
+        ),
+        max_size=8,
     ),
-    max_size=8,
-))
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -321,18 +404,47 @@ def test_any_zone_body_gets_a_clear_answer_and_a_refusal_stores_nothing(name, do
         assert stored is not None and stored.document["default_heat_setpoint"] == body["default_heat_setpoint"]
 
 
-registrations = st.one_of(json_values, st.fixed_dictionaries({}, optional={
-    "host_id": st.one_of(st.sampled_from(["boiler", "pi-2", "", "a b", "x" * 200]), json_values),
-    "url": st.one_of(st.sampled_from(["http://192.168.1.20:8089", "https://u.local", "ftp://x", "http://",
-                                      "http://a b", "http://x\n", "x" * 3000]), json_values),
-    "relays": st.one_of(json_values, st.dictionaries(
-        st.sampled_from(["r1", "r2", "", "a/b", "x" * 300]),
-        st.one_of(json_values, st.fixed_dictionaries(
-            {"type": st.sampled_from(["sim", "", 5]), "state": st.sampled_from([True, False, None, "on"])},
-            optional={"alias": st.one_of(st.none(), st.text(max_size=5), st.integers())})),
-        max_size=3)),
-    "extra": json_values,
-}))
+registrations = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "host_id": st.one_of(st.sampled_from(["boiler", "pi-2", "", "a b", "x" * 200]), json_values),
+            "url": st.one_of(
+                st.sampled_from(
+                    [
+                        "http://192.168.1.20:8089",
+                        "https://u.local",
+                        "ftp://x",
+                        "http://",
+                        "http://a b",
+                        "http://x\n",
+                        "x" * 3000,
+                    ]
+                ),
+                json_values,
+            ),
+            "relays": st.one_of(
+                json_values,
+                st.dictionaries(
+                    st.sampled_from(["r1", "r2", "", "a/b", "x" * 300]),
+                    st.one_of(
+                        json_values,
+                        st.fixed_dictionaries(
+                            {
+                                "type": st.sampled_from(["sim", "", 5]),
+                                "state": st.sampled_from([True, False, None, "on"]),
+                            },
+                            optional={"alias": st.one_of(st.none(), st.text(max_size=5), st.integers())},
+                        ),
+                    ),
+                    max_size=3,
+                ),
+            ),
+            "extra": json_values,
+        },
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -345,11 +457,14 @@ def test_any_registration_gets_a_clear_answer_and_a_refusal_stores_nothing(docum
 
 
 sensor_ids = st.one_of(st.sampled_from(["28-a", "28-b", "", "a%2Fb", "x" * 300]), st.text(max_size=10))
-sensor_patches = st.one_of(json_values, st.dictionaries(
-    st.sampled_from(["name", "alias", "value"]),
-    st.one_of(json_values, st.sampled_from(["hall", "", " ", "x" * 101, None])),
-    max_size=3,
-))
+sensor_patches = st.one_of(
+    json_values,
+    st.dictionaries(
+        st.sampled_from(["name", "alias", "value"]),
+        st.one_of(json_values, st.sampled_from(["hall", "", " ", "x" * 101, None])),
+        max_size=3,
+    ),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

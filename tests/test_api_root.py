@@ -106,11 +106,14 @@ async def test_query_string_is_ignored_and_utf8_ids_work(api):
     assert (code, body["error"]) == (404, "no sensor with id 'été'")
 
 
-@pytest.mark.parametrize("method, path", [
-    ("PUT", "/v1/zones/%2F0"),  # a zone name holding an encoded slash: never a redirect elsewhere
-    ("GET", "/v1/zones//state"),
-    ("DELETE", "/v1/sensors//x"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("PUT", "/v1/zones/%2F0"),  # a zone name holding an encoded slash: never a redirect elsewhere
+        ("GET", "/v1/zones//state"),
+        ("DELETE", "/v1/sensors//x"),
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_doubled_or_encoded_slashes_are_a_json_404_not_a_redirect(api, method, path):
     code, body, _ = await api.request(method, path, {} if method == "PUT" else None)

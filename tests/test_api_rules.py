@@ -26,7 +26,11 @@ async def test_schedule_lifecycle(api):
     rule_id = created["id"]
     assert response.headers.getRawHeaders(b"location") == [f"/v1/schedules/{rule_id}".encode()]
     assert created == {
-        **MORNING, "id": rule_id, "zone": "default", "priority": 0, "enabled": True,
+        **MORNING,
+        "id": rule_id,
+        "zone": "default",
+        "priority": 0,
+        "enabled": True,
         "changed_at": "2026-11-25T12:00:00.000+00:00",
     }
     assert (await api.get("/v1/schedules"))[1] == {"schedules": [created]}
@@ -36,7 +40,8 @@ async def test_schedule_lifecycle(api):
     assert (code, body["heat_setpoint"], body["enabled"], body["id"]) == (200, 20.0, False, rule_id)
     assert (await api.delete(f"/v1/schedules/{rule_id}"))[0] == 204
     assert (await api.get(f"/v1/schedules/{rule_id}"))[:2] == (
-        404, {"status": "error", "error": f"no schedule with id '{rule_id}'"}
+        404,
+        {"status": "error", "error": f"no schedule with id '{rule_id}'"},
     )
     assert (await api.delete(f"/v1/schedules/{rule_id}"))[0] == 404
     assert changes(api) == [("schedule", "default")] * 3
@@ -53,7 +58,10 @@ BAD_SCHEDULES = [
     ({**MORNING, "heat_setpoint": 36}, "heat_setpoint: 36 is greater than the maximum of 35"),
     ({**MORNING, "heat_setpoint": 4.5}, "heat_setpoint: 4.5 is less than the minimum of 5"),
     ({**MORNING, "heat_setpoint": None}, "body: give heat_setpoint, cool_setpoint or both"),
-    ({**MORNING, "heat_setpoint": 22.0, "cool_setpoint": 22.5}, "heat_setpoint: 22.0 must be at least 1.0 below cool_setpoint 22.5"),
+    (
+        {**MORNING, "heat_setpoint": 22.0, "cool_setpoint": 22.5},
+        "heat_setpoint: 22.0 must be at least 1.0 below cool_setpoint 22.5",
+    ),
     ({**MORNING, "zone": "attic"}, "zone: there is no zone 'attic'"),
     ({**MORNING, "zone": "attic room"}, "zone: 'attic room' may hold only letters"),
     ({**MORNING, "sensors": {"28-nowhere": 1.0}}, "sensors.28-nowhere: no sensor has this id"),
@@ -93,7 +101,11 @@ async def test_schedule_with_known_sensor_weights(api):
         ({"interval": "2026-12-21/2026-12-28"}, "2026-12-20T23:00:00+00:00", "2026-12-27T23:00:00+00:00"),
         ({"interval": "2026-12-21T18:00:00+01:00/P2D"}, "2026-12-21T17:00:00+00:00", "2026-12-23T17:00:00+00:00"),
         ({"interval": "P1D/2026-12-28T10:00:00Z"}, "2026-12-27T10:00:00+00:00", "2026-12-28T10:00:00+00:00"),
-        ({"start": "2026-12-24T15:00:00", "end": "2026-12-24T23:30:00"}, "2026-12-24T14:00:00+00:00", "2026-12-24T22:30:00+00:00"),
+        (
+            {"start": "2026-12-24T15:00:00", "end": "2026-12-24T23:30:00"},
+            "2026-12-24T14:00:00+00:00",
+            "2026-12-24T22:30:00+00:00",
+        ),
         ({"duration": "PT3H"}, "2026-11-25T12:00:00+00:00", "2026-11-25T15:00:00+00:00"),
     ],
 )
@@ -107,10 +119,16 @@ async def test_override_times_are_stored_as_instants(api, document, start, end):
 @pytest.mark.parametrize(
     "document, message",
     [
-        ({"start": "2026-12-24T15:00:00Z", "end": "2026-12-24T15:00:00Z"}, "end: 2026-12-24T15:00:00+00:00 is not after start"),
+        (
+            {"start": "2026-12-24T15:00:00Z", "end": "2026-12-24T15:00:00Z"},
+            "end: 2026-12-24T15:00:00+00:00 is not after start",
+        ),
         ({"duration": "PT1H", "until": "next_schedule"}, "body: give exactly one of end, duration, interval, until"),
         ({"interval": "next week"}, "interval: 'next week' is not an ISO 8601 interval"),
-        ({"interval": "2026-12-21/2026-12-28", "start": "2026-12-20T00:00:00Z"}, "start: give the start inside interval"),
+        (
+            {"interval": "2026-12-21/2026-12-28", "start": "2026-12-20T00:00:00Z"},
+            "start: give the start inside interval",
+        ),
         ({"end": "Christmas"}, "end: 'Christmas' is not an ISO 8601 date and time"),
         ({"until": "forever"}, "until: 'next_schedule' was expected"),
     ],
@@ -127,27 +145,35 @@ async def test_invalid_override_is_422(api, store, document, message):
 async def test_hold_then_resume(api):
     code, hold, _ = await api.post("/v1/zones/default/hold", {"heat_setpoint": 22.5, "duration": "PT3H"})
     assert (code, hold["start"], hold["end"], hold["heat_setpoint"]) == (
-        201, "2026-11-25T12:00:00+00:00", "2026-11-25T15:00:00+00:00", 22.5
+        201,
+        "2026-11-25T12:00:00+00:00",
+        "2026-11-25T15:00:00+00:00",
+        22.5,
     )
     code, target, _ = await api.get("/v1/zones/default/target")
     assert code == 200
     assert target["timezone"] == "Europe/Berlin"
     assert (target["now"]["source"]["type"], target["now"]["heat_setpoint"], target["now"]["end"]) == (
-        "hold", 22.5, "2026-11-25T15:00:00+00:00"
+        "hold",
+        22.5,
+        "2026-11-25T15:00:00+00:00",
     )
     assert (target["next"]["source"]["type"], target["next"]["heat_setpoint"]) == ("default", 18.0)
     assert (await api.get("/v1/zones/default/hold"))[1] == hold
     assert (await api.delete("/v1/zones/default/hold"))[0] == 204
     assert (await api.get("/v1/zones/default/target"))[1]["now"]["source"]["type"] == "default"
     assert (await api.delete("/v1/zones/default/hold"))[:2] == (
-        404, {"status": "error", "error": "zone 'default' has no hold"}
+        404,
+        {"status": "error", "error": "zone 'default' has no hold"},
     )
     assert changes(api) == [("hold", "default")] * 2
 
 
 @pytest_twisted.ensureDeferred
 async def test_hold_until_next_schedule_change_is_the_default(api):
-    await api.post("/v1/schedules", {"name": "evening", "start": "0 18 * * *", "end": "0 22 * * *", "heat_setpoint": 21.0})
+    await api.post(
+        "/v1/schedules", {"name": "evening", "start": "0 18 * * *", "end": "0 22 * * *", "heat_setpoint": 21.0}
+    )
     code, hold, _ = await api.post("/v1/zones/default/hold", {"heat_setpoint": 23.0})
     assert (code, hold["until"]) == (201, "next_schedule")
     target = (await api.get("/v1/zones/default/target"))[1]
@@ -159,9 +185,19 @@ async def test_hold_until_next_schedule_change_is_the_default(api):
     "path, body, code, message",
     [
         ("/v1/zones/attic/hold", {"heat_setpoint": 20.0}, 404, "no zone 'attic'"),
-        ("/v1/zones/default/hold", {"heat_setpoint": 20.0, "until": "permanent", "duration": "PT1H"}, 422, "body: give until or duration, not both"),
+        (
+            "/v1/zones/default/hold",
+            {"heat_setpoint": 20.0, "until": "permanent", "duration": "PT1H"},
+            422,
+            "body: give until or duration, not both",
+        ),
         ("/v1/zones/default/hold", {}, 422, "body: give heat_setpoint, cool_setpoint or both"),
-        ("/v1/zones/default/hold", {"heat_setpoint": 20.0, "until": "tomorrow"}, 422, "until: 'tomorrow' is not one of"),
+        (
+            "/v1/zones/default/hold",
+            {"heat_setpoint": 20.0, "until": "tomorrow"},
+            422,
+            "until: 'tomorrow' is not one of",
+        ),
     ],
 )
 @pytest_twisted.ensureDeferred
@@ -174,7 +210,9 @@ async def test_bad_hold(api, store, path, body, code, message):
 
 @pytest_twisted.ensureDeferred
 async def test_timeline_of_a_window(api):
-    await api.post("/v1/schedules", {"name": "evening", "start": "0 18 * * *", "duration": "PT4H", "heat_setpoint": 21.0})
+    await api.post(
+        "/v1/schedules", {"name": "evening", "start": "0 18 * * *", "duration": "PT4H", "heat_setpoint": 21.0}
+    )
     code, body, _ = await api.get("/v1/timeline?zone=default&start=2026-11-26T00:00:00%2B01:00&hours=24")
     assert code == 200
     assert code == 200
@@ -189,11 +227,16 @@ async def test_timeline_of_a_window(api):
 @pytest_twisted.ensureDeferred
 async def test_timeline_defaults_to_now_and_48_hours(api):
     body = (await api.get("/v1/timeline"))[1]
-    assert body["segments"] == [{
-        "start": "2026-11-25T12:00:00+00:00", "end": "2026-11-27T12:00:00+00:00",
-        "heat_setpoint": 18.0, "cool_setpoint": 26.0, "sensors": None,
-        "source": {"type": "default", "id": None, "name": "zone default"},
-    }]
+    assert body["segments"] == [
+        {
+            "start": "2026-11-25T12:00:00+00:00",
+            "end": "2026-11-27T12:00:00+00:00",
+            "heat_setpoint": 18.0,
+            "cool_setpoint": 26.0,
+            "sensors": None,
+            "source": {"type": "default", "id": None, "name": "zone default"},
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -225,7 +268,9 @@ async def test_override_lifecycle(api):
     path = f"/v1/overrides/{created['id']}"
     assert (await api.get("/v1/overrides"))[1] == {"overrides": [created]}
     assert (await api.get(path))[1] == created
-    code, replaced, _ = await api.request("PUT", path, {"name": "party", "until": "next_schedule", "heat_setpoint": 22.0})
+    code, replaced, _ = await api.request(
+        "PUT", path, {"name": "party", "until": "next_schedule", "heat_setpoint": 22.0}
+    )
     assert (code, replaced["until"], "end" in replaced) == (200, "next_schedule", False)
     assert (await api.delete(path))[0] == 204
     assert (await api.get(path))[0] == 404
@@ -235,11 +280,31 @@ async def test_override_lifecycle(api):
     "path, document, message",
     [
         ("/v1/schedules", {**MORNING, "duration": "P99999999D"}, "duration: 'P99999999D' is longer than 366 days"),
-        ("/v1/zones/default/hold", {"heat_setpoint": 20.0, "duration": "P367D"}, "duration: 'P367D' is longer than 366 days"),
-        ("/v1/overrides", {"start": "2099-12-31T23:59:59Z", "duration": "P300D", "heat_setpoint": 12.0}, "duration: 'P300D' would end after 2099"),
-        ("/v1/overrides", {"start": "0001-01-01T00:00:00Z", "end": "0001-01-01T01:00:00Z", "heat_setpoint": 12.0}, "start: '0001-01-01T00:00:00Z' is not between the years 2000 and 2099"),
-        ("/v1/overrides", {"interval": "2026-12-21/2199-01-01", "heat_setpoint": 12.0}, "interval: '2026-12-21/2199-01-01' is not between the years 2000 and 2099"),
-        ("/v1/overrides", {"interval": "9999-12-31/P1D", "heat_setpoint": 12.0}, "interval: '9999-12-31/P1D' is not an ISO 8601 interval"),
+        (
+            "/v1/zones/default/hold",
+            {"heat_setpoint": 20.0, "duration": "P367D"},
+            "duration: 'P367D' is longer than 366 days",
+        ),
+        (
+            "/v1/overrides",
+            {"start": "2099-12-31T23:59:59Z", "duration": "P300D", "heat_setpoint": 12.0},
+            "duration: 'P300D' would end after 2099",
+        ),
+        (
+            "/v1/overrides",
+            {"start": "0001-01-01T00:00:00Z", "end": "0001-01-01T01:00:00Z", "heat_setpoint": 12.0},
+            "start: '0001-01-01T00:00:00Z' is not between the years 2000 and 2099",
+        ),
+        (
+            "/v1/overrides",
+            {"interval": "2026-12-21/2199-01-01", "heat_setpoint": 12.0},
+            "interval: '2026-12-21/2199-01-01' is not between the years 2000 and 2099",
+        ),
+        (
+            "/v1/overrides",
+            {"interval": "9999-12-31/P1D", "heat_setpoint": 12.0},
+            "interval: '9999-12-31/P1D' is not an ISO 8601 interval",
+        ),
     ],
 )
 @pytest_twisted.ensureDeferred
@@ -253,7 +318,10 @@ async def test_times_and_durations_that_would_leave_the_calendar_are_refused(api
 @pytest.mark.parametrize(
     "query, message",
     [
-        ("start=9999-12-31T23:00:00Z&hours=336", "start: '9999-12-31T23:00:00Z' is not between the years 2000 and 2099"),
+        (
+            "start=9999-12-31T23:00:00Z&hours=336",
+            "start: '9999-12-31T23:00:00Z' is not between the years 2000 and 2099",
+        ),
         ("start=0001-01-01T00:00:00Z&hours=1", "start: '0001-01-01T00:00:00Z' is not between the years 2000 and 2099"),
         ("start=2099-12-31T00:00:00Z&hours=48", "start: the window must end before the year 2100"),
     ],
@@ -316,8 +384,6 @@ async def test_a_one_day_schedule_covers_all_25_hours_of_the_autumn_change(autum
 async def test_override_intervals_count_days_on_the_wall_clock_and_hours_exactly(autumn_api, document, start, end):
     code, body, _ = await autumn_api.post("/v1/overrides", {"name": "away", "heat_setpoint": 12.0, **document})
     assert (code, body["start"], body["end"]) == (201, start, end)
-
-
 
 
 @pytest_twisted.ensureDeferred

@@ -88,16 +88,43 @@ INVALID = [
     ({"host_id": "h", "sensors": {"28-a": {"value": 1}}}, "sensors.28-a: 'type' is a required property"),
     ({"host_id": "h", "sensors": {"28-a": {"type": "t"}}}, "sensors.28-a: 'value' is a required property"),
     ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": "20"}}}, "sensors.28-a.value:"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 130.5}}}, "sensors.28-a.value: 130.5 is greater than the maximum of 130"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": -60.1}}}, "sensors.28-a.value: -60.1 is less than the minimum of -60"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "alias": 3}}}, "sensors.28-a.alias: 3 is not of type 'string'"),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 130.5}}},
+        "sensors.28-a.value: 130.5 is greater than the maximum of 130",
+    ),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": -60.1}}},
+        "sensors.28-a.value: -60.1 is less than the minimum of -60",
+    ),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "alias": 3}}},
+        "sensors.28-a.alias: 3 is not of type 'string'",
+    ),
     ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "extra": ["x"]}}}, "sensors.28-a.extra:"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "colour": "red"}}}, "sensors.28-a: Additional properties are not allowed ('colour' was unexpected)"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "yesterday"}}}, "sensors.28-a.timestamp: 'yesterday' is not an ISO 8601 date and time"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "2026-11-25T12:00:00"}}}, "sensors.28-a.timestamp: '2026-11-25T12:00:00' has no UTC offset"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "1970-01-01T00:00:10Z"}}}, "sensors.28-a.timestamp: '1970-01-01T00:00:10Z' is before 2000"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": 1795608000}}}, "sensors.28-a.timestamp: 1795608000 is not of type 'string'"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": [float("nan")]}}}, "sensors.28-a.value.0: must be a finite number"),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "colour": "red"}}},
+        "sensors.28-a: Additional properties are not allowed ('colour' was unexpected)",
+    ),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "yesterday"}}},
+        "sensors.28-a.timestamp: 'yesterday' is not an ISO 8601 date and time",
+    ),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "2026-11-25T12:00:00"}}},
+        "sensors.28-a.timestamp: '2026-11-25T12:00:00' has no UTC offset",
+    ),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": "1970-01-01T00:00:10Z"}}},
+        "sensors.28-a.timestamp: '1970-01-01T00:00:10Z' is before 2000",
+    ),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1, "timestamp": 1795608000}}},
+        "sensors.28-a.timestamp: 1795608000 is not of type 'string'",
+    ),
+    (
+        {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": [float("nan")]}}},
+        "sensors.28-a.value.0: must be a finite number",
+    ),
     ([1, 2], "body: [1, 2] is not of type 'object'"),
 ]
 
@@ -129,8 +156,11 @@ async def test_one_bad_sensor_costs_only_its_own_reading(api, store):
     code, body, _ = await api.put("/v1/sensors/update", document)
     assert (code, body) == (
         201,
-        {"status": "created", "ids": ["28-a"],
-         "refused": {"28-b": "sensors.28-b.value: 131.0 is greater than the maximum of 130"}},
+        {
+            "status": "created",
+            "ids": ["28-a"],
+            "refused": {"28-b": "sensors.28-b.value: 131.0 is greater than the maximum of 130"},
+        },
     )
     assert [s.sensor_id for s in await store.sensors()] == ["28-a"]
     assert [e.value for e in await store.history("28-a")] == [20.0]
@@ -237,7 +267,7 @@ def ts(seconds_from_now):
     """A reading timestamp relative to NOW (2026-11-25T12:00:00Z), in UTC."""
     import datetime
 
-    moment = datetime.datetime.fromtimestamp(NOW + seconds_from_now, datetime.timezone.utc)
+    moment = datetime.datetime.fromtimestamp(NOW + seconds_from_now, datetime.UTC)
     return moment.isoformat().replace("+00:00", "Z")
 
 
@@ -249,16 +279,25 @@ async def test_a_clock_running_ahead_is_stored_at_receipt_adjusted_and_logged_on
     logged = []
     globalLogPublisher.addObserver(logged.append)
     try:
-        document = {"host_id": "pi-fast", "sensors": {
-            "28-a": {"type": "t", "value": 20.0, "timestamp": "2026-11-25T12:06:52Z"},
-            "28-b": {"type": "t", "value": 19.0, "timestamp": "2026-11-25T12:04:00Z"},
-        }}
+        document = {
+            "host_id": "pi-fast",
+            "sensors": {
+                "28-a": {"type": "t", "value": 20.0, "timestamp": "2026-11-25T12:06:52Z"},
+                "28-b": {"type": "t", "value": 19.0, "timestamp": "2026-11-25T12:04:00Z"},
+            },
+        }
         code, body, _ = await api.put("/v1/sensors/update", document)
-        assert (code, body) == (201, {
-            "status": "created", "ids": ["28-a", "28-b"],
-            "adjusted": {"28-a": "timestamp 2026-11-25T12:06:52Z is 412 s in the future"
-                                 " (the sending host's clock is wrong); stored at the time received"},
-        })
+        assert (code, body) == (
+            201,
+            {
+                "status": "created",
+                "ids": ["28-a", "28-b"],
+                "adjusted": {
+                    "28-a": "timestamp 2026-11-25T12:06:52Z is 412 s in the future"
+                    " (the sending host's clock is wrong); stored at the time received"
+                },
+            },
+        )
         current = await store.sensor("28-a")
         assert (current.value, current.last_seen, current.received_at) == (20.0, NOW, NOW)
         assert (await store.sensor("28-b")).last_seen == NOW + 240  # within the tolerated skew
@@ -276,19 +315,24 @@ async def test_a_clock_running_ahead_is_stored_at_receipt_adjusted_and_logged_on
         "host pi-fast's clock runs 412 s ahead: its readings are stored at the time received; set its clock (NTP)",
     ]
     assert [(e.timestamp, e.value) for e in await store.history("28-a")] == [
-        (NOW, 20.0), (NOW + 30, 20.0), (NOW + 330, 20.0)
+        (NOW, 20.0),
+        (NOW + 30, 20.0),
+        (NOW + 330, 20.0),
     ]
 
 
 @pytest_twisted.ensureDeferred
 async def test_a_reading_before_2000_is_refused_alone(api, store):
-    document = update(**{
-        "28-a": {"type": "t", "value": 20.0},
-        "28-b": {"type": "t", "value": 19.0, "timestamp": "1970-01-01T00:00:10Z"},
-    })
+    document = update(
+        **{
+            "28-a": {"type": "t", "value": 20.0},
+            "28-b": {"type": "t", "value": 19.0, "timestamp": "1970-01-01T00:00:10Z"},
+        }
+    )
     code, body, _ = await api.put("/v1/sensors/update", document)
     assert (code, body["ids"], body["refused"]) == (
-        201, ["28-a"],
+        201,
+        ["28-a"],
         {"28-b": "sensors.28-b.timestamp: '1970-01-01T00:00:10Z' is before 2000; check the sending host's clock"},
     )
     assert await store.sensor("28-b") is None
@@ -302,44 +346,54 @@ async def test_received_at_is_the_engines_clock_and_the_event_carries_it(api, st
     current = await store.sensor("28-a")
     assert (current.last_seen, current.received_at) == (NOW - 90, NOW + 2.5)
     [event] = api.published
-    assert (event.topic, event.data["received_at"], event.data["host_id"]) == ("sensor.readings", NOW + 2.5, "pi-kitchen")
+    assert (event.topic, event.data["received_at"], event.data["host_id"]) == (
+        "sensor.readings",
+        NOW + 2.5,
+        "pi-kitchen",
+    )
 
 
 @pytest_twisted.ensureDeferred
 async def test_several_readings_of_a_sensor_in_one_update(api, store):
-    document = update(**{
-        "28-a": [
-            {"type": "t", "value": 20.5, "timestamp": ts(-60)},
-            {"type": "t", "value": 21.0, "timestamp": ts(-30)},
-            {"type": "t", "value": 19.0, "timestamp": ts(-90)},
-        ],
-        "28-b": {"type": "t", "value": 18.0},
-    })
+    document = update(
+        **{
+            "28-a": [
+                {"type": "t", "value": 20.5, "timestamp": ts(-60)},
+                {"type": "t", "value": 21.0, "timestamp": ts(-30)},
+                {"type": "t", "value": 19.0, "timestamp": ts(-90)},
+            ],
+            "28-b": {"type": "t", "value": 18.0},
+        }
+    )
     code, body, _ = await api.put("/v1/sensors/update", document)
     assert (code, body) == (201, {"status": "created", "ids": ["28-a", "28-b"]})
     current = await store.sensor("28-a")
     assert (current.value, current.last_seen) == (21.0, NOW - 30)
     assert [(e.timestamp, e.value) for e in await store.history("28-a")] == [
-        (NOW - 90, 19.0), (NOW - 60, 20.5), (NOW - 30, 21.0)
+        (NOW - 90, 19.0),
+        (NOW - 60, 20.5),
+        (NOW - 30, 21.0),
     ]
 
 
 @pytest_twisted.ensureDeferred
 async def test_bad_readings_in_an_array_are_refused_by_index_the_rest_stored(api, store):
-    document = update(**{
-        "28-a": [
-            {"type": "t", "value": 20.5, "timestamp": ts(-60)},
-            {"type": "t", "value": 131.0, "timestamp": ts(-30)},
-            {"type": "t", "value": 20.0, "timestamp": "2026-11-25T12:00:00"},
-        ],
-        "28-b": [],
-        "28-c": "20.5",
-    })
+    document = update(
+        **{
+            "28-a": [
+                {"type": "t", "value": 20.5, "timestamp": ts(-60)},
+                {"type": "t", "value": 131.0, "timestamp": ts(-30)},
+                {"type": "t", "value": 20.0, "timestamp": "2026-11-25T12:00:00"},
+            ],
+            "28-b": [],
+            "28-c": "20.5",
+        }
+    )
     code, body, _ = await api.put("/v1/sensors/update", document)
     assert (code, body["ids"]) == (201, ["28-a"])
     assert body["refused"] == {
         "28-a": "sensors.28-a.1.value: 131.0 is greater than the maximum of 130;"
-                " sensors.28-a.2.timestamp: '2026-11-25T12:00:00' has no UTC offset (add Z or +01:00)",
+        " sensors.28-a.2.timestamp: '2026-11-25T12:00:00' has no UTC offset (add Z or +01:00)",
         "28-b": "sensors.28-b: [] should be non-empty",
         "28-c": "sensors.28-c: '20.5' is not of type 'object'",
     }
@@ -348,13 +402,18 @@ async def test_bad_readings_in_an_array_are_refused_by_index_the_rest_stored(api
 
 @pytest_twisted.ensureDeferred
 async def test_a_bad_timestamp_in_an_otherwise_valid_array_is_refused_alone(api, store):
-    document = update(**{"28-a": [
-        {"type": "t", "value": 20.5, "timestamp": ts(-60)},
-        {"type": "t", "value": 20.0, "timestamp": "1999-12-31T23:59:59Z"},
-    ]})
+    document = update(
+        **{
+            "28-a": [
+                {"type": "t", "value": 20.5, "timestamp": ts(-60)},
+                {"type": "t", "value": 20.0, "timestamp": "1999-12-31T23:59:59Z"},
+            ]
+        }
+    )
     code, body, _ = await api.put("/v1/sensors/update", document)
     assert (code, body["ids"], body["refused"]) == (
-        201, ["28-a"],
+        201,
+        ["28-a"],
         {"28-a": "sensors.28-a.1.timestamp: '1999-12-31T23:59:59Z' is before 2000; check the sending host's clock"},
     )
 
@@ -364,22 +423,31 @@ async def test_every_reading_refused_is_422_with_refused_and_stores_nothing(api,
     document = update(**{"28-a": {"type": "t", "value": 131.0}, "28-b": {"type": "t", "value": float("nan")}})
     raw = '{"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 131.0}, "28-b": {"type": "t", "value": NaN}}}'
     code, body, _ = await api.put("/v1/sensors/update", raw=raw.encode())
-    assert (code, body) == (422, {
-        "status": "error",
-        "error": "sensors.28-a.value: 131.0 is greater than the maximum of 130; sensors.28-b.value: must be a finite number",
-        "refused": {"28-a": "sensors.28-a.value: 131.0 is greater than the maximum of 130",
-                    "28-b": "sensors.28-b.value: must be a finite number"},
-    })
+    assert (code, body) == (
+        422,
+        {
+            "status": "error",
+            "error": "sensors.28-a.value: 131.0 is greater than the maximum of 130;"
+            " sensors.28-b.value: must be a finite number",
+            "refused": {
+                "28-a": "sensors.28-a.value: 131.0 is greater than the maximum of 130",
+                "28-b": "sensors.28-b.value: must be a finite number",
+            },
+        },
+    )
     assert await store.sensors() == [] and api.published == []
     del document
 
 
-@pytest.mark.parametrize("sensors", [
-    {"28-a": [{"type": "t", "value": 20.0, "timestamp": ts(-i)} for i in range(1001)]},
-    {f"28-{i}": [{"type": "t", "value": 20.0, "timestamp": ts(-j)} for j in range(101)] for i in range(10)},
-    {f"28-{i}": [{"type": "t", "value": 20.0, "timestamp": ts(-j)} for j in range(100)] for i in range(10)}
-    | {"28-x": {"type": "t", "value": 500.0}},
-])
+@pytest.mark.parametrize(
+    "sensors",
+    [
+        {"28-a": [{"type": "t", "value": 20.0, "timestamp": ts(-i)} for i in range(1001)]},
+        {f"28-{i}": [{"type": "t", "value": 20.0, "timestamp": ts(-j)} for j in range(101)] for i in range(10)},
+        {f"28-{i}": [{"type": "t", "value": 20.0, "timestamp": ts(-j)} for j in range(100)] for i in range(10)}
+        | {"28-x": {"type": "t", "value": 500.0}},
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_more_than_1000_readings_is_413_and_stores_nothing(api, store, sensors):
     code, body, _ = await api.put("/v1/sensors/update", {"host_id": "h", "sensors": sensors})
@@ -396,12 +464,27 @@ async def test_exactly_1000_readings_are_taken(api, store):
     assert len(await store.history("28-3")) == 100
 
 
-@pytest.mark.parametrize("document, message", [
-    ({"host_id": "h", "sensors": {"x\n": {"type": "t", "value": 1}}}, "sensors: 'x\\n' must not contain slashes or white space"),
-    ({"host_id": "h\n", "sensors": {"28-a": {"type": "t", "value": 1}}}, "host_id: 'h\\n' must not contain slashes or white space"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1}}, "colour": "red"}, "body: Additional properties are not allowed"),
-    ({"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 999}}, "x": 1}, "body: Additional properties are not allowed"),
-])
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        (
+            {"host_id": "h", "sensors": {"x\n": {"type": "t", "value": 1}}},
+            "sensors: 'x\\n' must not contain slashes or white space",
+        ),
+        (
+            {"host_id": "h\n", "sensors": {"28-a": {"type": "t", "value": 1}}},
+            "host_id: 'h\\n' must not contain slashes or white space",
+        ),
+        (
+            {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1}}, "colour": "red"},
+            "body: Additional properties are not allowed",
+        ),
+        (
+            {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 999}}, "x": 1},
+            "body: Additional properties are not allowed",
+        ),
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_envelope_problems_refuse_everything(api, store, document, message):
     code, body, _ = await api.put("/v1/sensors/update", document)
@@ -413,8 +496,7 @@ async def test_envelope_problems_refuse_everything(api, store, document, message
 @pytest_twisted.ensureDeferred
 async def test_trailing_newline_in_zone_name_and_output_address_is_422(api, store):
     """Item 10: Python's ``$`` matched before a final newline, so ``"x\n"`` passed ``^...$``."""
-    schedule = {"name": "Night", "start": "0 22 * * *", "duration": "PT8H", "heat_setpoint": 17.0,
-                "zone": "default\n"}
+    schedule = {"name": "Night", "start": "0 22 * * *", "duration": "PT8H", "heat_setpoint": 17.0, "zone": "default\n"}
     code, body, _ = await api.post("/v1/schedules", schedule)
     assert (code, body["status"]) == (422, "error"), body
     assert body["error"].startswith("zone: 'default\\n'"), body["error"]
@@ -442,7 +524,9 @@ async def test_delete_sensor_keeps_history_and_publishes(store, clock):
 
     access = RecordingAccess()
     api = ApiClient(store, clock, access=access)
-    await api.put("/v1/sensors/update", update(**{"28-a": {"type": "t", "value": 20.0}, "28-b": {"type": "t", "value": 19.0}}))
+    await api.put(
+        "/v1/sensors/update", update(**{"28-a": {"type": "t", "value": 20.0}, "28-b": {"type": "t", "value": 19.0}})
+    )
     code, body, response = await api.delete("/v1/sensors/28-a")
     assert (code, body) == (204, "")
     assert access.actions[-1] == "sensors:delete"
@@ -459,15 +543,26 @@ async def test_delete_sensor_keeps_history_and_publishes(store, clock):
 async def test_a_sensor_in_use_cannot_be_deleted(api, store):
     await api.put("/v1/sensors/update", update(**{"28-a": {"type": "t", "value": 20.0}}))
     assert (await api.put("/v1/zones/upstairs", {"sensors": {"28-a": 1}}))[0] == 201
-    schedule = {"name": "Night", "start": "0 22 * * *", "duration": "PT8H", "heat_setpoint": 17.0,
-                "sensors": {"28-a": 1.0}}
+    schedule = {
+        "name": "Night",
+        "start": "0 22 * * *",
+        "duration": "PT8H",
+        "heat_setpoint": 17.0,
+        "sensors": {"28-a": 1.0},
+    }
     code, created, _ = await api.post("/v1/schedules", schedule)
     assert code == 201
     published = len(api.published)
     code, body, _ = await api.delete("/v1/sensors/28-a")
-    assert (code, body) == (409, {"status": "error", "error": (
-        f"sensor '28-a' is still used by zone 'upstairs', schedule {created['id']!r}; remove it there first"
-    )})
+    assert (code, body) == (
+        409,
+        {
+            "status": "error",
+            "error": (
+                f"sensor '28-a' is still used by zone 'upstairs', schedule {created['id']!r}; remove it there first"
+            ),
+        },
+    )
     assert (await store.sensor("28-a")).value == 20.0
     assert len(api.published) == published
 

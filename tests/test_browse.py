@@ -37,9 +37,7 @@ def unique_instance() -> str:
 
 
 def make_advertiser(instance_name, port) -> AdvertiseService:
-    return AdvertiseService(
-        get_reactor(), port, (LOOPBACK,), LOOPBACK, "9.8.7", instance_name=instance_name
-    )
+    return AdvertiseService(get_reactor(), port, (LOOPBACK,), LOOPBACK, "9.8.7", instance_name=instance_name)
 
 
 async def advertise(instance_name, port) -> AdvertiseService:
@@ -196,13 +194,8 @@ def info(instance, port=8088, addresses=("10.0.0.2",), **properties) -> ServiceI
 
 def test_a_resolved_advertisement_becomes_an_engine_ipv4_first():
     engine = engine_from_info(info("e", 8088, ["fd00::2", "10.0.0.9", "10.0.0.10"], api="v2"))
-    assert engine == Engine(
-        f"e.{SERVICE_TYPE}", ("10.0.0.9", "10.0.0.10", "fd00::2"), 8088, "/v2", None
-    )
-    assert (
-        engine_from_info(info("e", 8088, ["fd00::2"], version="3")).url
-        == "http://[fd00::2]:8088/v1"
-    )
+    assert engine == Engine(f"e.{SERVICE_TYPE}", ("10.0.0.9", "10.0.0.10", "fd00::2"), 8088, "/v2", None)
+    assert engine_from_info(info("e", 8088, ["fd00::2"], version="3")).url == "http://[fd00::2]:8088/v1"
     assert engine_from_info(info("e", 8088, [])) is None
 
 
@@ -352,9 +345,7 @@ async def test_a_browser_that_cannot_start_closes_zeroconf_and_is_logged():
     def browser(zeroconf, handler):
         raise RuntimeError("event loop is not running")
 
-    finder = EngineFinder(
-        get_reactor(), zeroconf_factory=lambda i: zeroconf, browser_factory=browser
-    )
+    finder = EngineFinder(get_reactor(), zeroconf_factory=lambda i: zeroconf, browser_factory=browser)
     with capturedLogs() as events:
         finder.startService()
         await finder.stopService()

@@ -55,11 +55,14 @@ def test_host_timezone_without_tz_is_a_valid_zone(host_zone, zone):
     assert name == zone  # the host's zone, not a default that happens to load
 
 
-@pytest.mark.parametrize("tz, zone", [
-    (":Asia/Tokyo", "Asia/Tokyo"),  # POSIX allows a leading colon
-    ("Europe/Berlin", "Europe/Berlin"),
-    ("Mars/Olympus", "UTC"),  # a TZ this host cannot read falls back to UTC rather than failing
-])
+@pytest.mark.parametrize(
+    "tz, zone",
+    [
+        (":Asia/Tokyo", "Asia/Tokyo"),  # POSIX allows a leading colon
+        ("Europe/Berlin", "Europe/Berlin"),
+        ("Mars/Olympus", "UTC"),  # a TZ this host cannot read falls back to UTC rather than failing
+    ],
+)
 def test_host_timezone_prefers_the_environments_tz(host_zone, tz, zone):
     host_zone("America/New_York")
     assert from_environ({"HOME": "/root", "TZ": tz}).timezone == zone
@@ -164,7 +167,9 @@ def test_help_mentions_verbosity_and_show_config(capsys):
     assert "-v, --verbose" in out and "--show-config" in out
 
 
-@pytest.mark.parametrize("text, value", [("1", True), ("Yes", True), ("ON", True), ("0", False), ("false", False), ("no", False)])
+@pytest.mark.parametrize(
+    "text, value", [("1", True), ("Yes", True), ("ON", True), ("0", False), ("false", False), ("no", False)]
+)
 def test_parse_bool(text, value):
     from rpymostat.protocol.settings import parse_bool
 
@@ -180,7 +185,13 @@ def test_parse_positive_seconds(text, value):
 
 @pytest.mark.parametrize(
     "text, reason",
-    [("soon", "expected a number of seconds"), ("0", "greater than 0"), ("-5", "greater than 0"), ("nan", "greater than 0"), ("inf", "greater than 0")],
+    [
+        ("soon", "expected a number of seconds"),
+        ("0", "greater than 0"),
+        ("-5", "greater than 0"),
+        ("nan", "greater than 0"),
+        ("inf", "greater than 0"),
+    ],
 )
 def test_parse_positive_seconds_rejects(text, reason):
     from rpymostat.protocol.settings import parse_positive_seconds
@@ -190,8 +201,15 @@ def test_parse_positive_seconds_rejects(text, reason):
 
 
 def test_safety_settings_become_the_safety_layers_limits():
-    config = from_environ({**BASE, "RPYMOSTAT_MIN_ON_S": "0", "RPYMOSTAT_MIN_OFF_S": "60",
-                           "RPYMOSTAT_MAX_CYCLES_PER_HOUR": "3", "RPYMOSTAT_FROST_C": "7"})
+    config = from_environ(
+        {
+            **BASE,
+            "RPYMOSTAT_MIN_ON_S": "0",
+            "RPYMOSTAT_MIN_OFF_S": "60",
+            "RPYMOSTAT_MAX_CYCLES_PER_HOUR": "3",
+            "RPYMOSTAT_FROST_C": "7",
+        }
+    )
     assert (config.limits.min_on_s, config.limits.min_off_s) == (0.0, 60.0)
     assert (config.limits.max_cycles_per_hour, config.limits.frost_c) == (3, 7.0)
     assert from_environ(BASE).limits.min_on_s == 300.0

@@ -12,10 +12,10 @@ import json
 
 import pytest
 import pytest_twisted
+from treq.testing import StubTreq
 from twisted.internet import reactor
 from twisted.internet.defer import ensureDeferred
 from twisted.internet.task import Clock
-from treq.testing import StubTreq
 
 from rpymostat.api.validation import load_openapi
 from rpymostat.storage.sqlite import SQLiteStorage
@@ -26,8 +26,8 @@ from rpymostat_control.relays.sim import SimRelays
 from rpymostat_control.state_file import StateFile
 from rpymostat_control.switchboard import Switchboard
 from tests.api_client import ApiClient
-from tests.test_api_fuzz import stored_records
 from tests.conftest import NOW
+from tests.test_api_fuzz import stored_records
 
 #: What a cross-site page can send without a preflight, and a client that forgot the header.
 REFUSED_TYPES = [
@@ -69,8 +69,6 @@ def raw_body(content_type, document):
     if content_type and content_type.startswith("multipart/"):
         return MULTIPART_BODY
     return json.dumps(document).encode()
-
-
 
 
 def test_every_operation_with_a_body_is_covered_and_documents_415():
@@ -122,15 +120,18 @@ def target(engine, method, path):
 @pytest.mark.parametrize("content_type, shown", REFUSED_TYPES)
 @pytest.mark.parametrize("method, path", sorted(BODIES))
 @pytest_twisted.ensureDeferred
-async def test_the_engine_refuses_a_body_not_sent_as_json_and_stores_nothing(engine, method, path,
-                                                                             content_type, shown):
+async def test_the_engine_refuses_a_body_not_sent_as_json_and_stores_nothing(engine, method, path, content_type, shown):
     verb, where, body = target(engine, method, path)
     before = await snapshot(engine.storage)
     headers = {"Content-Type": [] if content_type is None else [content_type]}
     code, answer, response = await engine.request(verb, where, raw=raw_body(content_type, body), headers=headers)
-    assert (code, answer) == (415, {
-        "status": "error", "error": f"Content-Type must be application/json, got {shown}",
-    })
+    assert (code, answer) == (
+        415,
+        {
+            "status": "error",
+            "error": f"Content-Type must be application/json, got {shown}",
+        },
+    )
     assert response.headers.getRawHeaders(b"content-type") == [b"application/json"]
     assert await snapshot(engine.storage) == before
 
@@ -139,7 +140,9 @@ async def test_the_engine_refuses_a_body_not_sent_as_json_and_stores_nothing(eng
 async def test_the_engine_refuses_a_form_post_of_a_hold(engine):
     """What an HTML form on another site would send."""
     code, answer, _ = await engine.request(
-        "POST", "/v1/zones/default/hold", raw=b"heat_setpoint=30&until=permanent",
+        "POST",
+        "/v1/zones/default/hold",
+        raw=b"heat_setpoint=30&until=permanent",
         headers={"Content-Type": ["application/x-www-form-urlencoded"]},
     )
     assert code == 415 and answer["status"] == "error"
@@ -157,6 +160,7 @@ async def test_the_engine_reads_json_with_parameters_in_any_case(engine, method,
 
 # --- the relay unit ---
 
+
 class Unit:
     """Two sim relays, both off, behind a switchboard, a started lease and the unit's API."""
 
@@ -165,7 +169,13 @@ class Unit:
         self.clock.advance(NOW)
         self.relays = SimRelays(ControlConfig(sim_relays=2))
         self.switchboard = Switchboard(
-            [self.relays], self.clock, StateFile(data_dir), 0.0, 0.0, {}, monotonic=self.clock.seconds,
+            [self.relays],
+            self.clock,
+            StateFile(data_dir),
+            0.0,
+            0.0,
+            {},
+            monotonic=self.clock.seconds,
         )
         self.lease = Lease(self.clock, 180.0, lambda: None)
         self.lease.start()
@@ -192,9 +202,13 @@ def unit(tmp_path):
 def test_the_relay_unit_refuses_a_command_not_sent_as_json_and_switches_nothing(unit, content_type, shown):
     unit.clock.advance(60)
     code, answer, response = unit.post("/v1/relays/sim-1", raw_body(content_type, {"state": True}), content_type)
-    assert (code, answer) == (415, {
-        "status": "error", "error": f"Content-Type must be application/json, got {shown}",
-    })
+    assert (code, answer) == (
+        415,
+        {
+            "status": "error",
+            "error": f"Content-Type must be application/json, got {shown}",
+        },
+    )
     assert response.headers.getRawHeaders(b"content-type") == [b"application/json"]
     assert (unit.relays.get("sim-1"), unit.relays.get("sim-2")) == (False, False)
     assert unit.lease.expires_in() == 120.0  # a refused request does not renew the lease

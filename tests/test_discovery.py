@@ -217,7 +217,7 @@ async def test_stop_during_registration_waits_for_it_then_closes():
     service.startService()
     await service.stopService()
     (zeroconf,) = made
-    (info, allow_name_change), = zeroconf.registered
+    ((info, allow_name_change),) = zeroconf.registered
     assert allow_name_change and zeroconf.closed
     assert zeroconf.interfaces is InterfaceChoice.All
     assert info.properties == {b"version": b"9.8.7", b"api": b"/v1"}

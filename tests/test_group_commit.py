@@ -44,7 +44,9 @@ class ManualWorker:
 def results(deferreds):
     outcomes = []
     for deferred in deferreds:
-        deferred.addCallbacks(lambda value: outcomes.append(("ok", value)), lambda f: outcomes.append(("error", f.value)))
+        deferred.addCallbacks(
+            lambda value: outcomes.append(("ok", value)), lambda f: outcomes.append(("error", f.value))
+        )
     return outcomes
 
 

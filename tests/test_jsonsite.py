@@ -9,7 +9,7 @@ from twisted.web.resource import Resource
 from rpymostat.protocol.jsonsite import json_site
 
 BROKEN_MULTIPART = (
-    b"--xyz\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n",  # never closed
+    b'--xyz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n',  # never closed
     {"Content-Type": "multipart/form-data; boundary=xyz"},
 )
 
@@ -41,22 +41,23 @@ async def test_a_malformed_multipart_body_reaches_the_resource_unparsed():
 
 @pytest_twisted.ensureDeferred
 async def test_engine_and_relay_unit_answer_a_broken_multipart_post_with_json_415(tmp_path):
+    from twisted.internet.task import Clock
+
     from rpymostat.api.site import build_site
-    from rpymostat.testing import engine_parts
-    from rpymostat.testing import FakeStorage
+    from rpymostat.testing import FakeStorage, engine_parts
     from rpymostat_control.api import RelayApi
     from rpymostat_control.config import ControlConfig
     from rpymostat_control.lease import Lease
     from rpymostat_control.relays.sim import SimRelays
     from rpymostat_control.state_file import StateFile
     from rpymostat_control.switchboard import Switchboard
-    from twisted.internet.task import Clock
 
     clock = Clock()
     clock.advance(1795608000.0)
     engine = build_site(**engine_parts(FakeStorage(), clock))
-    switchboard = Switchboard([SimRelays(ControlConfig(sim_relays=1))], clock, StateFile(tmp_path), 0.0, 0.0, {},
-                              monotonic=clock.seconds)
+    switchboard = Switchboard(
+        [SimRelays(ControlConfig(sim_relays=1))], clock, StateFile(tmp_path), 0.0, 0.0, {}, monotonic=clock.seconds
+    )
     unit = json_site(RelayApi(switchboard, Lease(clock, 360.0, lambda: None), "pi"))
     for site, path in ((engine, "/v1/zones/default/hold"), (unit, "/v1/relays/sim-1")):
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)

@@ -116,8 +116,13 @@ async def test_open_creates_unique_indexes(mongo_url, mongo_client):
         if info.get("unique")
     }
     assert unique_keys == {
-        "sensors": ["sensor_id"], "readings": ["sensor_id", "timestamp"], "rules": ["kind", "rule_id"],
-        "zones": ["name"], "relay_units": ["host_id"], "output_states": ["address"], "runs": ["run_id"],
+        "sensors": ["sensor_id"],
+        "readings": ["sensor_id", "timestamp"],
+        "rules": ["kind", "rule_id"],
+        "zones": ["name"],
+        "relay_units": ["host_id"],
+        "output_states": ["address"],
+        "runs": ["run_id"],
     }
     run_keys = sorted([key for key, _ in info["key"]] for info in mongo_client.runs.index_information().values())
     assert run_keys == [["_id"], ["ended_at"], ["run_id"], ["zone", "started_at"]]
@@ -130,9 +135,7 @@ async def test_refused_batch_changes_nothing_where_transactions_exist(mongo_url,
     await storage.open()
     try:
         with pytest.raises(StorageError):
-            await storage.record_readings(
-                "h", [reading("28-a"), reading("28-b", sensor_type="broken")]
-            )
+            await storage.record_readings("h", [reading("28-a"), reading("28-b", sensor_type="broken")])
         stored_history = await storage.history("28-a")
         stored_sensors = await storage.sensors()
     finally:
@@ -144,9 +147,7 @@ async def test_refused_batch_changes_nothing_where_transactions_exist(mongo_url,
 
 
 @pytest_twisted.ensureDeferred
-async def test_retry_of_half_written_batch_converges_without_transactions(
-    mongo_url, mongo_client
-):
+async def test_retry_of_half_written_batch_converges_without_transactions(mongo_url, mongo_client):
     refuse_sensor_type(mongo_client, "broken")
     storage = MongoStorage(mongo_url, reactor, use_transactions=False)
     await storage.open()
@@ -174,45 +175,127 @@ async def test_retry_of_half_written_batch_converges_without_transactions(
 
 #: The rules collection as the older engine left it: every kind it held there, and a user's schedule.
 OLD_RULES = [
-    {"kind": "zone", "rule_id": "living", "zone": "living", "changed_at": T0 + 1.25,
-     "document": {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}}},
-    {"kind": "control", "rule_id": "boiler", "zone": "", "changed_at": T0 + 3.125,
-     "document": {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim"}}}},
-    {"kind": "output", "rule_id": "boiler/r1", "zone": "", "changed_at": T0 + 4.0,
-     "document": {"on": True, "since": T0 - 600.125, "starts": [T0 - 3000.5, T0 - 600.125]}},
-    {"kind": "run", "rule_id": "living:heat:1", "zone": "living", "changed_at": T0 - 1000.0,
-     "document": {"zone": "living", "output": "heat", "started_at": T0 - 2000.0, "ended_at": T0 - 1000.0,
-                  "start_temperature": 19.5, "end_temperature": 21.25, "target": 21.0,
-                  "samples": [[T0 - 2000.0, 19.5], [T0 - 1700.0, None]]}},
-    {"kind": "run", "rule_id": "living:heat:2", "zone": "living", "changed_at": T0 - 300.0,
-     "document": {"zone": "living", "output": "heat", "started_at": T0 - 600.125, "ended_at": None,
-                  "start_temperature": 19.0, "target": 21.0, "samples": [[T0 - 600.0, 19.0]]}},
-    {"kind": "run", "rule_id": "attic:cool:3", "zone": "attic", "changed_at": T0 - 5000.0,  # abandoned
-     "document": {"zone": "attic", "output": "cool", "started_at": T0 - 5300.0, "ended_at": None,
-                  "start_temperature": 27.0, "target": None, "samples": [[T0 - 5300.0, 27.0]]}},
-    {"kind": "run.open", "rule_id": "living:heat", "zone": "living", "changed_at": T0 - 600.0,
-     "document": {"run_id": "living:heat:2"}},
-    {"kind": "schedule", "rule_id": "morning", "zone": "living", "changed_at": T0,
-     "document": {"name": "morning", "start": "0 6 * * *", "heat_setpoint": 21.5}},
+    {
+        "kind": "zone",
+        "rule_id": "living",
+        "zone": "living",
+        "changed_at": T0 + 1.25,
+        "document": {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}},
+    },
+    {
+        "kind": "control",
+        "rule_id": "boiler",
+        "zone": "",
+        "changed_at": T0 + 3.125,
+        "document": {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim"}}},
+    },
+    {
+        "kind": "output",
+        "rule_id": "boiler/r1",
+        "zone": "",
+        "changed_at": T0 + 4.0,
+        "document": {"on": True, "since": T0 - 600.125, "starts": [T0 - 3000.5, T0 - 600.125]},
+    },
+    {
+        "kind": "run",
+        "rule_id": "living:heat:1",
+        "zone": "living",
+        "changed_at": T0 - 1000.0,
+        "document": {
+            "zone": "living",
+            "output": "heat",
+            "started_at": T0 - 2000.0,
+            "ended_at": T0 - 1000.0,
+            "start_temperature": 19.5,
+            "end_temperature": 21.25,
+            "target": 21.0,
+            "samples": [[T0 - 2000.0, 19.5], [T0 - 1700.0, None]],
+        },
+    },
+    {
+        "kind": "run",
+        "rule_id": "living:heat:2",
+        "zone": "living",
+        "changed_at": T0 - 300.0,
+        "document": {
+            "zone": "living",
+            "output": "heat",
+            "started_at": T0 - 600.125,
+            "ended_at": None,
+            "start_temperature": 19.0,
+            "target": 21.0,
+            "samples": [[T0 - 600.0, 19.0]],
+        },
+    },
+    {
+        "kind": "run",
+        "rule_id": "attic:cool:3",
+        "zone": "attic",
+        "changed_at": T0 - 5000.0,  # abandoned
+        "document": {
+            "zone": "attic",
+            "output": "cool",
+            "started_at": T0 - 5300.0,
+            "ended_at": None,
+            "start_temperature": 27.0,
+            "target": None,
+            "samples": [[T0 - 5300.0, 27.0]],
+        },
+    },
+    {
+        "kind": "run.open",
+        "rule_id": "living:heat",
+        "zone": "living",
+        "changed_at": T0 - 600.0,
+        "document": {"run_id": "living:heat:2"},
+    },
+    {
+        "kind": "schedule",
+        "rule_id": "morning",
+        "zone": "living",
+        "changed_at": T0,
+        "document": {"name": "morning", "start": "0 6 * * *", "heat_setpoint": 21.5},
+    },
 ]
 
 
 async def assert_moved_home(storage):
-    assert await storage.zones() == [ZoneRecord(
-        "living", {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}}, T0 + 1.25)]
-    assert await storage.relay_units() == [RelayUnitRecord(
-        "boiler", {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim"}}},
-        T0 + 3.125)]
+    assert await storage.zones() == [
+        ZoneRecord("living", {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}}, T0 + 1.25)
+    ]
+    assert await storage.relay_units() == [
+        RelayUnitRecord(
+            "boiler",
+            {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim"}}},
+            T0 + 3.125,
+        )
+    ]
     assert await storage.output_states() == [
-        OutputStateRecord("boiler/r1", True, T0 - 600.125, (T0 - 3000.5, T0 - 600.125))]
-    running = RunRecord("living:heat:2", "living", "heat", T0 - 600.125, 19.0, 21.0,
-                        samples=(RunSample(T0 - 600.0, 19.0),))
+        OutputStateRecord("boiler/r1", True, T0 - 600.125, (T0 - 3000.5, T0 - 600.125))
+    ]
+    running = RunRecord(
+        "living:heat:2", "living", "heat", T0 - 600.125, 19.0, 21.0, samples=(RunSample(T0 - 600.0, 19.0),)
+    )
     assert await storage.open_runs() == [running]
-    assert await storage.runs("living", 5) == [running, RunRecord(
-        "living:heat:1", "living", "heat", T0 - 2000.0, 19.5, 21.0, T0 - 1000.0, 21.25,
-        (RunSample(T0 - 2000.0, 19.5), RunSample(T0 - 1700.0, None)))]
-    assert await storage.runs("attic", 5) == [RunRecord(
-        "attic:cool:3", "attic", "cool", T0 - 5300.0, 27.0, None, T0 - 5000.0, None, (RunSample(T0 - 5300.0, 27.0),))]
+    assert await storage.runs("living", 5) == [
+        running,
+        RunRecord(
+            "living:heat:1",
+            "living",
+            "heat",
+            T0 - 2000.0,
+            19.5,
+            21.0,
+            T0 - 1000.0,
+            21.25,
+            (RunSample(T0 - 2000.0, 19.5), RunSample(T0 - 1700.0, None)),
+        ),
+    ]
+    assert await storage.runs("attic", 5) == [
+        RunRecord(
+            "attic:cool:3", "attic", "cool", T0 - 5300.0, 27.0, None, T0 - 5000.0, None, (RunSample(T0 - 5300.0, 27.0),)
+        )
+    ]
     assert [rule.rule_id for rule in await storage.rules("schedule")] == ["morning"]
 
 
@@ -243,12 +326,26 @@ async def test_a_move_stopped_half_way_is_finished_by_the_next_open(mongo_url, m
     """An engine stopped after writing the new homes but before deleting the old documents:
     the next open writes the same homes again and then deletes, leaving one copy of each."""
     mongo_client.rules.insert_many([dict(rule) for rule in OLD_RULES])
-    mongo_client.zones.insert_one({"name": "living", "changed_at": T0 + 1.25,
-                                   "document": {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}}})
-    mongo_client.runs.insert_one({"run_id": "living:heat:1", "zone": "living", "output": "heat",
-                                  "started_at": T0 - 2000.0, "start_temperature": 19.5, "target": 21.0,
-                                  "ended_at": T0 - 1000.0, "end_temperature": 21.25,
-                                  "samples": [{"at": T0 - 2000.0, "temperature": 19.5}]})
+    mongo_client.zones.insert_one(
+        {
+            "name": "living",
+            "changed_at": T0 + 1.25,
+            "document": {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}},
+        }
+    )
+    mongo_client.runs.insert_one(
+        {
+            "run_id": "living:heat:1",
+            "zone": "living",
+            "output": "heat",
+            "started_at": T0 - 2000.0,
+            "start_temperature": 19.5,
+            "target": 21.0,
+            "ended_at": T0 - 1000.0,
+            "end_temperature": 21.25,
+            "samples": [{"at": T0 - 2000.0, "temperature": 19.5}],
+        }
+    )
     storage = MongoStorage(mongo_url, reactor)
     await storage.open()
     try:

@@ -14,8 +14,8 @@ from rpymostat.api.rules_api import RuleCollection
 from rpymostat.api.sensors_api import SensorsApi
 from rpymostat.api.timeline_api import TimelineApi
 from rpymostat.api.v1 import V1Api
-from rpymostat.api.zones_api import ZonesApi
 from rpymostat.api.validation import load_openapi
+from rpymostat.api.zones_api import ZonesApi
 from rpymostat.testing import FakeStorage
 from tests.api_client import ApiClient
 
@@ -25,8 +25,13 @@ METHODS = {"get", "put", "post", "patch", "delete"}
 
 #: Where each family's app is mounted (a branch route of the app above it).
 MOUNTS = {
-    "": RootApi.app, "/v1": V1Api.app, "/v1/sensors": SensorsApi.app, "/v1/schedules": RuleCollection.app,
-    "/v1/overrides": RuleCollection.app, "/v1/zones": ZonesApi.app, "/v1/timeline": TimelineApi.app,
+    "": RootApi.app,
+    "/v1": V1Api.app,
+    "/v1/sensors": SensorsApi.app,
+    "/v1/schedules": RuleCollection.app,
+    "/v1/overrides": RuleCollection.app,
+    "/v1/zones": ZonesApi.app,
+    "/v1/timeline": TimelineApi.app,
     "/v1/controls": ControlsApi.app,
 }
 
@@ -37,8 +42,9 @@ def klein_routes():
     for prefix, app in MOUNTS.items():
         for rule in app.url_map.iter_rules():
             if rule.endpoint.endswith("_branch") or prefix + rule.rule in MOUNTS:
-                assert rule.rule.split("/<path:__rest__>")[0] and prefix + rule.rule.split("/<path:__rest__>")[0] \
-                    in MOUNTS, f"{prefix}{rule.rule} mounts an app this test does not know"
+                assert (
+                    rule.rule.split("/<path:__rest__>")[0] and prefix + rule.rule.split("/<path:__rest__>")[0] in MOUNTS
+                ), f"{prefix}{rule.rule} mounts an app this test does not know"
                 continue  # the branch that mounts a sub-app
             path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", prefix + rule.rule).rstrip("/") or "/"
             for method in rule.methods - {"HEAD", "OPTIONS"}:
@@ -47,12 +53,7 @@ def klein_routes():
 
 
 def documented_routes():
-    return {
-        (path, method)
-        for path, item in DOCUMENT["paths"].items()
-        for method in item
-        if method in METHODS
-    }
+    return {(path, method) for path, item in DOCUMENT["paths"].items() for method in item if method in METHODS}
 
 
 def test_every_route_is_documented_and_nothing_else():
@@ -109,7 +110,7 @@ def test_example_validates_against_its_schema(where, schema, example):
 
 
 def test_component_schemas_are_valid_json_schema():
-    for name, schema in DOCUMENT["components"]["schemas"].items():
+    for schema in DOCUMENT["components"]["schemas"].values():
         Draft202012Validator.check_schema(schema)
 
 

@@ -67,9 +67,7 @@ def test_protocol_package_imports_no_engine_internals():
 
 @pytest.mark.parametrize("daemon", ["webui"])
 def test_unbuilt_daemons_say_so_and_exit_2(daemon):
-    result = subprocess.run(
-        [sys.executable, "-m", f"rpymostat_{daemon}"], capture_output=True, text=True, timeout=60
-    )
+    result = subprocess.run([sys.executable, "-m", f"rpymostat_{daemon}"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr == f"rpymostat-{daemon}: not implemented yet\n"
 
@@ -86,4 +84,6 @@ def test_sensor_daemon_imports_nothing_of_the_engine_but_the_protocol():
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environment, timeout=60
     ).stdout.split()
-    assert all(name == "rpymostat" or name.startswith(("rpymostat.protocol", "rpymostat.version")) for name in loaded), loaded
+    assert all(
+        name == "rpymostat" or name.startswith(("rpymostat.protocol", "rpymostat.version")) for name in loaded
+    ), loaded

@@ -52,7 +52,9 @@ def test_a_path_outside_the_api_base_is_refused(path):
         below_api_base(path)
 
 
-@pytest.mark.parametrize("host, wildcard", [("", True), ("0.0.0.0", True), ("::", True),
-                                            ("127.0.0.1", False), ("::1", False), ("192.168.1.20", False)])
+@pytest.mark.parametrize(
+    "host, wildcard",
+    [("", True), ("0.0.0.0", True), ("::", True), ("127.0.0.1", False), ("::1", False), ("192.168.1.20", False)],
+)
 def test_wildcard_hosts_are_the_addresses_meaning_every_address(host, wildcard):
     assert (host in WILDCARD_HOSTS) is wildcard

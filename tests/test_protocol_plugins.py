@@ -126,8 +126,10 @@ def test_engine_and_daemons_share_the_one_implementation():
 
 
 def test_the_built_in_engine_plugins_are_named_as_their_entry_points():
-    from rpymostat.decide.plugin import GROUP as DECISION, IDecisionPlugin
-    from rpymostat.schedule.plugin import GROUP as SCHEDULE, ISchedulePlugin
+    from rpymostat.decide.plugin import GROUP as DECISION
+    from rpymostat.decide.plugin import IDecisionPlugin
+    from rpymostat.schedule.plugin import GROUP as SCHEDULE
+    from rpymostat.schedule.plugin import ISchedulePlugin
 
     assert "rules" in load_plugins(SCHEDULE, ISchedulePlugin)
     assert "hysteresis" in load_plugins(DECISION, IDecisionPlugin)

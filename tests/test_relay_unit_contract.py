@@ -83,8 +83,7 @@ class Unit:
     #: Whether the unit has minimum on or off times over zero, which the 409 tests need.
     min_times: bool
 
-    async def call(self, method, path, body=None, raw=None, chunked=False,
-                   content_type="application/json") -> Answer:
+    async def call(self, method, path, body=None, raw=None, chunked=False, content_type="application/json") -> Answer:
         """Send a request (``body`` as JSON, or ``raw`` bytes; ``chunked`` without a
         Content-Length; a POST's ``content_type`` None sends none) and check what every
         answer must be."""
@@ -99,12 +98,13 @@ class Unit:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         try:
             if chunked:
-                data = iter([data[i:i + 65536] for i in range(0, len(data), 65536)])
+                data = iter([data[i : i + 65536] for i in range(0, len(data), 65536)])
             connection.request(method, parts.path.rstrip("/") + path, body=data, headers=headers)
             response = connection.getresponse()
             content = response.read()
-            return Answer(response.status, response.headers, response.version,
-                          json.loads(content) if method != "HEAD" else None)
+            return Answer(
+                response.status, response.headers, response.version, json.loads(content) if method != "HEAD" else None
+            )
         finally:
             connection.close()
 
@@ -173,11 +173,19 @@ def free_port():
 
 # The implementations.
 
+
 @contextlib.asynccontextmanager
 async def control_daemon(request, tmp_path):
     config = ControlConfig(
-        engine_url="http://127.0.0.1:9", host="127.0.0.1", port=0, data_dir=tmp_path / "control",
-        relays=("sim",), sim_relays=2, lease=LEASE_S, min_on=MIN_ON_S, min_off=0.0,
+        engine_url="http://127.0.0.1:9",
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path / "control",
+        relays=("sim",),
+        sim_relays=2,
+        lease=LEASE_S,
+        min_on=MIN_ON_S,
+        min_off=0.0,
         safe_states={"sim-2": True},
     )
     service = make_service(config, reactor)
@@ -212,8 +220,7 @@ async def your_unit(request, tmp_path):
     yield unit
 
 
-IMPLEMENTATIONS = {"control-daemon": control_daemon, "engine-test-fake": engine_test_fake,
-                   "stdlib-unit": stdlib_unit}
+IMPLEMENTATIONS = {"control-daemon": control_daemon, "engine-test-fake": engine_test_fake, "stdlib-unit": stdlib_unit}
 if os.environ.get(UNIT_URL_VARIABLE):
     IMPLEMENTATIONS[UNIT_URL_VARIABLE] = your_unit
 
@@ -225,8 +232,19 @@ def stdlib_unit_process(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("stdlib-unit") / "unit.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(STDLIB_UNIT), "http://127.0.0.1:9", str(port), "stdlib-unit",
-             str(LEASE_S), "boiler", "pump"], stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                str(STDLIB_UNIT),
+                "http://127.0.0.1:9",
+                str(port),
+                "stdlib-unit",
+                str(LEASE_S),
+                "boiler",
+                "pump",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
     while True:
@@ -267,19 +285,28 @@ async def switchable_relay(unit):
         if left[relay_id] > 10:
             break
         await sleep(left[relay_id] + 0.1)
-    pytest.fail(f"every relay of {unit.name} is held by a minimum time for {left[relay_id]:.0f} s more;"
-                " give the unit minimum times of a few seconds for this suite")
+    pytest.fail(
+        f"every relay of {unit.name} is held by a minimum time for {left[relay_id]:.0f} s more;"
+        " give the unit minimum times of a few seconds for this suite"
+    )
 
 
 # The listing and single relays.
+
 
 @pytest_twisted.ensureDeferred
 async def test_answers_are_uncached_json_over_http_1_1(unit):
     relay_id, doc = min((await unit.listing())["relays"].items())
     one = relay_path(relay_id)
-    for method, path, body in (("GET", "/v1/relays", None), ("HEAD", "/v1/relays", None), ("GET", one, None),
-                               ("POST", one, {"state": doc["state"]}), ("POST", one, {"state": "on"}),
-                               ("GET", "/v1/nothing", None), ("PUT", one, None)):
+    for method, path, body in (
+        ("GET", "/v1/relays", None),
+        ("HEAD", "/v1/relays", None),
+        ("GET", one, None),
+        ("POST", one, {"state": doc["state"]}),
+        ("POST", one, {"state": "on"}),
+        ("GET", "/v1/nothing", None),
+        ("PUT", one, None),
+    ):
         answer = await unit.call(method, path, body)
         assert answer.version == 11, (method, path, answer.version)
         assert answer.headers.get_content_type() == "application/json", (method, path, answer.headers.items())
@@ -294,8 +321,9 @@ async def test_the_listing_has_the_host_the_lease_and_every_relay(unit):
     lease = listing["lease"]
     assert set(lease) == {"seconds", "expires_in_s"}
     assert is_number(lease["seconds"]) and lease["seconds"] > 0
-    assert lease["expires_in_s"] is None or (is_number(lease["expires_in_s"])
-                                             and 0 <= lease["expires_in_s"] <= lease["seconds"])
+    assert lease["expires_in_s"] is None or (
+        is_number(lease["expires_in_s"]) and 0 <= lease["expires_in_s"] <= lease["seconds"]
+    )
     assert isinstance(listing["relays"], dict) and listing["relays"]
     for relay_id, doc in listing["relays"].items():
         assert isinstance(relay_id, str) and relay_id and "/" not in relay_id
@@ -308,8 +336,9 @@ async def test_one_relay_is_its_listed_document_with_its_id(unit):
     listing = (await unit.listing())["relays"]
     for relay_id, listed in listing.items():
         doc = check_relay(await unit.relay(relay_id), relay_id)
-        assert {key: doc[key] for key in RELAY_FIELDS - {"seconds_in_state"}} == \
-            {key: listed[key] for key in RELAY_FIELDS - {"seconds_in_state"}}
+        assert {key: doc[key] for key in RELAY_FIELDS - {"seconds_in_state"}} == {
+            key: listed[key] for key in RELAY_FIELDS - {"seconds_in_state"}
+        }
         assert doc["seconds_in_state"] >= listed["seconds_in_state"]
 
 
@@ -341,6 +370,7 @@ async def test_seconds_in_state_counts_up(unit):
 
 # Commands.
 
+
 @pytest_twisted.ensureDeferred
 async def test_a_command_for_the_state_a_relay_is_in_changes_nothing(unit):
     for relay_id, before in (await unit.listing())["relays"].items():
@@ -369,8 +399,9 @@ async def test_a_command_switches_a_relay_and_says_so(unit):
 @pytest_twisted.ensureDeferred
 async def test_a_chunked_command_is_read_like_any_other(unit):
     relay_id, before = min((await unit.listing())["relays"].items())
-    answer = await unit.call("POST", relay_path(relay_id), raw=json.dumps({"state": before["state"]}).encode(),
-                             chunked=True)
+    answer = await unit.call(
+        "POST", relay_path(relay_id), raw=json.dumps({"state": before["state"]}).encode(), chunked=True
+    )
     assert answer.code == 200 and answer.document["changed"] is False
 
 
@@ -397,8 +428,9 @@ async def test_rejected_requests_neither_change_anything_nor_renew_the_lease(uni
     assert (await unit.call("POST", relay_path(relay_id), raw=b"{state: true}")).code == 400
     assert (await unit.call("POST", relay_path("no-such-relay"), {"state": True})).code == 404
     after = await unit.listing()
-    assert {r: doc["state"] for r, doc in after["relays"].items()} == \
-        {r: doc["state"] for r, doc in renewed["relays"].items()}
+    assert {r: doc["state"] for r, doc in after["relays"].items()} == {
+        r: doc["state"] for r, doc in renewed["relays"].items()
+    }
     assert after["lease"]["expires_in_s"] <= renewed["lease"]["expires_in_s"] - 0.4
 
 
@@ -434,8 +466,7 @@ REJECTED = {
     "safety a number": ("POST", "/v1/relays/{relay}", {"state": False, "safety": 1}, None, 422),
     "safety null": ("POST", "/v1/relays/{relay}", {"state": False, "safety": None}, None, 422),
     "safety over 200 characters": ("POST", "/v1/relays/{relay}", {"state": False, "safety": "x" * 201}, None, 422),
-    "safety and another key": ("POST", "/v1/relays/{relay}", {"state": False, "safety": "overheat", "x": 1},
-                               None, 422),
+    "safety and another key": ("POST", "/v1/relays/{relay}", {"state": False, "safety": "overheat", "x": 1}, None, 422),
     "over 1 MiB": ("POST", "/v1/relays/{relay}", None, TOO_LARGE, 413),
     "over 1 MiB chunked": ("POST", "/v1/relays/{relay}", None, TOO_LARGE, 413, "chunked"),
 }
@@ -448,8 +479,9 @@ async def test_a_rejected_request_has_its_documented_code_and_changes_nothing(un
     method, path, body, raw, code, *chunked = REJECTED[case]
     before = await unit.states()
     relay_id = min(before)
-    answer = await unit.call(method, path.replace("{relay}", quote(relay_id, safe="")), body, raw,
-                             chunked=bool(chunked))
+    answer = await unit.call(
+        method, path.replace("{relay}", quote(relay_id, safe="")), body, raw, chunked=bool(chunked)
+    )
     assert answer.code == code, answer.document
     if code == 405:
         allowed = {method.strip() for method in answer.headers["Allow"].split(",")}
@@ -468,12 +500,14 @@ async def test_a_command_not_sent_as_application_json_is_415_and_changes_nothing
         assert answer.code == 415, answer.document
     after = await unit.listing()
     assert {r: d["state"] for r, d in after["relays"].items()} == {r: d["state"] for r, d in before["relays"].items()}
-    answer = await unit.call("POST", relay_path(relay_id), {"state": doc["state"]},
-                             content_type="Application/JSON; charset=utf-8")
+    answer = await unit.call(
+        "POST", relay_path(relay_id), {"state": doc["state"]}, content_type="Application/JSON; charset=utf-8"
+    )
     assert answer.code == 200, answer.document
 
 
 # Minimum times.
+
 
 @pytest_twisted.ensureDeferred
 async def test_the_declared_minimum_times_are_those_the_unit_reports(unit):
@@ -520,6 +554,7 @@ async def test_a_switch_a_minimum_time_forbids_is_409_with_the_time_left_and_ren
 
 # Safety offs.
 
+
 async def on_and_held(unit):
     """``(relay_id, doc)`` of a relay that is on with its minimum on time left, or None when
     the unit has no minimum on time (or no relay can be switched on now)."""
@@ -562,8 +597,7 @@ async def test_a_safety_off_is_an_off_like_any_other_where_no_minimum_time_holds
         if minimum(before, True) > SLACK_S:
             pytest.skip(f"switching {relay_id} on would hold it on; the test above covers that")
         assert (await unit.command(relay_id, True)).code == 200
-    answer = await unit.call("POST", relay_path(relay_id), {"safety": "no trustworthy temperature",
-                                                              "state": False})
+    answer = await unit.call("POST", relay_path(relay_id), {"safety": "no trustworthy temperature", "state": False})
     assert answer.code == 200, answer.document
     assert check_relay(answer.document, relay_id, changed=True)["state"] is False
     again = await unit.command(relay_id, False, safety="no trustworthy temperature")
@@ -571,6 +605,7 @@ async def test_a_safety_off_is_an_off_like_any_other_where_no_minimum_time_holds
 
 
 # Pointing the suite at your own unit.
+
 
 def test_the_variable_alone_adds_your_unit(monkeypatch):
     def implementations():
@@ -589,8 +624,13 @@ def test_the_suite_runs_against_a_unit_named_by_its_url(stdlib_unit_process):
     """What a third-party author runs (docs/control.rst), here against the standard-library unit."""
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", UNIT_URL_VARIABLE, __file__],
-        cwd=REPO, env={**os.environ, UNIT_URL_VARIABLE: stdlib_unit_process.url},
-        capture_output=True, text=True, timeout=120, check=False)
+        cwd=REPO,
+        env={**os.environ, UNIT_URL_VARIABLE: stdlib_unit_process.url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     summary = run.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary

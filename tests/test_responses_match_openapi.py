@@ -44,8 +44,11 @@ def check(template, method, answer):
         assert body == "", where
         return
     assert [kind.decode() for kind in kinds] == list(content), where
-    schema = {"$ref": URI + "#" + pointer("paths", template, method, "responses", str(code), "content",
-                                        "application/json", "schema")}
+    schema = {
+        "$ref": URI
+        + "#"
+        + pointer("paths", template, method, "responses", str(code), "content", "application/json", "schema")
+    }
     errors = sorted(Draft202012Validator(schema, registry=REGISTRY).iter_errors(body), key=str)
     assert errors == [], f"{where}: {'/'.join(map(str, errors[0].absolute_path))}: {errors[0].message}"
 
@@ -58,8 +61,9 @@ async def house(clock, tmp_path):
     unit, port, url = await start_unit(reactor, clock, ["r1", "r2"])
     built = House(storage, clock, unit, url)
     await built.loop.load()
-    code, _, _ = await built.api.post("/v1/controls/register", {
-        "host_id": "unit1", "url": url, "relays": {"r1": {"type": "test", "state": False}}})
+    code, _, _ = await built.api.post(
+        "/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {"r1": {"type": "test", "state": False}}}
+    )
     assert code == 201
     await built.reading(20.9)
     assert (await built.api.put("/v1/zones/default", ZONE))[0] == 200
@@ -119,26 +123,34 @@ async def test_runs_with_a_finished_and_an_open_run(house):
     check("/v1/zones/{zone}/runs", "get", answer)
 
 
-@pytest.mark.parametrize("template, path", [
-    ("/v1/controls", "/v1/controls"),
-    ("/v1/zones", "/v1/zones"),
-    ("/v1/zones/{zone}", "/v1/zones/default"),
-    ("/v1/zones/{zone}/target", "/v1/zones/default/target"),
-    ("/v1/sensors", "/v1/sensors"),
-    ("/v1/sensors/{sensor_id}", "/v1/sensors/s1"),
-    ("/v1/timeline", "/v1/timeline"),
-    ("/v1/timeline", "/v1/timeline?zone=default&start=2026-11-26T00:00:00%2B01:00&hours=24"),
-    ("/v1/schedules", "/v1/schedules"),
-    ("/v1/overrides", "/v1/overrides"),
-    ("/v1/zones/{zone}/hold", "/v1/zones/default/hold"),
-    ("/v1/status", "/v1/status"),
-    ("/v1/plugins", "/v1/plugins"),
-])
+@pytest.mark.parametrize(
+    "template, path",
+    [
+        ("/v1/controls", "/v1/controls"),
+        ("/v1/zones", "/v1/zones"),
+        ("/v1/zones/{zone}", "/v1/zones/default"),
+        ("/v1/zones/{zone}/target", "/v1/zones/default/target"),
+        ("/v1/sensors", "/v1/sensors"),
+        ("/v1/sensors/{sensor_id}", "/v1/sensors/s1"),
+        ("/v1/timeline", "/v1/timeline"),
+        ("/v1/timeline", "/v1/timeline?zone=default&start=2026-11-26T00:00:00%2B01:00&hours=24"),
+        ("/v1/schedules", "/v1/schedules"),
+        ("/v1/overrides", "/v1/overrides"),
+        ("/v1/zones/{zone}/hold", "/v1/zones/default/hold"),
+        ("/v1/status", "/v1/status"),
+        ("/v1/plugins", "/v1/plugins"),
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_listings_of_a_house_with_every_kind_of_record(house, template, path):
     await one_run(house)
-    schedule = {"name": "evening", "start": "0 18 * * *", "duration": "PT4H", "heat_setpoint": 21.0,
-                "sensors": {"s1": 1.0}}
+    schedule = {
+        "name": "evening",
+        "start": "0 18 * * *",
+        "duration": "PT4H",
+        "heat_setpoint": 21.0,
+        "sensors": {"s1": 1.0},
+    }
     assert (await house.api.post("/v1/schedules", schedule))[0] == 201
     override = {"name": "away", "interval": "2026-12-21/2026-12-28", "heat_setpoint": 12.0}
     assert (await house.api.post("/v1/overrides", override))[0] == 201
@@ -155,12 +167,18 @@ async def test_written_rules_are_answered_as_documented(house):
     check("/v1/schedules", "post", created)
     rule_id = created[1]["id"]
     check("/v1/schedules/{rule_id}", "get", await house.api.get(f"/v1/schedules/{rule_id}"))
-    check("/v1/schedules/{rule_id}", "put",
-          await house.api.put(f"/v1/schedules/{rule_id}", {**schedule, "heat_setpoint": 20.0}))
+    check(
+        "/v1/schedules/{rule_id}",
+        "put",
+        await house.api.put(f"/v1/schedules/{rule_id}", {**schedule, "heat_setpoint": 20.0}),
+    )
     override = await house.api.post("/v1/overrides", {"duration": "PT1H", "heat_setpoint": 12.0})
     check("/v1/overrides", "post", override)
-    check("/v1/zones/{zone}/hold", "post",
-          await house.api.post("/v1/zones/default/hold", {"heat_setpoint": 22.0, "until": "permanent"}))
+    check(
+        "/v1/zones/{zone}/hold",
+        "post",
+        await house.api.post("/v1/zones/default/hold", {"heat_setpoint": 22.0, "until": "permanent"}),
+    )
     check("/v1/zones/{zone}", "put", await house.api.put("/v1/zones/upstairs", {"name": "Upstairs"}))
     check("/v1/sensors/{sensor_id}", "patch", await house.api.patch("/v1/sensors/s1", {"name": "hall"}))
     check("/v1/schedules/{rule_id}", "delete", await house.api.delete(f"/v1/schedules/{rule_id}"))
@@ -172,24 +190,27 @@ async def test_a_zone_written_without_a_name_is_answered_as_documented(house, zo
     check("/v1/zones/{zone}", "put", await house.api.put(f"/v1/zones/{zone}", {}))
 
 
-@pytest.mark.parametrize("template, method, path, body, code", [
-    ("/v1/zones/{zone}/state", "get", "/v1/zones/attic/state", None, 404),
-    ("/v1/zones/{zone}/runs", "get", "/v1/zones/attic/runs", None, 404),
-    ("/v1/zones/{zone}/runs", "get", "/v1/zones/default/runs?limit=0", None, 422),
-    ("/v1/zones/{zone}", "get", "/v1/zones/attic", None, 404),
-    ("/v1/sensors/{sensor_id}", "get", "/v1/sensors/nope", None, 404),
-    ("/v1/schedules/{rule_id}", "get", "/v1/schedules/nope", None, 404),
-    ("/v1/timeline", "get", "/v1/timeline?zone=attic", None, 404),
-    ("/v1/timeline", "get", "/v1/timeline?hours=-1", None, 422),
-    ("/v1/schedules", "post", "/v1/schedules", {"name": "x"}, 422),
-    ("/v1/overrides", "post", "/v1/overrides", {"heat_setpoint": 12.0, "duration": "P1M"}, 422),
-    ("/v1/zones/{zone}/hold", "post", "/v1/zones/default/hold", {"heat_setpoint": 99}, 422),
-    ("/v1/zones/{zone}", "put", "/v1/zones/default", {"quorum": 5}, 422),
-    ("/v1/controls/register", "post", "/v1/controls/register", {"host_id": "x"}, 422),
-    ("/v1/sensors/update", "put", "/v1/sensors/update", [], 422),
-    ("/v1/sensors/{sensor_id}", "patch", "/v1/sensors/s1", {"name": 5}, 422),
-    ("/v1/schedules", "post", "/v1/schedules", "{nope", 400),
-])
+@pytest.mark.parametrize(
+    "template, method, path, body, code",
+    [
+        ("/v1/zones/{zone}/state", "get", "/v1/zones/attic/state", None, 404),
+        ("/v1/zones/{zone}/runs", "get", "/v1/zones/attic/runs", None, 404),
+        ("/v1/zones/{zone}/runs", "get", "/v1/zones/default/runs?limit=0", None, 422),
+        ("/v1/zones/{zone}", "get", "/v1/zones/attic", None, 404),
+        ("/v1/sensors/{sensor_id}", "get", "/v1/sensors/nope", None, 404),
+        ("/v1/schedules/{rule_id}", "get", "/v1/schedules/nope", None, 404),
+        ("/v1/timeline", "get", "/v1/timeline?zone=attic", None, 404),
+        ("/v1/timeline", "get", "/v1/timeline?hours=-1", None, 422),
+        ("/v1/schedules", "post", "/v1/schedules", {"name": "x"}, 422),
+        ("/v1/overrides", "post", "/v1/overrides", {"heat_setpoint": 12.0, "duration": "P1M"}, 422),
+        ("/v1/zones/{zone}/hold", "post", "/v1/zones/default/hold", {"heat_setpoint": 99}, 422),
+        ("/v1/zones/{zone}", "put", "/v1/zones/default", {"quorum": 5}, 422),
+        ("/v1/controls/register", "post", "/v1/controls/register", {"host_id": "x"}, 422),
+        ("/v1/sensors/update", "put", "/v1/sensors/update", [], 422),
+        ("/v1/sensors/{sensor_id}", "patch", "/v1/sensors/s1", {"name": 5}, 422),
+        ("/v1/schedules", "post", "/v1/schedules", "{nope", 400),
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_error_answers_are_documented(house, template, method, path, body, code):
     raw = body.encode() if isinstance(body, str) else None
@@ -199,11 +220,14 @@ async def test_error_answers_are_documented(house, template, method, path, body,
     check(template, method, answer)
 
 
-@pytest.mark.parametrize("method, path, documented", [
-    ("post", "/v1/zones", "/v1/zones"),
-    ("delete", "/v1/controls", "/v1/controls"),
-    ("post", "/v1/zones/default/state", "/v1/zones/{zone}/state"),
-])
+@pytest.mark.parametrize(
+    "method, path, documented",
+    [
+        ("post", "/v1/zones", "/v1/zones"),
+        ("delete", "/v1/controls", "/v1/controls"),
+        ("post", "/v1/zones/default/state", "/v1/zones/{zone}/state"),
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_a_wrong_method_is_a_json_405_error(house, method, path, documented):
     code, body, response = await house.api.request(method.upper(), path)

@@ -14,7 +14,7 @@ from rpymostat.storage.interface import RuleRecord
 from rpymostat.testing import FakeStorage
 from tests.conftest import NOW
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 HOUR = datetime.timedelta(hours=1)
 START = datetime.datetime.fromtimestamp(NOW, UTC)  # Wednesday 2026-11-25 12:00 UTC
 
@@ -95,9 +95,7 @@ async def test_cut_to_the_asked_window(cache, storage):
     await storage.put_rule(evening_schedule())
     cache.refresh_all()
     segments = await cache.timeline("default", START + 6 * HOUR, START + 7 * HOUR)
-    assert [(s.start, s.end, s.source.id) for s in segments] == [
-        (START + 6 * HOUR, START + 7 * HOUR, "evening")
-    ]
+    assert [(s.start, s.end, s.source.id) for s in segments] == [(START + 6 * HOUR, START + 7 * HOUR, "evening")]
 
 
 @pytest_twisted.ensureDeferred
@@ -127,6 +125,8 @@ async def test_a_failing_plugin_is_reported_not_raised_raw(storage, clock):
     from rpymostat.schedule.cache import TimelineUnavailable
 
     broken = TimelineCache(BrokenPlugin(storage, ZoneInfo("UTC")), storage, clock)
-    with pytest.raises(TimelineUnavailable, match="the rules schedule plugin failed for zone 'default': calendar server is down"):
+    with pytest.raises(
+        TimelineUnavailable, match="the rules schedule plugin failed for zone 'default': calendar server is down"
+    ):
         await broken.target("default")
     await broken.refresh_all()  # the timer's failure is logged, not raised

@@ -18,7 +18,7 @@ from rpymostat.storage.interface import RuleRecord
 from rpymostat.testing import FakeStorage
 from tests.conftest import NOW
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 HOUR = datetime.timedelta(hours=1)
 
 
@@ -26,18 +26,46 @@ async def house_with_rules():
     """Rules that put boundaries near every daylight saving time change, in two zones."""
     storage = FakeStorage()
     rules = [
-        RuleRecord("schedule", "night", "default",
-                   {"name": "night", "start": "30 2 * * *", "duration": "PT1H", "heat_setpoint": 17.0}, NOW),
-        RuleRecord("schedule", "evening", "default",
-                   {"name": "evening", "start": "0 18 * * *", "end": "0 22 * * *", "heat_setpoint": 21.0}, NOW),
-        RuleRecord("schedule", "week", "upstairs",
-                   {"name": "week", "start": "0 0 * * 1", "duration": "P1W", "heat_setpoint": 19.0}, NOW),
-        RuleRecord("override", "away", "upstairs",
-                   {"name": "away", "start": "2026-10-24T12:00:00+00:00", "end": "2026-10-26T12:00:00+00:00",
-                    "heat_setpoint": 12.0}, NOW),
-        RuleRecord("hold", "hold", "default",
-                   {"name": "hold", "start": "2026-03-28T20:00:00+00:00", "until": "next_schedule",
-                    "heat_setpoint": 22.0}, NOW),
+        RuleRecord(
+            "schedule",
+            "night",
+            "default",
+            {"name": "night", "start": "30 2 * * *", "duration": "PT1H", "heat_setpoint": 17.0},
+            NOW,
+        ),
+        RuleRecord(
+            "schedule",
+            "evening",
+            "default",
+            {"name": "evening", "start": "0 18 * * *", "end": "0 22 * * *", "heat_setpoint": 21.0},
+            NOW,
+        ),
+        RuleRecord(
+            "schedule",
+            "week",
+            "upstairs",
+            {"name": "week", "start": "0 0 * * 1", "duration": "P1W", "heat_setpoint": 19.0},
+            NOW,
+        ),
+        RuleRecord(
+            "override",
+            "away",
+            "upstairs",
+            {
+                "name": "away",
+                "start": "2026-10-24T12:00:00+00:00",
+                "end": "2026-10-26T12:00:00+00:00",
+                "heat_setpoint": 12.0,
+            },
+            NOW,
+        ),
+        RuleRecord(
+            "hold",
+            "hold",
+            "default",
+            {"name": "hold", "start": "2026-03-28T20:00:00+00:00", "until": "next_schedule", "heat_setpoint": 22.0},
+            NOW,
+        ),
     ]
     for record in rules:
         await storage.put_rule(record)
@@ -54,8 +82,12 @@ async def test_the_rules_plugin_keeps_the_contract(zone_name):
 
 def test_the_windows_cross_every_change_of_the_utc_offset():
     assert offset_changes(ZoneInfo("Europe/Berlin"), 2026) == [
-        datetime.datetime(2026, 3, 29, 1, tzinfo=UTC), datetime.datetime(2026, 10, 25, 1, tzinfo=UTC)]
-    assert offset_changes(ZoneInfo("Australia/Lord_Howe"), 2026)[1] == datetime.datetime(2026, 10, 3, 15, 30, tzinfo=UTC)
+        datetime.datetime(2026, 3, 29, 1, tzinfo=UTC),
+        datetime.datetime(2026, 10, 25, 1, tzinfo=UTC),
+    ]
+    assert offset_changes(ZoneInfo("Australia/Lord_Howe"), 2026)[1] == datetime.datetime(
+        2026, 10, 3, 15, 30, tzinfo=UTC
+    )
     assert offset_changes(ZoneInfo("UTC"), 2026) == []
 
 
@@ -147,17 +179,20 @@ async def test_a_correct_plugin_keeps_the_contract():
     await check_schedule_plugin(Hourly(None, zone_info), zone_info, zones=["default"])
 
 
-@pytest.mark.parametrize("plugin_class, complaint", [
-    (Gappy, r"timeline of 'default' for .*: gap between"),
-    (Overlapping, r"timeline of 'default' for .*: overlap between"),
-    (WallClockWindow, r"timeline of 'default' for 2026-03-2\d.*: ends at .*, not at the window's end"),
-    (Naive, "is not an aware datetime"),
-    (NoSetpoints, "segment without setpoints"),
-    (FailsForAnUnknownZone, f"timeline of '{UNKNOWN_ZONE}' for .* failed: KeyError"),
-    (InventsForAnUnknownZone, f"timeline of the unknown zone '{UNKNOWN_ZONE}' .* not one segment of the default"),
-    (Unnamed, "name must be a non-empty string"),
-    (Undeclared, "failed to implement interface"),
-])
+@pytest.mark.parametrize(
+    "plugin_class, complaint",
+    [
+        (Gappy, r"timeline of 'default' for .*: gap between"),
+        (Overlapping, r"timeline of 'default' for .*: overlap between"),
+        (WallClockWindow, r"timeline of 'default' for 2026-03-2\d.*: ends at .*, not at the window's end"),
+        (Naive, "is not an aware datetime"),
+        (NoSetpoints, "segment without setpoints"),
+        (FailsForAnUnknownZone, f"timeline of '{UNKNOWN_ZONE}' for .* failed: KeyError"),
+        (InventsForAnUnknownZone, f"timeline of the unknown zone '{UNKNOWN_ZONE}' .* not one segment of the default"),
+        (Unnamed, "name must be a non-empty string"),
+        (Undeclared, "failed to implement interface"),
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_the_contract_catches_a_broken_plugin(plugin_class, complaint):
     zone_info = ZoneInfo("Europe/Berlin")

@@ -8,7 +8,7 @@ import pytest
 
 from rpymostat.schedule import cron
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def local(zone, *fields, fold=0):
@@ -107,7 +107,14 @@ def test_starts_before_cross_a_gap_once():
 
 @pytest.mark.parametrize(
     "expression, valid",
-    [("0 6 * * 1-5", True), ("*/15 * * * *", True), ("61 * * * *", False), ("0 6 * * * *", False), ("@daily", False), ("", False)],
+    [
+        ("0 6 * * 1-5", True),
+        ("*/15 * * * *", True),
+        ("61 * * * *", False),
+        ("0 6 * * * *", False),
+        ("@daily", False),
+        ("", False),
+    ],
 )
 def test_only_five_field_cron_is_valid(expression, valid):
     assert cron.is_valid(expression) is valid
@@ -152,7 +159,10 @@ def test_fancy_expressions_are_stepped_by_croniter():
     assert isinstance(cron.compile_expression("0 0 * * 1#2"), cron._Stepper)
     zone = ZoneInfo("UTC")
     begin = datetime.datetime(2026, 2, 1, tzinfo=UTC)
-    assert [s.day for s in cron.starts_between("0 0 L * *", zone, begin, begin + datetime.timedelta(days=60))] == [28, 31]
+    assert [s.day for s in cron.starts_between("0 0 L * *", zone, begin, begin + datetime.timedelta(days=60))] == [
+        28,
+        31,
+    ]
 
 
 def test_expression_that_never_matches_is_invalid_and_ends_searches():

@@ -26,7 +26,10 @@ class NotAPlugin:
 
 @pytest.mark.parametrize(
     "target, reason",
-    [("tests.test_schedule_plugin:NotAPlugin", "failed to implement interface"), ("tests.nowhere:Thing", "No module named")],
+    [
+        ("tests.test_schedule_plugin:NotAPlugin", "failed to implement interface"),
+        ("tests.nowhere:Thing", "No module named"),
+    ],
 )
 def test_broken_plugin_fails_loading_with_its_name(target, reason):
     entry = EntryPoint(name="broken", value=target, group=GROUP)

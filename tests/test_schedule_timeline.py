@@ -12,7 +12,7 @@ from rpymostat.schedule.durations import Duration
 from rpymostat.schedule.rules import Hold, Kind, Override, Schedule, Setpoints, Until
 from rpymostat.schedule.timeline import NEXT_SCHEDULE_HORIZON, build, next_schedule_change, occurrences
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime.datetime(2026, 11, 23, tzinfo=UTC)  # a Monday
 CHANGED = T0 - datetime.timedelta(days=30)
@@ -21,14 +21,29 @@ DEFAULT = Setpoints(heat=16.0)
 
 
 def schedule(id, start, heat, end=None, duration=None, priority=0, changed=CHANGED, enabled=True):
-    return Schedule(id, id, "default", start, Setpoints(heat=heat), changed, end=end,
-                    duration=duration, priority=priority, enabled=enabled)
+    return Schedule(
+        id,
+        id,
+        "default",
+        start,
+        Setpoints(heat=heat),
+        changed,
+        end=end,
+        duration=duration,
+        priority=priority,
+        enabled=enabled,
+    )
 
 
 def summary(segments, zone=BERLIN):
     return [
-        (s.start.astimezone(zone).strftime("%a %H:%M"), s.end.astimezone(zone).strftime("%a %H:%M"),
-         s.setpoints.heat, s.source.kind.label, s.source.id)
+        (
+            s.start.astimezone(zone).strftime("%a %H:%M"),
+            s.end.astimezone(zone).strftime("%a %H:%M"),
+            s.setpoints.heat,
+            s.source.kind.label,
+            s.source.id,
+        )
         for s in segments
     ]
 
@@ -62,8 +77,7 @@ def test_priority_then_most_recent_change_break_ties():
 
 def test_override_beats_schedule_and_hold_beats_both():
     day = schedule("day", "0 7 * * *", 20.0, end="0 22 * * *")
-    away = Override("away", "away", "default", T0 + 9 * HOUR, Setpoints(heat=12.0), CHANGED,
-                    end=T0 + 40 * HOUR)
+    away = Override("away", "away", "default", T0 + 9 * HOUR, Setpoints(heat=12.0), CHANGED, end=T0 + 40 * HOUR)
     hold = Hold("hold", "default", T0 + 10 * HOUR, Setpoints(heat=23.0), CHANGED, end=T0 + 11 * HOUR)
     segments = build([day], [away], [hold], DEFAULT, BERLIN, T0, T0 + 24 * HOUR)
     assert summary(segments) == [
@@ -92,9 +106,7 @@ def test_permanent_hold_has_no_end_and_loses_to_a_shorter_hold():
     forever = Hold("forever", "default", T0, Setpoints(heat=18.0), CHANGED, until=Until.PERMANENT)
     short = Hold("short", "default", T0 + HOUR, Setpoints(heat=24.0), CHANGED - HOUR, end=T0 + 2 * HOUR)
     segments = build([], [], [forever, short], DEFAULT, BERLIN, T0, T0 + 3 * HOUR)
-    assert [(s.source.id, s.end - s.start) for s in segments] == [
-        ("forever", HOUR), ("short", HOUR), ("forever", HOUR)
-    ]
+    assert [(s.source.id, s.end - s.start) for s in segments] == [("forever", HOUR), ("short", HOUR), ("forever", HOUR)]
 
 
 def test_disabled_schedule_is_ignored():
@@ -135,7 +147,9 @@ CRONS = st.sampled_from(["0 6 * * *", "30 7 * * 1-5", "0 22 * * *", "15 */6 * * 
 def schedules(draw, index):
     ends = draw(st.booleans())
     return schedule(
-        f"s{index}", draw(CRONS), draw(st.sampled_from([17.0, 19.0, 21.0])),
+        f"s{index}",
+        draw(CRONS),
+        draw(st.sampled_from([17.0, 19.0, 21.0])),
         end=draw(CRONS) if ends else None,
         duration=None if ends else draw(st.sampled_from([HOUR / 2, 2 * HOUR, 9 * HOUR, 30 * HOUR])),
         priority=draw(st.integers(0, 2)),
@@ -203,8 +217,11 @@ def brute_force(found, instant):
 
 
 @settings(max_examples=150, deadline=None)
-@given(rule_sets(), st.sampled_from([BERLIN, ZoneInfo("America/New_York"), ZoneInfo("Australia/Sydney")]),
-       st.lists(st.integers(0, 48 * 60 - 1), min_size=1, max_size=20))
+@given(
+    rule_sets(),
+    st.sampled_from([BERLIN, ZoneInfo("America/New_York"), ZoneInfo("Australia/Sydney")]),
+    st.lists(st.integers(0, 48 * 60 - 1), min_size=1, max_size=20),
+)
 def test_every_instant_matches_brute_force_and_segments_tile_the_window(rules, zone, minutes):
     schedules_, overrides, holds = rules
     begin, end = T0, T0 + 48 * HOUR
@@ -249,21 +266,50 @@ def schedule_spans(rule, zone, begin, end):
     return [(o.start, o.end) for o in occurrences([rule], [], [], zone, begin, end)]
 
 
-@pytest.mark.parametrize("zone, day_before, dst_day, day_after, next_day", [
-    # Berlin, autumn: 25 October has 25 hours.
-    (BERLIN, "2026-10-24T00:00+02:00", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00", "2026-10-27T00:00+01:00"),
-    # Berlin, spring: 29 March has 23 hours.
-    (BERLIN, "2026-03-28T00:00+01:00", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00", "2026-03-31T00:00+02:00"),
-    # New York, autumn: 1 November has 25 hours.
-    (NEW_YORK, "2026-10-31T00:00-04:00", "2026-11-01T00:00-04:00", "2026-11-02T00:00-05:00", "2026-11-03T00:00-05:00"),
-    # New York, spring: 8 March has 23 hours.
-    (NEW_YORK, "2026-03-07T00:00-05:00", "2026-03-08T00:00-05:00", "2026-03-09T00:00-04:00", "2026-03-10T00:00-04:00"),
-])
+@pytest.mark.parametrize(
+    "zone, day_before, dst_day, day_after, next_day",
+    [
+        # Berlin, autumn: 25 October has 25 hours.
+        (
+            BERLIN,
+            "2026-10-24T00:00+02:00",
+            "2026-10-25T00:00+02:00",
+            "2026-10-26T00:00+01:00",
+            "2026-10-27T00:00+01:00",
+        ),
+        # Berlin, spring: 29 March has 23 hours.
+        (
+            BERLIN,
+            "2026-03-28T00:00+01:00",
+            "2026-03-29T00:00+01:00",
+            "2026-03-30T00:00+02:00",
+            "2026-03-31T00:00+02:00",
+        ),
+        # New York, autumn: 1 November has 25 hours.
+        (
+            NEW_YORK,
+            "2026-10-31T00:00-04:00",
+            "2026-11-01T00:00-04:00",
+            "2026-11-02T00:00-05:00",
+            "2026-11-03T00:00-05:00",
+        ),
+        # New York, spring: 8 March has 23 hours.
+        (
+            NEW_YORK,
+            "2026-03-07T00:00-05:00",
+            "2026-03-08T00:00-05:00",
+            "2026-03-09T00:00-04:00",
+            "2026-03-10T00:00-04:00",
+        ),
+    ],
+)
 def test_a_one_day_schedule_runs_from_midnight_to_midnight_across_dst(zone, day_before, dst_day, day_after, next_day):
     all_day = schedule("all-day", "0 0 * * *", 21.0, duration=ONE_DAY)
     begin, end = at(day_before), at(next_day)
     assert schedule_spans(all_day, zone, begin, end) == [
-        (at(day_before), at(dst_day)), (at(dst_day), at(day_after)), (at(day_after), at(next_day)),
+        (at(day_before), at(dst_day)),
+        (at(dst_day), at(day_after)),
+        (at(day_after), at(next_day)),
     ]
     # So nothing of the DST day falls back to the zone default.
     assert [(s.start, s.end, s.source.id) for s in build([all_day], [], [], DEFAULT, zone, begin, end)] == [
@@ -300,7 +346,8 @@ def test_a_day_ending_in_the_skipped_or_repeated_hour_is_mapped_like_a_cron_star
     night = schedule("night", "30 2 * * *", 17.0, duration=ONE_DAY)
     # 02:30 on 29 March does not exist: the day ends as the gap does, at 03:00 CEST.
     assert schedule_spans(night, BERLIN, at("2026-03-28T12:00+01:00"), at("2026-03-29T02:59+02:00"))[0] == (
-        at("2026-03-28T02:30+01:00"), at("2026-03-29T03:00+02:00")
+        at("2026-03-28T02:30+01:00"),
+        at("2026-03-29T03:00+02:00"),
     )
     # 02:30 on 25 October happens twice: the day from Saturday ends at the first.
     assert schedule_spans(night, BERLIN, at("2026-10-24T12:00+02:00"), at("2026-10-25T02:00+01:00")) == [
@@ -318,28 +365,34 @@ def test_stored_schedule_durations_count_days_on_the_wall_clock():
     assert documents.parse_duration("P1DT2H") == 26 * HOUR
 
 
-@pytest.mark.parametrize("text, start, end", [
-    ("P1D", "2026-10-24T12:00+02:00", "2026-10-25T12:00+01:00"),  # a hold "for a day": 25 h
-    ("PT24H", "2026-10-24T12:00+02:00", "2026-10-25T11:00+01:00"),  # "for 24 hours": 24 h
-    ("PT4H", "2026-10-25T01:00+02:00", "2026-10-25T04:00+01:00"),  # 4 real hours over the repeat
-    ("P1D", "2026-03-28T12:00+01:00", "2026-03-29T12:00+02:00"),  # 23 h
-    ("P1D", "2026-03-28T02:15+01:00", "2026-03-29T03:00+02:00"),  # into the gap: its end
-    ("PT4H", "2026-03-29T00:00+01:00", "2026-03-29T05:00+02:00"),
-])
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("P1D", "2026-10-24T12:00+02:00", "2026-10-25T12:00+01:00"),  # a hold "for a day": 25 h
+        ("PT24H", "2026-10-24T12:00+02:00", "2026-10-25T11:00+01:00"),  # "for 24 hours": 24 h
+        ("PT4H", "2026-10-25T01:00+02:00", "2026-10-25T04:00+01:00"),  # 4 real hours over the repeat
+        ("P1D", "2026-03-28T12:00+01:00", "2026-03-29T12:00+02:00"),  # 23 h
+        ("P1D", "2026-03-28T02:15+01:00", "2026-03-29T03:00+02:00"),  # into the gap: its end
+        ("PT4H", "2026-03-29T00:00+01:00", "2026-03-29T05:00+02:00"),
+    ],
+)
 def test_end_after_a_duration_in_berlin(text, start, end):
     assert documents.end_after(at(start), text, BERLIN) == at(end)
 
 
-@pytest.mark.parametrize("text, start, end", [
-    ("2026-10-25T00:00/PT24H", "2026-10-25T00:00+02:00", "2026-10-25T23:00+01:00"),
-    ("2026-10-25T00:00/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
-    ("2026-10-25T00:00+02:00/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
-    ("2026-10-25/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
-    ("P1D/2026-10-26", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
-    ("PT24H/2026-10-26", "2026-10-25T01:00+02:00", "2026-10-26T00:00+01:00"),
-    ("2026-03-29/P1D", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00"),
-    ("2026-03-29/2026-03-30", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00"),
-])
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("2026-10-25T00:00/PT24H", "2026-10-25T00:00+02:00", "2026-10-25T23:00+01:00"),
+        ("2026-10-25T00:00/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+        ("2026-10-25T00:00+02:00/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+        ("2026-10-25/P1D", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+        ("P1D/2026-10-26", "2026-10-25T00:00+02:00", "2026-10-26T00:00+01:00"),
+        ("PT24H/2026-10-26", "2026-10-25T01:00+02:00", "2026-10-26T00:00+01:00"),
+        ("2026-03-29/P1D", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00"),
+        ("2026-03-29/2026-03-30", "2026-03-29T00:00+01:00", "2026-03-30T00:00+02:00"),
+    ],
+)
 def test_interval_durations_count_days_on_the_wall_clock(text, start, end):
     assert documents.parse_interval(text, BERLIN) == (at(start), at(end))
 

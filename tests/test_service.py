@@ -21,9 +21,7 @@ JSON = {"Content-Type": "application/json"}
 
 @pytest.fixture
 def config(tmp_path):
-    return EngineConfig(
-        api_host="127.0.0.1", api_port=0, data_dir=tmp_path / "data", advertise=False
-    )
+    return EngineConfig(api_host="127.0.0.1", api_port=0, data_dir=tmp_path / "data", advertise=False)
 
 
 def test_embedded_sqlite_is_the_default(config):

@@ -35,9 +35,7 @@ def schema_dir(tmp_path, name, files):
 def test_fresh_database_gets_newest_schema_in_wal_mode(tmp_path):
     path = tmp_path / "sub" / "db.sqlite3"
     connection = sqlite_schema.connect(path)
-    assert connection.execute("PRAGMA user_version").fetchone() == (
-        sqlite_schema.latest_version(),
-    )
+    assert connection.execute("PRAGMA user_version").fetchone() == (sqlite_schema.latest_version(),)
     assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     assert connection.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
@@ -247,25 +245,54 @@ T0 = 1795608000.0
 
 #: ``(kind, rule_id, zone, document as the version 3 engine wrote it, changed_at)``: one or more of every kind.
 V3_RULES = [
-    ("zone", "living", "living",
-     '{"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}, "sensors": {"28-a": 1.0}}', T0 + 1.25),
+    (
+        "zone",
+        "living",
+        "living",
+        '{"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}, "sensors": {"28-a": 1.0}}',
+        T0 + 1.25,
+    ),
     ("zone", "attic", "attic", '{"mode": "cool"}', T0 + 2.5),
-    ("control", "boiler", "",
-     '{"host_id": "boiler", "relays": {"r1": {"state": false, "type": "sim"}}, "url": "http://192.168.1.20:8089"}',
-     T0 + 3.125),
-    ("output", "boiler/r1", "", '{"on": true, "since": 1795607400.123456, "starts": [1795605000.5, 1795607400.123456]}',
-     T0 + 4.0),
+    (
+        "control",
+        "boiler",
+        "",
+        '{"host_id": "boiler", "relays": {"r1": {"state": false, "type": "sim"}}, "url": "http://192.168.1.20:8089"}',
+        T0 + 3.125,
+    ),
+    (
+        "output",
+        "boiler/r1",
+        "",
+        '{"on": true, "since": 1795607400.123456, "starts": [1795605000.5, 1795607400.123456]}',
+        T0 + 4.0,
+    ),
     ("output", "boiler/r2", "", '{"on": false, "since": 1795500000.0, "starts": []}', T0 + 5.0),
-    ("run", "living:heat:1795590000", "living",
-     '{"ended_at": 1795591000.75, "end_temperature": 21.25, "output": "heat", "samples": [[1795590000.5, 19.5],'
-     ' [1795590300.5, null], [1795590600.5, 20.75]], "start_temperature": 19.5, "started_at": 1795590000.0,'
-     ' "target": 21.0, "zone": "living"}', 1795591000.75),
-    ("run", "living:heat:1795607400", "living",
-     '{"ended_at": null, "output": "heat", "samples": [[1795607400.5, 19.0]], "start_temperature": 19.0,'
-     ' "started_at": 1795607400.123456, "target": 21.0, "zone": "living"}', 1795607400.5),
-    ("run", "attic:cool:1795600000", "attic",  # open, but its pointer was never written: abandoned
-     '{"ended_at": null, "output": "cool", "samples": [[1795600000.0, 27.0], [1795600300.0, 26.5]],'
-     ' "start_temperature": 27.0, "started_at": 1795600000.0, "target": null, "zone": "attic"}', 1795600300.0),
+    (
+        "run",
+        "living:heat:1795590000",
+        "living",
+        '{"ended_at": 1795591000.75, "end_temperature": 21.25, "output": "heat", "samples": [[1795590000.5, 19.5],'
+        ' [1795590300.5, null], [1795590600.5, 20.75]], "start_temperature": 19.5, "started_at": 1795590000.0,'
+        ' "target": 21.0, "zone": "living"}',
+        1795591000.75,
+    ),
+    (
+        "run",
+        "living:heat:1795607400",
+        "living",
+        '{"ended_at": null, "output": "heat", "samples": [[1795607400.5, 19.0]], "start_temperature": 19.0,'
+        ' "started_at": 1795607400.123456, "target": 21.0, "zone": "living"}',
+        1795607400.5,
+    ),
+    (
+        "run",
+        "attic:cool:1795600000",
+        "attic",  # open, but its pointer was never written: abandoned
+        '{"ended_at": null, "output": "cool", "samples": [[1795600000.0, 27.0], [1795600300.0, 26.5]],'
+        ' "start_temperature": 27.0, "started_at": 1795600000.0, "target": null, "zone": "attic"}',
+        1795600300.0,
+    ),
     ("run.open", "living:heat", "living", '{"run_id": "living:heat:1795607400"}', 1795607400.5),
     ("schedule", "morning", "living", '{"heat_setpoint": 21.5, "name": "morning", "start": "0 6 * * *"}', T0),
     ("override", "party", "default", '{"heat_setpoint": 22.0, "start": "2026-12-31T20:00:00Z"}', T0 + 6.0),
@@ -296,27 +323,64 @@ async def test_packaged_v3_database_upgrades_to_v4_moving_every_record_home(tmp_
     try:
         assert await storage.zones() == [
             ZoneRecord("attic", {"mode": "cool"}, T0 + 2.5),
-            ZoneRecord("living", {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"},
-                                  "sensors": {"28-a": 1.0}}, T0 + 1.25),
+            ZoneRecord(
+                "living",
+                {"default_heat_setpoint": 20.5, "outputs": {"heat": "boiler/r1"}, "sensors": {"28-a": 1.0}},
+                T0 + 1.25,
+            ),
         ]
-        assert await storage.relay_units() == [RelayUnitRecord(
-            "boiler", {"host_id": "boiler", "relays": {"r1": {"state": False, "type": "sim"}},
-                       "url": "http://192.168.1.20:8089"}, T0 + 3.125)]
+        assert await storage.relay_units() == [
+            RelayUnitRecord(
+                "boiler",
+                {
+                    "host_id": "boiler",
+                    "relays": {"r1": {"state": False, "type": "sim"}},
+                    "url": "http://192.168.1.20:8089",
+                },
+                T0 + 3.125,
+            )
+        ]
         assert await storage.output_states() == [
             OutputStateRecord("boiler/r1", True, 1795607400.123456, (1795605000.5, 1795607400.123456)),
             OutputStateRecord("boiler/r2", False, 1795500000.0, ()),
         ]
-        still_running = RunRecord("living:heat:1795607400", "living", "heat", 1795607400.123456, 19.0, 21.0,
-                                  samples=(RunSample(1795607400.5, 19.0),))
+        still_running = RunRecord(
+            "living:heat:1795607400",
+            "living",
+            "heat",
+            1795607400.123456,
+            19.0,
+            21.0,
+            samples=(RunSample(1795607400.5, 19.0),),
+        )
         assert await storage.open_runs() == [still_running]
-        assert await storage.runs("living", 10) == [still_running, RunRecord(
-            "living:heat:1795590000", "living", "heat", 1795590000.0, 19.5, 21.0, 1795591000.75, 21.25,
-            (RunSample(1795590000.5, 19.5), RunSample(1795590300.5, None), RunSample(1795590600.5, 20.75)),
-        )]
-        assert await storage.runs("attic", 10) == [RunRecord(
-            "attic:cool:1795600000", "attic", "cool", 1795600000.0, 27.0, None, 1795600300.0, None,
-            (RunSample(1795600000.0, 27.0), RunSample(1795600300.0, 26.5)),
-        )]
+        assert await storage.runs("living", 10) == [
+            still_running,
+            RunRecord(
+                "living:heat:1795590000",
+                "living",
+                "heat",
+                1795590000.0,
+                19.5,
+                21.0,
+                1795591000.75,
+                21.25,
+                (RunSample(1795590000.5, 19.5), RunSample(1795590300.5, None), RunSample(1795590600.5, 20.75)),
+            ),
+        ]
+        assert await storage.runs("attic", 10) == [
+            RunRecord(
+                "attic:cool:1795600000",
+                "attic",
+                "cool",
+                1795600000.0,
+                27.0,
+                None,
+                1795600300.0,
+                None,
+                (RunSample(1795600000.0, 27.0), RunSample(1795600300.0, 26.5)),
+            )
+        ]
         assert [r.rule_id for r in await storage.rules("schedule")] == ["morning"]
         assert (await storage.rule("override", "party")).document["heat_setpoint"] == 22.0
         assert (await storage.rule("hold", "attic")).changed_at == T0 + 7.0
@@ -329,15 +393,18 @@ async def test_packaged_v3_database_upgrades_to_v4_moving_every_record_home(tmp_
     connection = sqlite3.connect(path)
     assert connection.execute("PRAGMA user_version").fetchone() == (4,)
     assert connection.execute("SELECT kind, rule_id FROM rules ORDER BY kind").fetchall() == [
-        ("hold", "attic"), ("override", "party"), ("schedule", "morning")
+        ("hold", "attic"),
+        ("override", "party"),
+        ("schedule", "morning"),
     ]
     indexes = {row[1] for row in connection.execute("PRAGMA index_list(rules)")}
     assert "rules_by_change" not in indexes and "rules_by_zone" in indexes
     connection.close()
     backup = sqlite3.connect(tmp_path / "db.sqlite3.v3.bak")
     assert backup.execute("PRAGMA user_version").fetchone() == (3,)
-    assert backup.execute("SELECT kind, rule_id, zone, document, changed_at FROM rules ORDER BY kind, rule_id"
-                          ).fetchall() == sorted(V3_RULES, key=lambda row: (row[0], row[1]))
+    assert backup.execute(
+        "SELECT kind, rule_id, zone, document, changed_at FROM rules ORDER BY kind, rule_id"
+    ).fetchall() == sorted(V3_RULES, key=lambda row: (row[0], row[1]))
     backup.close()
 
 
@@ -349,8 +416,10 @@ def test_v4_is_the_newest_schema_and_the_upgrade_reads_queries_through_indexes(t
         "latest": "SELECT run_id FROM runs WHERE zone = 'hall' ORDER BY started_at DESC, run_id DESC LIMIT 3",
         "samples": "SELECT at FROM run_samples WHERE run_id = 'x' ORDER BY rowid",
     }
-    details = {name: " ".join(row[3] for row in connection.execute("EXPLAIN QUERY PLAN " + query))
-               for name, query in plans.items()}
+    details = {
+        name: " ".join(row[3] for row in connection.execute("EXPLAIN QUERY PLAN " + query))
+        for name, query in plans.items()
+    }
     connection.close()
     assert "USING COVERING INDEX open_runs" in details["open"] or "USING INDEX open_runs" in details["open"]
     assert "runs_by_start" in details["latest"] and "TEMP B-TREE" not in details["latest"]

@@ -190,7 +190,9 @@ async def test_rules_are_stored_listed_and_replaced(storage):
     await storage.put_rule(rule_record(rule_id="a", changed_at=T0 + 60.5, heat_setpoint=19.0, enabled=False))
     replaced = await storage.rule("schedule", "a")
     assert (replaced.changed_at, replaced.document["heat_setpoint"], replaced.document["enabled"]) == (
-        T0 + 60.5, 19.0, False
+        T0 + 60.5,
+        19.0,
+        False,
     )
     assert len(await storage.rules("schedule")) == 2
 
@@ -248,9 +250,7 @@ async def test_several_readings_of_one_sensor_in_a_batch_newest_is_current(stora
     current = await storage.sensor("28-a")
     assert (current.value, current.last_seen, current.received_at) == (22.0, T0 + 120, T0 + 200)
     history = await storage.history("28-a")
-    assert [(e.timestamp, e.value) for e in history] == [
-        (T0, 19.0), (T0 + 30, 20.0), (T0 + 60, 21.0), (T0 + 120, 22.0)
-    ]
+    assert [(e.timestamp, e.value) for e in history] == [(T0, 19.0), (T0 + 30, 20.0), (T0 + 60, 21.0), (T0 + 120, 22.0)]
 
 
 @pytest_twisted.ensureDeferred
@@ -322,10 +322,12 @@ async def test_relay_units_keep_their_latest_registration(storage):
     await storage.put_relay_unit("attic", {"host_id": "attic", "url": "http://a:1", "relays": {}}, T0 + 2.5)
     moved = registration("http://192.168.1.21:8089")
     await storage.put_relay_unit("boiler", moved, T0 + 30.5)
-    assert await storage.relay_unit("boiler") == RelayUnitRecord("boiler", registration("http://192.168.1.21:8089"),
-                                                                 T0 + 30.5)
+    assert await storage.relay_unit("boiler") == RelayUnitRecord(
+        "boiler", registration("http://192.168.1.21:8089"), T0 + 30.5
+    )
     assert [(unit.host_id, unit.registered_at) for unit in await storage.relay_units()] == [
-        ("attic", T0 + 2.5), ("boiler", T0 + 30.5)
+        ("attic", T0 + 2.5),
+        ("boiler", T0 + 30.5),
     ]
     moved["relays"]["r1"]["state"] = True
     assert (await storage.relay_unit("boiler")).registration["relays"]["r1"]["state"] is False
@@ -346,8 +348,15 @@ async def test_output_states_are_replaced_per_address(storage):
 
 
 def run_record(run_id="hall:heat:1", zone="hall", started_at=T0, **fields):
-    return RunRecord(run_id, zone, fields.pop("output", "heat"), started_at, fields.pop("start_temperature", 19.5),
-                     fields.pop("target", 21.0), **fields)
+    return RunRecord(
+        run_id,
+        zone,
+        fields.pop("output", "heat"),
+        started_at,
+        fields.pop("start_temperature", 19.5),
+        fields.pop("target", 21.0),
+        **fields,
+    )
 
 
 @pytest_twisted.ensureDeferred
@@ -386,19 +395,30 @@ async def test_starting_a_run_again_under_its_id_replaces_it_and_its_samples(sto
 @pytest_twisted.ensureDeferred
 async def test_the_runs_of_a_zone_that_started_last_come_first_and_no_more(storage):
     for number, started in enumerate([30.0, 10.0, 50.0, 20.0, 40.0]):
-        await storage.start_run(run_record(f"hall:heat:{number}", started_at=T0 + started,
-                                           samples=(RunSample(T0 + started, 19.0 + number),)))
+        await storage.start_run(
+            run_record(
+                f"hall:heat:{number}", started_at=T0 + started, samples=(RunSample(T0 + started, 19.0 + number),)
+            )
+        )
     await storage.start_run(run_record("attic:heat:9", zone="attic", started_at=T0 + 99.0))
     await storage.end_run("hall:heat:1", T0 + 999.0, 20.0)  # ending late does not make a run newer
     newest = await storage.runs("hall", 3)
     assert [(run.run_id, run.started_at) for run in newest] == [
-        ("hall:heat:2", T0 + 50.0), ("hall:heat:4", T0 + 40.0), ("hall:heat:0", T0 + 30.0)
+        ("hall:heat:2", T0 + 50.0),
+        ("hall:heat:4", T0 + 40.0),
+        ("hall:heat:0", T0 + 30.0),
     ]
     assert [run.samples for run in newest] == [
-        (RunSample(T0 + 50.0, 21.0),), (RunSample(T0 + 40.0, 23.0),), (RunSample(T0 + 30.0, 19.0),)
+        (RunSample(T0 + 50.0, 21.0),),
+        (RunSample(T0 + 40.0, 23.0),),
+        (RunSample(T0 + 30.0, 19.0),),
     ]
     assert [run.run_id for run in await storage.runs("attic", 5)] == ["attic:heat:9"]
     assert await storage.runs("cellar", 5) == []
     assert [run.run_id for run in await storage.open_runs()] == [
-        "attic:heat:9", "hall:heat:0", "hall:heat:2", "hall:heat:3", "hall:heat:4"
+        "attic:heat:9",
+        "hall:heat:0",
+        "hall:heat:2",
+        "hall:heat:3",
+        "hall:heat:4",
     ]

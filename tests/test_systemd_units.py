@@ -32,7 +32,9 @@ def test_systemd_analyze_verifies_every_unit(tmp_path):
         (tmp_path / unit.name).write_text(text)
     result = subprocess.run(
         [analyze, "verify", *sorted(str(p) for p in tmp_path.glob("*.service"))],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "rpymostat" not in result.stderr, result.stderr

@@ -38,8 +38,9 @@ def inline(text: str) -> list:
 
 def paragraphs(text: str) -> list:
     """A description as paragraphs, split on blank lines."""
-    return [nodes.paragraph("", "", *inline(block.strip()))
-            for block in re.split(r"\n\s*\n", text or "") if block.strip()]
+    return [
+        nodes.paragraph("", "", *inline(block.strip())) for block in re.split(r"\n\s*\n", text or "") if block.strip()
+    ]
 
 
 def json_block(value) -> nodes.literal_block:
@@ -59,7 +60,7 @@ class OpenApiDirective(SphinxDirective):
         try:
             self.spec = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
-            raise self.error(f"rpymostat-openapi: cannot read {str(path)!r}: {e}")
+            raise self.error(f"rpymostat-openapi: cannot read {str(path)!r}: {e}") from e
         # Rebuild the page when the document changes.
         self.env.note_dependency(str(path))
         self.used_ids = set()
@@ -68,8 +69,9 @@ class OpenApiDirective(SphinxDirective):
 
         info = self.spec.get("info", {})
         result = paragraphs(info.get("summary", "")) + paragraphs(info.get("description", ""))
-        result.append(nodes.paragraph(
-            "", f"OpenAPI {self.spec.get('openapi', '?')}, API version {info.get('version', '?')}."))
+        result.append(
+            nodes.paragraph("", f"OpenAPI {self.spec.get('openapi', '?')}, API version {info.get('version', '?')}.")
+        )
         for route, item in self.spec.get("paths", {}).items():
             for method, operation in item.items():
                 if method in METHODS:
@@ -100,7 +102,7 @@ class OpenApiDirective(SphinxDirective):
 
     def ref(self, ref: str) -> nodes.Node:
         """A ``$ref`` as a link to its schema's section where it has one."""
-        name = ref[len(REF_PREFIX):] if ref.startswith(REF_PREFIX) else ref
+        name = ref[len(REF_PREFIX) :] if ref.startswith(REF_PREFIX) else ref
         if name in self.schema_ids:
             link = nodes.reference("", "", refid=self.schema_ids[name])
             link += nodes.literal(name, name)
@@ -126,8 +128,9 @@ class OpenApiDirective(SphinxDirective):
                 result.append(nodes.Text(" or "))
             if t == "array" and "items" in schema:
                 result += [nodes.Text("array of ")] + self.type_nodes(schema["items"])
-            elif t == "object" and isinstance(schema.get("additionalProperties"), dict) \
-                    and not schema.get("properties"):
+            elif (
+                t == "object" and isinstance(schema.get("additionalProperties"), dict) and not schema.get("properties")
+            ):
                 result += [nodes.Text("object of ")] + self.type_nodes(schema["additionalProperties"])
             else:
                 result.append(nodes.Text(t + (f" ({schema['format']})" if "format" in schema else "")))
@@ -146,8 +149,11 @@ class OpenApiDirective(SphinxDirective):
 
     def examples(self, media) -> list:
         """A media type's examples: (title, value) pairs."""
-        found = [(name + (f" -- {ex['summary']}" if ex.get("summary") else ""), ex["value"])
-                 for name, ex in media.get("examples", {}).items() if "value" in ex]
+        found = [
+            (name + (f" -- {ex['summary']}" if ex.get("summary") else ""), ex["value"])
+            for name, ex in media.get("examples", {}).items()
+            if "value" in ex
+        ]
         if "example" in media:
             found.insert(0, ("Example", media["example"]))
         return found
@@ -156,8 +162,7 @@ class OpenApiDirective(SphinxDirective):
         """The nodes for a request or response ``content`` map."""
         result = []
         for media_type, media in content.items():
-            result.append(nodes.paragraph("", "", nodes.Text(f"{what} "),
-                                          nodes.literal(media_type, media_type)))
+            result.append(nodes.paragraph("", "", nodes.Text(f"{what} "), nodes.literal(media_type, media_type)))
             if "schema" in media:
                 result += self.schema_paragraph("Schema", media["schema"])
             for title, value in self.examples(media):
@@ -179,8 +184,12 @@ class OpenApiDirective(SphinxDirective):
             section += nodes.rubric("Parameters", "Parameters")
             plist = nodes.bullet_list()
             for (name, where), param in params.items():
-                para = nodes.paragraph("", "", nodes.literal(name, name),
-                                       nodes.Text(f" ({where}{', required' if param.get('required') else ''}; "))
+                para = nodes.paragraph(
+                    "",
+                    "",
+                    nodes.literal(name, name),
+                    nodes.Text(f" ({where}{', required' if param.get('required') else ''}; "),
+                )
                 para += self.type_nodes(param.get("schema", {}))
                 para += nodes.Text(")")
                 if param.get("description"):

@@ -75,7 +75,7 @@ class SettingsTableDirective(SphinxDirective):
         try:
             module = importlib.import_module(module_name)
         except Exception as e:  # any import failure is a documentation error
-            raise self.error(f"rpymostat-settings: cannot import {module_name!r}: {e}")
+            raise self.error(f"rpymostat-settings: cannot import {module_name!r}: {e}") from e
         settings = getattr(module, "SETTINGS", None)
         if not isinstance(settings, tuple) or not settings:
             raise self.error(f"rpymostat-settings: {module_name!r} has no non-empty SETTINGS tuple")

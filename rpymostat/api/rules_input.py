@@ -16,7 +16,6 @@ from rpymostat.api.errors import InvalidContent
 from rpymostat.decide.state import MIN_DEADBAND_C
 from rpymostat.schedule import cron, documents, zone_settings
 
-
 #: The least gap between a heat and a cool setpoint set together, so the
 #: equipment cannot chase itself between heating and cooling.
 
@@ -60,9 +59,7 @@ class RulesInput:
         stored = {k: v for k, v in document.items() if k not in ("end", "duration", "interval")}
         stored["zone"] = zone
         if how == "interval":
-            start, end = _checked(
-                lambda: documents.parse_interval(document["interval"], self._zone_info), "interval"
-            )
+            start, end = _checked(lambda: documents.parse_interval(document["interval"], self._zone_info), "interval")
             if "start" in document:
                 raise InvalidContent("start: give the start inside interval, not beside it")
         elif how == "duration":
@@ -105,7 +102,7 @@ class RulesInput:
         try:
             self._validator.check("ZoneName", zone)
         except InvalidContent as error:
-            raise InvalidContent("zone" + error.message[len("body"):]) from None
+            raise InvalidContent("zone" + error.message[len("body") :]) from None
 
     async def zone(self, document, decision_plugins, zone_name):
         """A zone body; returns the stored document (absent fields take their defaults)."""
@@ -167,9 +164,7 @@ def _check_deadband(stored, heat_field, cool_field):
     """A heat setpoint at least :data:`MIN_DEADBAND_C` below the cool one, when both are set."""
     heat, cool = stored.get(heat_field), stored.get(cool_field)
     if heat is not None and cool is not None and heat > cool - MIN_DEADBAND_C:
-        raise InvalidContent(
-            f"{heat_field}: {heat} must be at least {MIN_DEADBAND_C} below {cool_field} {cool}"
-        )
+        raise InvalidContent(f"{heat_field}: {heat} must be at least {MIN_DEADBAND_C} below {cool_field} {cool}")
 
 
 def _exactly_one(document, fields):

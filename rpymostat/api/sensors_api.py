@@ -21,8 +21,9 @@ SENSOR_USING_RULES = (("schedule", "schedule"), ("override", "override"), ("hold
 
 async def sensor_users(storage, sensor_id) -> list:
     """``["zone 'living'", "schedule 'night'", ...]``: every stored zone or rule that weighs ``sensor_id``."""
-    users = [f"zone {zone.name!r}" for zone in await storage.zones()
-             if sensor_id in (zone.document.get("sensors") or {})]
+    users = [
+        f"zone {zone.name!r}" for zone in await storage.zones() if sensor_id in (zone.document.get("sensors") or {})
+    ]
     for kind, label in SENSOR_USING_RULES:
         for record in await storage.rules(kind):
             if sensor_id in (record.document.get("sensors") or {}):
@@ -49,7 +50,9 @@ class ClockWarnings:
         self._last[host_id] = now
         log.warn(
             "host {host_id}'s clock runs {ahead:.0f} s ahead: its readings are stored at the time"
-            " received; set its clock (NTP)", host_id=host_id, ahead=ahead,
+            " received; set its clock (NTP)",
+            host_id=host_id,
+            ahead=ahead,
         )
 
 
@@ -81,8 +84,11 @@ class SensorsApi:
             return json_bytes(request, 422, {"status": "error", "error": message, "refused": refused})
         await self._storage.record_readings(update.host_id, update.readings, received_at=received_at)
         self._events.publish(
-            "sensor.readings", self._clock.seconds(), host_id=update.host_id,
-            readings=list(update.readings), received_at=received_at,
+            "sensor.readings",
+            self._clock.seconds(),
+            host_id=update.host_id,
+            readings=list(update.readings),
+            received_at=received_at,
         )
         answer = {"status": "created", "ids": update.sensor_ids}
         if update.refused:

@@ -66,9 +66,12 @@ def control_document(record) -> dict:
 def run_document(run) -> dict:
     """``#/components/schemas/Run`` of a :class:`~rpymostat.storage.interface.RunRecord`."""
     return {
-        "zone": run.zone, "output": run.output,
-        "started_at": iso_utc(run.started_at), "ended_at": iso_or_none(run.ended_at),
-        "start_temperature": run.start_temperature, "end_temperature": run.end_temperature,
+        "zone": run.zone,
+        "output": run.output,
+        "started_at": iso_utc(run.started_at),
+        "ended_at": iso_or_none(run.ended_at),
+        "start_temperature": run.start_temperature,
+        "end_temperature": run.end_temperature,
         "target": run.target,
         "samples": [{"at": iso_utc(sample.at), "temperature": sample.temperature} for sample in run.samples],
     }

@@ -11,15 +11,15 @@ from rpymostat.api.v1 import V1Api
 from rpymostat.protocol.jsonsite import json_site
 
 
-def build_site(storage, clock, events, access, timelines, zone_info, decisions,
-               schedule_plugins, decision_plugins) -> Site:
+def build_site(
+    storage, clock, events, access, timelines, zone_info, decisions, schedule_plugins, decision_plugins
+) -> Site:
     """The engine's HTTP site over collaborators built once by the service tree.
 
     Tests build the same site with the parts :func:`rpymostat.testing.engine_parts`
     makes, so they exercise exactly what the engine serves.
     """
-    v1 = V1Api(storage, clock, events, access, timelines, zone_info, decisions,
-               schedule_plugins, decision_plugins)
+    v1 = V1Api(storage, clock, events, access, timelines, zone_info, decisions, schedule_plugins, decision_plugins)
     return json_site(Utf8PathGuard(RootApi(v1).app.resource()))
 
 

@@ -35,14 +35,19 @@ class TimelineApi:
             segments = await self._timelines.timeline(zone, begin, end)
         except UnknownZone:
             raise NotFoundError(f"no zone {zone!r}") from None
-        return json_bytes(request, 200, {
-            "zone": zone,
-            "timezone": self._zone_info.key,
-            "segments": [segment_document(s) for s in segments],
-        })
+        return json_bytes(
+            request,
+            200,
+            {
+                "zone": zone,
+                "timezone": self._zone_info.key,
+                "segments": [segment_document(s) for s in segments],
+            },
+        )
 
     def _window(self, request):
         """``(zone, begin, end)`` from the query string, checked."""
+
         def argument(name):
             values = request.args.get(name.encode())
             return values[0].decode("utf-8", "replace") if values else None

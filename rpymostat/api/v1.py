@@ -30,8 +30,19 @@ class V1Api:
 
     app = api_app()
 
-    def __init__(self, storage, clock, events, access, timelines, zone_info, decisions,
-                 schedule_plugins, decision_plugins, validator=None):
+    def __init__(
+        self,
+        storage,
+        clock,
+        events,
+        access,
+        timelines,
+        zone_info,
+        decisions,
+        schedule_plugins,
+        decision_plugins,
+        validator=None,
+    ):
         self._storage = storage
         self._validator = validator or RequestValidator()
         self._schedule_plugins, self._decision_plugins = schedule_plugins, decision_plugins
@@ -40,8 +51,7 @@ class V1Api:
         self._sensors = SensorsApi(*shared, self._validator).app.resource()
         self._schedules = RuleCollection("schedule", "schedules", rules_input.schedule, *shared).app.resource()
         self._overrides = RuleCollection("override", "overrides", rules_input.override, *shared).app.resource()
-        self._zones = ZonesApi(rules_input, timelines, zone_info, decisions, decision_plugins,
-                               *shared).app.resource()
+        self._zones = ZonesApi(rules_input, timelines, zone_info, decisions, decision_plugins, *shared).app.resource()
         self._timeline = TimelineApi(timelines, zone_info, clock).app.resource()
         self._controls = ControlsApi(self._validator, *shared).app.resource()
 
@@ -61,10 +71,14 @@ class V1Api:
 
     @app.route("/plugins", methods=["GET"])
     def plugins(self, request):
-        return json_bytes(request, 200, {
-            "schedule": [plugin_document(p) for _, p in sorted(self._schedule_plugins.items())],
-            "decision": [plugin_document(p) for _, p in sorted(self._decision_plugins.items())],
-        })
+        return json_bytes(
+            request,
+            200,
+            {
+                "schedule": [plugin_document(p) for _, p in sorted(self._schedule_plugins.items())],
+                "decision": [plugin_document(p) for _, p in sorted(self._decision_plugins.items())],
+            },
+        )
 
     @app.route("/sensors", branch=True)
     def sensors(self, request):

@@ -19,7 +19,6 @@ import datetime
 import json
 import math
 from importlib import resources
-from typing import Optional
 
 import fastjsonschema
 from jsonschema import Draft202012Validator
@@ -227,7 +226,7 @@ class SensorUpdate:
     readings: tuple
     refused: dict
     adjusted: dict
-    clock_ahead: Optional[float] = None
+    clock_ahead: float | None = None
 
     @property
     def sensor_ids(self) -> list:
@@ -240,8 +239,7 @@ def _check_count(entries) -> None:
     count = sum(len(entry) if type(entry) is list else 1 for entry in entries.values())
     if count > MAX_READINGS_PER_UPDATE:
         raise PayloadTooLarge(
-            f"sensors: {count} readings in one update, more than {MAX_READINGS_PER_UPDATE};"
-            " send them in several"
+            f"sensors: {count} readings in one update, more than {MAX_READINGS_PER_UPDATE}; send them in several"
         )
 
 
@@ -283,8 +281,7 @@ def _build_update(document, now, refused) -> SensorUpdate:
             ahead, text = max(ahead_here)
             adjusted[sensor_id] = (
                 f"timestamp {text} is {ahead:.0f} s in the future (the sending host's clock is wrong);"
-                " stored at the time received"
-                + (f" ({len(ahead_here)} readings)" if len(ahead_here) > 1 else "")
+                " stored at the time received" + (f" ({len(ahead_here)} readings)" if len(ahead_here) > 1 else "")
             )
             most_ahead = ahead if most_ahead is None else max(most_ahead, ahead)
     return SensorUpdate(document["host_id"], tuple(readings), refused, adjusted, most_ahead)

@@ -43,8 +43,7 @@ class ZonesApi:
 
     app = api_app()
 
-    def __init__(self, rules_input, timelines, zone_info, decisions, decision_plugins,
-                 storage, clock, events, access):
+    def __init__(self, rules_input, timelines, zone_info, decisions, decision_plugins, storage, clock, events, access):
         self._input, self._timelines, self._timezone = rules_input, timelines, zone_info.key
         self._loop, self._decision_plugins = decisions, decision_plugins
         self._storage, self._clock, self._events, self._access = storage, clock, events, access
@@ -129,12 +128,16 @@ class ZonesApi:
             now, following = await self._timelines.target(zone)
         except UnknownZone:
             raise NotFoundError(f"no zone {zone!r}") from None
-        return json_bytes(request, 200, {
-            "zone": zone,
-            "timezone": self._timezone,
-            "now": segment_document(now),
-            "next": segment_document(following) if following else None,
-        })
+        return json_bytes(
+            request,
+            200,
+            {
+                "zone": zone,
+                "timezone": self._timezone,
+                "now": segment_document(now),
+                "next": segment_document(following) if following else None,
+            },
+        )
 
     # Why it does what it does.
 

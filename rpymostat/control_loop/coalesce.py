@@ -9,7 +9,7 @@ Every request's Deferred fires once a run that started after the request has
 finished; none ever fails.
 """
 
-from typing import Awaitable, Callable, Iterable, Optional
+from collections.abc import Awaitable, Callable, Iterable
 
 from twisted.internet.defer import Deferred, ensureDeferred, succeed
 from twisted.logger import Logger
@@ -23,7 +23,7 @@ EVERY_ZONE = None
 class CoalescingRunner:
     """Runs ``work(zones)`` (``zones`` a set, or :data:`EVERY_ZONE`) one run at a time."""
 
-    def __init__(self, work: Callable[[Optional[set]], Awaitable]):
+    def __init__(self, work: Callable[[set | None], Awaitable]):
         self._work = work
         self._running = False
         self._pending = False
@@ -32,7 +32,7 @@ class CoalescingRunner:
         self._waiting = []  # Deferreds of the pending run
         self._idle = []  # Deferreds fired when nothing runs or waits
 
-    def request(self, zones: Optional[Iterable[str]] = EVERY_ZONE) -> Deferred:
+    def request(self, zones: Iterable[str] | None = EVERY_ZONE) -> Deferred:
         """Ask for a run of ``zones`` (every zone when omitted)."""
         if zones is EVERY_ZONE:
             self._pending_all = True

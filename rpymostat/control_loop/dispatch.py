@@ -17,7 +17,6 @@ the units.
 """
 
 import dataclasses
-from typing import Optional
 from urllib.parse import quote
 
 from rpymostat.protocol import RELAYS_PATH
@@ -32,9 +31,9 @@ class Delivery:
 
     address: str
     desired: bool
-    on: Optional[bool] = None
-    seconds_in_state: Optional[float] = None
-    note: Optional[str] = None  # the unit refused, or the delivery failed, and why
+    on: bool | None = None
+    seconds_in_state: float | None = None
+    note: str | None = None  # the unit refused, or the delivery failed, and why
 
     @property
     def reached(self) -> bool:
@@ -93,7 +92,11 @@ class RelayDispatcher:
 
 def _reported(address, desired, relay, note):
     state, held = relay.get("state"), relay.get("seconds_in_state")
-    if not isinstance(state, bool) or isinstance(held, bool) or not isinstance(held, (int, float)) \
-            or not 0 <= held <= MAX_SECONDS_IN_STATE:
+    if (
+        not isinstance(state, bool)
+        or isinstance(held, bool)
+        or not isinstance(held, (int, float))
+        or not 0 <= held <= MAX_SECONDS_IN_STATE
+    ):
         return Delivery(address, desired, note="the relay unit's answer lacks a valid state or seconds_in_state")
     return Delivery(address, desired, state, float(held), note)

@@ -20,20 +20,19 @@ every duration is measured on the injected ``monotonic`` clock.
 """
 
 import dataclasses
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from twisted.application.internet import TimerService
-from twisted.internet.defer import ensureDeferred
 from twisted.logger import Logger
 
 from rpymostat.control_loop.coalesce import EVERY_ZONE, CoalescingRunner
 from rpymostat.control_loop.dispatch import RelayDispatcher
-from rpymostat.decide.evaluate import ZoneDecision, decide
-from rpymostat.decide.inputs import zone_inputs
 from rpymostat.control_loop.outputs import OutputLedger
 from rpymostat.control_loop.runs import RunRecorder
-from rpymostat.decide.safety import Limits
 from rpymostat.control_loop.samples import SensorSamples
+from rpymostat.decide.evaluate import ZoneDecision, decide
+from rpymostat.decide.inputs import zone_inputs
+from rpymostat.decide.safety import Limits
 from rpymostat.decide.state import COOL, FAN, HEAT
 from rpymostat.protocol.watchdog import Watchdog
 from rpymostat.schedule import zone_settings
@@ -49,15 +48,29 @@ class ZoneReport:
     decision: ZoneDecision
     settings: Mapping
     deliveries: Mapping[str, object]  # output name -> Delivery
-    following: Optional[object] = None  # the next timeline segment
+    following: object | None = None  # the next timeline segment
     decided_at: float = 0.0
 
 
 class DecisionLoop(TimerService):
     """Decides every zone every ``interval`` seconds on ``clock``; pings ``watchdog`` after each tick."""
 
-    def __init__(self, storage, timelines, dispatcher, ledger, recorder, events, clock, plugins,
-                 limits=Limits(), interval=30.0, stale_after=300.0, monotonic=None, watchdog=None):
+    def __init__(
+        self,
+        storage,
+        timelines,
+        dispatcher,
+        ledger,
+        recorder,
+        events,
+        clock,
+        plugins,
+        limits=Limits(),
+        interval=30.0,
+        stale_after=300.0,
+        monotonic=None,
+        watchdog=None,
+    ):
         super().__init__(interval, self._tick)
         self.clock = clock
         self._monotonic = monotonic if monotonic is not None else clock.seconds
@@ -147,8 +160,12 @@ class DecisionLoop(TimerService):
             try:
                 await self._deliver(zone, name, address, False, reason, safety=reason)
             except Exception:
-                log.failure("zone {zone} {output} ({address}) could not be sent to its safe state;"
-                            " its unit's lease will", zone=zone, output=name, address=address)
+                log.failure(
+                    "zone {zone} {output} ({address}) could not be sent to its safe state; its unit's lease will",
+                    zone=zone,
+                    output=name,
+                    address=address,
+                )
 
     async def _decide(self, zone, settings):
         now, now_wall = self._monotonic(), self.clock.seconds()
@@ -163,39 +180,63 @@ class DecisionLoop(TimerService):
         addresses = settings.get("outputs", {})
         states = {name: self.ledger.state(addresses[name]) for name in (HEAT, COOL) if name in addresses}
         inputs = zone_inputs(
-            zone, settings, segment, self.samples.samples(),
+            zone,
+            settings,
+            segment,
+            self.samples.samples(),
             {k: v for k, v in states.items() if v is not None},
-            self._plugins, self._limits, self._stale_after, target_error,
+            self._plugins,
+            self._limits,
+            self._stale_after,
+            target_error,
         )
         decision = decide(inputs, now)
         deliveries = {}
         # Every "off" goes out before any "on": heating is told to stop before cooling may start.
         for name, address in sorted(addresses.items(), key=lambda item: (decision.outputs[item[0]], item[0])):
-            deliveries[name] = await self._deliver(zone, name, address, decision.outputs[name],
-                                                   _reason(decision, name), decision.final.safety_off.get(name))
+            deliveries[name] = await self._deliver(
+                zone,
+                name,
+                address,
+                decision.outputs[name],
+                _reason(decision, name),
+                decision.final.safety_off.get(name),
+            )
             shown = self.ledger.shown(address)
             if shown is not None:
-                await self.recorder.observe(zone, name, shown, self.clock.seconds(),
-                                            decision.temperature.value, _target(decision, name))
+                await self.recorder.observe(
+                    zone, name, shown, self.clock.seconds(), decision.temperature.value, _target(decision, name)
+                )
         previous = self.reports.get(zone)
         self.reports[zone] = ZoneReport(decision, settings, deliveries, following, now_wall)
-        if previous is None or previous.decision.outputs != decision.outputs or \
-                previous.decision.final.reason != decision.final.reason:
-            self._events.publish("zone.decided", now_wall, zone=zone, outputs=dict(decision.outputs),
-                                 reason=decision.final.reason)
+        if (
+            previous is None
+            or previous.decision.outputs != decision.outputs
+            or previous.decision.final.reason != decision.final.reason
+        ):
+            self._events.publish(
+                "zone.decided", now_wall, zone=zone, outputs=dict(decision.outputs), reason=decision.final.reason
+            )
 
     async def _deliver(self, zone, name, address, desired, reason, safety=None):
         """Send one output its state and record what its unit reports; returns the Delivery."""
         asked = self._monotonic()  # before asking: a slow answer then makes the switch look earlier, never later
         delivery = await self._dispatcher.send(address, desired, safety)
         if delivery.reached and await self.ledger.observe(address, delivery.on, delivery.seconds_in_state, asked):
-            log.info("zone {zone} {output} is now {state}: {reason}", zone=zone, output=name,
-                     state="on" if delivery.on else "off", reason=reason)
-            self._events.publish("output.switched", self.clock.seconds(), zone=zone, output=name,
-                                 address=address, on=delivery.on)
+            log.info(
+                "zone {zone} {output} is now {state}: {reason}",
+                zone=zone,
+                output=name,
+                state="on" if delivery.on else "off",
+                reason=reason,
+            )
+            self._events.publish(
+                "output.switched", self.clock.seconds(), zone=zone, output=name, address=address, on=delivery.on
+            )
         elif not delivery.reached:
-            log.warn("zone {zone} {output} ({address}): {note}", zone=zone, output=name,
-                     address=address, note=delivery.note)
+            log.warn(
+                "zone {zone} {output} ({address}): {note}", zone=zone, output=name, address=address, note=delivery.note
+            )
         return delivery
 
     async def _release_abandoned(self, listed):
@@ -229,9 +270,20 @@ def _reason(decision, output):
     return decision.final.reason
 
 
-def build_decision_loop(storage, timelines, events, clock, client, plugins, limits=Limits(),
-                        interval=30.0, stale_after=300.0, run_sample=300.0, monotonic=None,
-                        watchdog=None) -> DecisionLoop:
+def build_decision_loop(
+    storage,
+    timelines,
+    events,
+    clock,
+    client,
+    plugins,
+    limits=Limits(),
+    interval=30.0,
+    stale_after=300.0,
+    run_sample=300.0,
+    monotonic=None,
+    watchdog=None,
+) -> DecisionLoop:
     """The loop with its ledger, recorder and dispatcher (``client`` is a JsonClient), subscribed to ``events``.
 
     ``monotonic`` (a callable) measures every duration; it defaults to
@@ -240,9 +292,19 @@ def build_decision_loop(storage, timelines, events, clock, client, plugins, limi
     """
     monotonic = monotonic if monotonic is not None else clock.seconds
     loop = DecisionLoop(
-        storage, timelines, RelayDispatcher(storage, client), OutputLedger(storage, clock, monotonic),
-        RunRecorder(storage, run_sample), events, clock, plugins, limits, interval, stale_after,
-        monotonic, watchdog,
+        storage,
+        timelines,
+        RelayDispatcher(storage, client),
+        OutputLedger(storage, clock, monotonic),
+        RunRecorder(storage, run_sample),
+        events,
+        clock,
+        plugins,
+        limits,
+        interval,
+        stale_after,
+        monotonic,
+        watchdog,
     )
     events.subscribe(loop.on_event)
     return loop

@@ -47,7 +47,9 @@ class OutputLedger:
 
         for record in await self._storage.output_states():
             self._states[record.address] = OutputState(
-                record.on, on_monotonic(record.since), tuple(on_monotonic(t) for t in record.starts),
+                record.on,
+                on_monotonic(record.since),
+                tuple(on_monotonic(t) for t in record.starts),
             )
 
     def addresses(self):

@@ -56,9 +56,17 @@ class RunRecorder:
         running = self._open.get(key)
         if state.on and running is None:
             run_id = f"{zone}:{output}:{state.since:.0f}"
-            await self._storage.start_run(RunRecord(
-                run_id, zone, output, state.since, temperature, target, samples=(RunSample(now, temperature),),
-            ))
+            await self._storage.start_run(
+                RunRecord(
+                    run_id,
+                    zone,
+                    output,
+                    state.since,
+                    temperature,
+                    target,
+                    samples=(RunSample(now, temperature),),
+                )
+            )
             self._open[key] = _OpenRun(run_id, state.since, now)
         elif state.on and now - running.sampled_at >= self._sample_every:
             await self._storage.add_run_sample(running.run_id, now, temperature)
@@ -81,7 +89,8 @@ class RunRecorder:
         del self._open[key]
 
     async def runs(self, zone, limit=100):
-        """The ``limit`` stored :class:`~rpymostat.storage.interface.RunRecord` of ``zone`` that started last, newest first.
+        """The ``limit`` stored :class:`~rpymostat.storage.interface.RunRecord` of ``zone`` that started
+        last, newest first.
 
         Storage reads only those runs, through an index, so a year of runs
         is never read to show the latest.

@@ -21,7 +21,7 @@ and a heat setpoint is at least :data:`MIN_DEADBAND_C` below the cool one
 
 import itertools
 import types
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
@@ -115,8 +115,13 @@ def zone_states(configs) -> Iterable[ZoneState]:
     ):
         coldest = None if temperature is None else temperature - 0.5
         yield ZoneState(
-            zone="contract", mode=mode, temperature=temperature, heat_setpoint=heat, cool_setpoint=cool,
-            outputs=types.MappingProxyType(outputs), coldest=coldest,
+            zone="contract",
+            mode=mode,
+            temperature=temperature,
+            heat_setpoint=heat,
+            cool_setpoint=cool,
+            outputs=types.MappingProxyType(outputs),
+            coldest=coldest,
             config=types.MappingProxyType(config),
         )
 
@@ -162,9 +167,7 @@ def check_pure(plugin_class, plugin, decided) -> None:
     fresh = plugin_class()
     for state, first in reversed(decided):
         for again in (decide(plugin, state), decide(fresh, state)):
-            assert again == first, (
-                f"decide is not pure: {first!r} then {again!r} for {describe(state)}"
-            )
+            assert again == first, f"decide is not pure: {first!r} then {again!r} for {describe(state)}"
 
 
 def describe(state) -> str:

@@ -10,7 +10,7 @@ plugin is logged, loudly, on every decision until it is fixed).
 """
 
 import dataclasses
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from twisted.logger import Logger
 
@@ -37,8 +37,8 @@ class ZoneDecision:
     at: float
     mode: str
     temperature: EffectiveTemperature
-    segment: Optional[object]
-    target_error: Optional[str]
+    segment: object | None
+    target_error: str | None
     plugin: str
     wish: Decision
     final: FinalDecision
@@ -49,8 +49,9 @@ def decide(inputs: ZoneInputs, now: float) -> ZoneDecision:
     """The decision for the zone of ``inputs`` at ``now`` (on the inputs' clock)."""
     temperature = effective_temperature(inputs.weights, inputs.samples, now, inputs.stale_after, inputs.quorum)
     # Frost protection looks at every fresh sensor of the zone, not only those a rule weights.
-    every_sensor = effective_temperature({**inputs.zone_sensors, **inputs.weights}, inputs.samples, now,
-                                         inputs.stale_after)
+    every_sensor = effective_temperature(
+        {**inputs.zone_sensors, **inputs.weights}, inputs.samples, now, inputs.stale_after
+    )
     segment = inputs.segment
     state = ZoneState(
         zone=inputs.zone,
@@ -66,8 +67,18 @@ def decide(inputs: ZoneInputs, now: float) -> ZoneDecision:
     final = review(state, wish, now, inputs.limits, inputs.per_output, inputs.target_error)
     outputs = dict(final.outputs)
     outputs[FAN] = outputs[HEAT] or outputs[COOL]
-    return ZoneDecision(inputs.zone, now, inputs.mode, temperature, segment, inputs.target_error,
-                        inputs.plugin_name, wish, final, outputs)
+    return ZoneDecision(
+        inputs.zone,
+        now,
+        inputs.mode,
+        temperature,
+        segment,
+        inputs.target_error,
+        inputs.plugin_name,
+        wish,
+        final,
+        outputs,
+    )
 
 
 def _wish(plugin_name, plugin, state, now, target_error):
@@ -76,16 +87,23 @@ def _wish(plugin_name, plugin, state, now, target_error):
         return Decision({HEAT: False, COOL: False}, f"no target: {target_error}")
     if plugin is None:
         fallback = Hysteresis().decide(dataclasses.replace(state, config={}), now)
-        return Decision(fallback.outputs,
-                        f"decision plugin {plugin_name!r} is not installed; built-in hysteresis: {fallback.reason}")
+        return Decision(
+            fallback.outputs,
+            f"decision plugin {plugin_name!r} is not installed; built-in hysteresis: {fallback.reason}",
+        )
     try:
         wish = plugin.decide(state, now)
         if not isinstance(wish, Decision):
             raise TypeError(f"decide() returned {type(wish).__name__}, not a Decision")
         return wish
     except Exception as error:
-        log.failure("decision plugin {plugin} failed for zone {zone}; the built-in hysteresis decides",
-                    plugin=plugin_name, zone=state.zone)
+        log.failure(
+            "decision plugin {plugin} failed for zone {zone}; the built-in hysteresis decides",
+            plugin=plugin_name,
+            zone=state.zone,
+        )
         fallback = Hysteresis().decide(dataclasses.replace(state, config={}), now)
-        return Decision(fallback.outputs,
-                        f"decision plugin {plugin_name!r} failed ({error}); built-in hysteresis: {fallback.reason}")
+        return Decision(
+            fallback.outputs,
+            f"decision plugin {plugin_name!r} failed ({error}); built-in hysteresis: {fallback.reason}",
+        )

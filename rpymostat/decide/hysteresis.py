@@ -26,7 +26,10 @@ def _switch(name, currently_on, temperature, on_at, off_at, heating):
         if temperature <= off_at:
             return False, f"{temperature:g} C is at or below {off_at:g} C: {name} off"
     state = "on" if currently_on else "off"
-    return currently_on, f"{temperature:g} C is between {min(on_at, off_at):g} and {max(on_at, off_at):g} C: {name} stays {state}"
+    return (
+        currently_on,
+        f"{temperature:g} C is between {min(on_at, off_at):g} and {max(on_at, off_at):g} C: {name} stays {state}",
+    )
 
 
 @implementer(IDecisionPlugin)

@@ -8,7 +8,7 @@ JSON, takes two arguments and can be reasoned about field by field.
 """
 
 import dataclasses
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from rpymostat.decide.safety import Limits
 from rpymostat.decide.state import COOL, HEAT, OutputState
@@ -32,20 +32,21 @@ class ZoneInputs:
     weights: Mapping[str, float]
     quorum: int
     zone_sensors: Mapping[str, float]
-    segment: Optional[object]
-    target_error: Optional[str]
+    segment: object | None
+    target_error: str | None
     samples: Mapping[str, Sample]
     outputs: Mapping[str, OutputState]
     plugin_name: str
-    plugin: Optional[object]
+    plugin: object | None
     plugin_config: Mapping
     limits: Limits = Limits()
     per_output: Mapping[str, Limits] = dataclasses.field(default_factory=dict)
     stale_after: float = 300.0
 
 
-def zone_inputs(zone, settings, segment, samples, output_states, plugins, limits=Limits(),
-                stale_after=300.0, target_error=None) -> ZoneInputs:
+def zone_inputs(
+    zone, settings, segment, samples, output_states, plugins, limits=Limits(), stale_after=300.0, target_error=None
+) -> ZoneInputs:
     """The :class:`ZoneInputs` of ``zone`` from its full stored ``settings`` document.
 
     ``segment`` is the timeline segment in force (None with ``target_error``

@@ -1,7 +1,7 @@
 """The values the decision step works on: a zone's state, a decision, an adjustment."""
 
 import dataclasses
-from typing import Mapping, Optional, Tuple
+from collections.abc import Mapping
 
 #: The outputs a zone may drive.
 HEAT, COOL, FAN = "heat", "cool", "fan"
@@ -17,7 +17,7 @@ class OutputState:
 
     on: bool
     since: float
-    switched_on_at: Tuple[float, ...] = ()  # recent off->on switches, for cycles per hour
+    switched_on_at: tuple[float, ...] = ()  # recent off->on switches, for cycles per hour
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,11 +31,11 @@ class ZoneState:
 
     zone: str
     mode: str  # "heat", "cool", "auto" or "off"
-    temperature: Optional[float]
-    heat_setpoint: Optional[float]
-    cool_setpoint: Optional[float]
+    temperature: float | None
+    heat_setpoint: float | None
+    cool_setpoint: float | None
     outputs: Mapping[str, OutputState]
-    coldest: Optional[float] = None
+    coldest: float | None = None
     config: Mapping = dataclasses.field(default_factory=dict)
 
 
@@ -69,5 +69,5 @@ class FinalDecision:
 
     outputs: Mapping[str, bool]
     reason: str
-    adjustments: Tuple[Adjustment, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
     safety_off: Mapping[str, str] = dataclasses.field(default_factory=dict)

@@ -9,7 +9,7 @@ to its safe state: a thermostat must never keep heating on an old number.
 
 import dataclasses
 import math
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 #: Readings outside this range are broken sensors, not weather.
 PLAUSIBLE_C = (-40.0, 85.0)
@@ -19,7 +19,7 @@ PLAUSIBLE_C = (-40.0, 85.0)
 class Sample:
     """A sensor's newest reading: value (None if it could not measure) and when (epoch s)."""
 
-    value: Optional[float]
+    value: float | None
     seen_at: float
 
 
@@ -27,10 +27,10 @@ class Sample:
 class EffectiveTemperature:
     """The weighted mean, the sensors used (with weights) and those dropped (with reasons)."""
 
-    value: Optional[float]
+    value: float | None
     used: Mapping[str, float]
     dropped: Mapping[str, str]
-    coldest: Optional[float]
+    coldest: float | None
     reason: str
 
 
@@ -55,12 +55,18 @@ def effective_temperature(weights, samples, now, stale_after=300.0, quorum=1) ->
     coldest = min(values.values()) if values else None
     needed = max(quorum, 1)
     if len(used) < needed:
-        reason = (f"only {len(used)} of {len(weights)} sensors usable, {needed} needed" if weights
-                  else "no sensors are assigned to this zone")
+        reason = (
+            f"only {len(used)} of {len(weights)} sensors usable, {needed} needed"
+            if weights
+            else "no sensors are assigned to this zone"
+        )
         return EffectiveTemperature(None, used, dropped, coldest, reason)
     total = sum(used.values())
     value = sum(values[s] * w for s, w in used.items()) / total
     return EffectiveTemperature(
-        round(value, 3), used, dropped, coldest, (
-            f"weighted mean of {len(used)} sensors" if len(used) > 1 else "the reading of 1 sensor")
+        round(value, 3),
+        used,
+        dropped,
+        coldest,
+        (f"weighted mean of {len(used)} sensors" if len(used) > 1 else "the reading of 1 sensor"),
     )

@@ -58,4 +58,4 @@ def below_api_base(path: str) -> str:
     """
     if not path.startswith(API_BASE_PATH + "/"):
         raise ValueError(f"{path!r} is not below the API base path {API_BASE_PATH!r}")
-    return path[len(API_BASE_PATH):]
+    return path[len(API_BASE_PATH) :]

@@ -147,9 +147,7 @@ class EngineFinder(Service):
     def _open(self) -> Deferred:
         interfaces = list(self.interfaces) or InterfaceChoice.All
         return (
-            self._in_thread(self._zeroconf_factory, interfaces)
-            .addCallback(self._browse)
-            .addErrback(self._unavailable)
+            self._in_thread(self._zeroconf_factory, interfaces).addCallback(self._browse).addErrback(self._unavailable)
         )
 
     def _browse(self, zeroconf):
@@ -185,9 +183,7 @@ class EngineFinder(Service):
             return self._choose()
         resolve = zeroconf.get_service_info
         resolving = self._in_thread(resolve, SERVICE_TYPE, name, RESOLVE_TIMEOUT_MS)
-        resolving.addCallbacks(
-            self._resolved, self._resolve_failed, (zeroconf, name, event), None, (zeroconf, name)
-        )
+        resolving.addCallbacks(self._resolved, self._resolve_failed, (zeroconf, name, event), None, (zeroconf, name))
 
     def _resolved(self, info, zeroconf, name, event):
         if zeroconf is not self._zeroconf or self._events.get(name) != event:

@@ -14,9 +14,9 @@ import sys
 
 from twisted.logger import (
     FilteringLogObserver,
+    Logger,
     LogLevel,
     LogLevelFilterPredicate,
-    Logger,
     globalLogBeginner,
     textFileLogObserver,
 )
@@ -122,9 +122,7 @@ def run(
             ready().addErrback(failed)
 
     def failed(failure):
-        log.critical(
-            "{prog} cannot start: {error}", prog=prog, error=failure.getErrorMessage()
-        )
+        log.critical("{prog} cannot start: {error}", prog=prog, error=failure.getErrorMessage())
         outcome["status"] = 1
         reactor.stop()
 

@@ -12,8 +12,9 @@ import dataclasses
 import ipaddress
 import math
 import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -37,7 +38,7 @@ class Setting:
     parse: Callable[[str], Any]
     description: str
     default: Any = None
-    default_factory: Optional[Callable[[Mapping[str, str]], Any]] = None
+    default_factory: Callable[[Mapping[str, str]], Any] | None = None
 
     def default_value(self, environ: Mapping[str, str]):
         """The value used when the variable is unset or empty.
@@ -171,7 +172,7 @@ def parse_engine_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("expected http://host:port, e.g. http://192.168.1.10:8088")
     try:
-        parts.port
+        parts.port  # noqa: B018 - reading it is the check: a bad port raises ValueError
     except ValueError:
         raise ValueError("the port is not a number from 0 to 65535") from None
     return text.rstrip("/")

@@ -13,7 +13,7 @@ millisecond anyway.  The fixed width also keeps strings of one shape sortable.
 
 import datetime
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 
 def iso_utc(seconds: float) -> str:

@@ -17,7 +17,7 @@ not stop the loop it watches.
 
 import os
 import socket
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from twisted.logger import Logger
 
@@ -33,7 +33,7 @@ class Watchdog:
     within it; :meth:`check_period` says whether a loop period does.
     """
 
-    def __init__(self, environ: Optional[Mapping[str, str]] = None):
+    def __init__(self, environ: Mapping[str, str] | None = None):
         environ = os.environ if environ is None else environ
         address = environ.get("NOTIFY_SOCKET", "")
         if address.startswith("@"):
@@ -59,7 +59,10 @@ class Watchdog:
         log.warn(
             "{name} runs every {period:g} s but systemd's WatchdogSec is {interval:g} s;"
             " set WatchdogSec to at least {needed:g} s or the daemon will be restarted",
-            name=name, period=period, interval=self.interval, needed=period * 2,
+            name=name,
+            period=period,
+            interval=self.interval,
+            needed=period * 2,
         )
         return False
 
@@ -88,8 +91,7 @@ class Watchdog:
             self._socket.sendto(message.encode("utf-8"), self._address)
             self.sent += 1
         except OSError as error:
-            log.warn("could not notify systemd ({message}): {error}", message=message.split("\n")[0],
-                     error=error)
+            log.warn("could not notify systemd ({message}): {error}", message=message.split("\n")[0], error=error)
 
     def close(self) -> None:
         if self._socket is not None:
@@ -97,7 +99,7 @@ class Watchdog:
             self._socket = None
 
 
-def _watchdog_interval(environ) -> Optional[float]:
+def _watchdog_interval(environ) -> float | None:
     """``$WATCHDOG_USEC`` in seconds when it is meant for this process, else None."""
     pid = environ.get("WATCHDOG_PID")
     if pid and pid.strip() != str(os.getpid()):

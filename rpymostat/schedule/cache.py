@@ -82,8 +82,7 @@ class TimelineCache(TimerService):
         try:
             return await self._plugin.timeline(zone, defaults, begin, end)
         except Exception as error:
-            log.failure("the {plugin} schedule plugin failed for zone {zone}",
-                        plugin=self._plugin.name, zone=zone)
+            log.failure("the {plugin} schedule plugin failed for zone {zone}", plugin=self._plugin.name, zone=zone)
             raise TimelineUnavailable(
                 f"the {self._plugin.name} schedule plugin failed for zone {zone!r}: {error}"
             ) from None

@@ -18,7 +18,7 @@ zone's UTC offset in one year), so a failure is the same on every run.
 """
 
 import datetime
-from typing import Iterable, List, Sequence, Tuple
+from collections.abc import Iterable, Sequence
 
 from zope.interface.exceptions import Invalid
 from zope.interface.verify import verifyObject
@@ -26,7 +26,7 @@ from zope.interface.verify import verifyObject
 from rpymostat.schedule.plugin import ISchedulePlugin
 from rpymostat.schedule.rules import Setpoints
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 DAY = datetime.timedelta(days=1)
 
 #: What the zone asks for where nothing else applies, unless the caller says.
@@ -36,8 +36,9 @@ DEFAULT = Setpoints(heat=18.0, cool=26.0)
 UNKNOWN_ZONE = "contract-unknown-zone"
 
 
-async def check_schedule_plugin(plugin, zone_info, zones: Iterable[str] = ("default",),
-                                default: Setpoints = DEFAULT, year: int = 2026) -> None:
+async def check_schedule_plugin(
+    plugin, zone_info, zones: Iterable[str] = ("default",), default: Setpoints = DEFAULT, year: int = 2026
+) -> None:
     """Every check below on ``plugin``, built with ``zone_info``, for each of ``zones``.
 
     ``zones`` are those the plugin has something for (their timelines are
@@ -73,7 +74,7 @@ def check_declaration(plugin) -> None:
     )
 
 
-async def timeline(plugin, zone, default, begin, end) -> List:
+async def timeline(plugin, zone, default, begin, end) -> list:
     """What ``plugin.timeline`` fires with; a failure is a broken contract naming the window."""
     try:
         return list(await plugin.timeline(zone, default, begin, end))
@@ -112,7 +113,7 @@ def check_unknown_zone(segments: Sequence, default, begin, end) -> None:
     )
 
 
-def windows(zone_info, year) -> List[Tuple[datetime.datetime, datetime.datetime]]:
+def windows(zone_info, year) -> list[tuple[datetime.datetime, datetime.datetime]]:
     """``(begin, end)`` pairs in UTC, as the engine asks: plain ones and two days around each offset change.
 
     Around a change: from local midnight the day before to local midnight the
@@ -137,7 +138,7 @@ def windows(zone_info, year) -> List[Tuple[datetime.datetime, datetime.datetime]
     return found
 
 
-def offset_changes(zone_info, year) -> List[datetime.datetime]:
+def offset_changes(zone_info, year) -> list[datetime.datetime]:
     """The instants (UTC) in ``year`` at which ``zone_info``'s UTC offset changes, to the minute."""
     changes = []
     moment = datetime.datetime(year, 1, 1, tzinfo=UTC)
@@ -146,9 +147,12 @@ def offset_changes(zone_info, year) -> List[datetime.datetime]:
     while moment < stop:
         offset = moment.astimezone(zone_info).utcoffset()
         if offset != (moment + hour).astimezone(zone_info).utcoffset():
-            changes.append(next(
-                moment + minutes * minute for minutes in range(1, 61)
-                if (moment + minutes * minute).astimezone(zone_info).utcoffset() != offset
-            ))
+            changes.append(
+                next(
+                    moment + minutes * minute
+                    for minutes in range(1, 61)
+                    if (moment + minutes * minute).astimezone(zone_info).utcoffset() != offset
+                )
+            )
         moment += hour
     return changes

@@ -21,12 +21,12 @@ ways agree.
 
 import datetime
 import functools
-from typing import Iterator
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 ONE_DAY = datetime.timedelta(days=1)
 
 #: The most a wall clock moves at a DST transition (most zones move an hour;
@@ -163,9 +163,7 @@ def starts_between(
             yield instant
 
 
-def starts_before(
-    expression: str, zone: ZoneInfo, before: datetime.datetime
-) -> Iterator[datetime.datetime]:
+def starts_before(expression: str, zone: ZoneInfo, before: datetime.datetime) -> Iterator[datetime.datetime]:
     """Instants at or before ``before`` at which ``expression`` matches, newest first."""
     last = None
     for wall in compile_expression(expression).walls_until(instant_to_wall(before, zone) + MAX_SHIFT):

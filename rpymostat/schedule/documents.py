@@ -19,11 +19,10 @@ import aniso8601
 from aniso8601.builders import TupleBuilder
 from aniso8601.builders.python import PythonTimeBuilder
 
-from rpymostat.protocol.times import iso_utc
 from rpymostat.schedule import cron, durations
 from rpymostat.schedule.rules import Hold, Override, Schedule, Setpoints, Until
 
-UTC = datetime.timezone.utc
+UTC = datetime.UTC
 
 #: The longest duration a rule may give: long enough for any absence, short
 #: enough that a typo (P99999999D) cannot push times out of the calendar.
@@ -111,9 +110,7 @@ def parse_interval(text: str, zone):
         parts = aniso8601.parse_interval(text, builder=TupleBuilder)
         given, other = aniso8601.parse_interval(text)
     except (aniso8601.exceptions.ISOFormatError, ValueError, TypeError, OverflowError):
-        raise ValueError(
-            f"{text!r} is not an ISO 8601 interval such as 2026-12-21/2026-12-28"
-        ) from None
+        raise ValueError(f"{text!r} is not an ISO 8601 interval such as 2026-12-21/2026-12-28") from None
     if not all(2000 <= moment.year <= 2099 for moment in (given, other)):
         raise ValueError(f"{text!r} is not between the years 2000 and 2099")
     if parts.duration is None:
@@ -135,7 +132,6 @@ def iso(instant: datetime.datetime) -> str:
 def instant(seconds: float) -> datetime.datetime:
     """Epoch seconds (as clocks and storage give them) as an aware UTC datetime."""
     return datetime.datetime.fromtimestamp(seconds, UTC)
-
 
 
 def setpoints_from(document) -> Setpoints:

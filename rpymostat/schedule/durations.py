@@ -25,7 +25,6 @@ import dataclasses
 import datetime
 import decimal
 import math
-from typing import Union
 from zoneinfo import ZoneInfo
 
 from rpymostat.schedule import cron
@@ -62,7 +61,7 @@ class Duration:
         return moment
 
 
-AnyDuration = Union[Duration, datetime.timedelta]
+AnyDuration = Duration | datetime.timedelta
 
 
 def from_parts(weeks, days, total: datetime.timedelta) -> Duration:

@@ -10,7 +10,7 @@ the last tie-breaker between otherwise equal rules.
 import dataclasses
 import datetime
 import enum
-from typing import Mapping, Optional, Union
+from collections.abc import Mapping
 
 from rpymostat.schedule.durations import Duration
 
@@ -39,9 +39,9 @@ class Until(enum.Enum):
 class Setpoints:
     """What a rule asks for; ``sensors`` maps sensor ids to weights (None: the zone's)."""
 
-    heat: Optional[float] = None
-    cool: Optional[float] = None
-    sensors: Optional[Mapping[str, float]] = None
+    heat: float | None = None
+    cool: float | None = None
+    sensors: Mapping[str, float] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,8 +59,8 @@ class Schedule:
     start: str
     setpoints: Setpoints
     changed_at: datetime.datetime
-    end: Optional[str] = None
-    duration: Optional[Union[datetime.timedelta, Duration]] = None
+    end: str | None = None
+    duration: datetime.timedelta | Duration | None = None
     priority: int = 0
     enabled: bool = True
 
@@ -75,21 +75,21 @@ class Override:
     start: datetime.datetime
     setpoints: Setpoints
     changed_at: datetime.datetime
-    end: Optional[datetime.datetime] = None
-    until: Optional[Until] = None
+    end: datetime.datetime | None = None
+    until: Until | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Hold:
-    """"Make it X now": from ``start`` to ``end``, the next schedule, or until removed."""
+    """ "Make it X now": from ``start`` to ``end``, the next schedule, or until removed."""
 
     id: str
     zone: str
     start: datetime.datetime
     setpoints: Setpoints
     changed_at: datetime.datetime
-    end: Optional[datetime.datetime] = None
-    until: Optional[Until] = None
+    end: datetime.datetime | None = None
+    until: Until | None = None
     name: str = "hold"
 
 
@@ -98,5 +98,5 @@ class Source:
     """Which rule a segment of the timeline comes from."""
 
     kind: Kind
-    id: Optional[str]
-    name: Optional[str]
+    id: str | None
+    name: str | None

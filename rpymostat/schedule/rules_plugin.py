@@ -12,9 +12,7 @@ class RulesSchedule:
     """Schedules, overrides and holds from storage, by the precedence of :mod:`.timeline`."""
 
     name = "rules"
-    description = (
-        "Recurring schedules, one-time overrides and holds; the most specific rule wins."
-    )
+    description = "Recurring schedules, one-time overrides and holds; the most specific rule wins."
     config_schema = {"type": "object", "additionalProperties": False, "properties": {}}
 
     def __init__(self, storage, zone_info):

@@ -22,7 +22,7 @@ import bisect
 import dataclasses
 import datetime
 import heapq
-from typing import Optional, Sequence
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from rpymostat.schedule import cron, durations
@@ -45,7 +45,7 @@ class Occurrence:
     """One interval ``[start, end)`` of a rule (``end`` None: until removed)."""
 
     start: datetime.datetime
-    end: Optional[datetime.datetime]
+    end: datetime.datetime | None
     kind: Kind
     rule_id: str
     name: str
@@ -88,16 +88,18 @@ def schedule_occurrences(schedule: Schedule, zone: ZoneInfo, begin, end):
 
     def occurrence(start):
         return Occurrence(
-            start, finish(start), Kind.SCHEDULE, schedule.id, schedule.name,
-            schedule.setpoints, schedule.priority, schedule.changed_at,
+            start,
+            finish(start),
+            Kind.SCHEDULE,
+            schedule.id,
+            schedule.name,
+            schedule.setpoints,
+            schedule.priority,
+            schedule.changed_at,
         )
 
     found = [occurrence(start) for start in reversed(lookback)]
-    found += [
-        occurrence(start)
-        for start in cron.starts_between(schedule.start, zone, begin, end)
-        if start != begin
-    ]
+    found += [occurrence(start) for start in cron.starts_between(schedule.start, zone, begin, end) if start != begin]
     return [candidate for candidate in found if candidate.end > begin]
 
 
@@ -135,7 +137,7 @@ def next_schedule_change(schedules, zone, after):
 
 
 class ScheduleChanges:
-    """"When do the schedules next change after t?" answered from one shared timeline.
+    """ "When do the schedules next change after t?" answered from one shared timeline.
 
     The schedule-only timeline of ``[begin, end)`` is built once from
     ``found`` (those schedules' occurrences); an answer that lies beyond it
@@ -166,20 +168,13 @@ def occurrences(schedules, overrides, holds, zone, begin, end):
     waiting = [rule.start for _, rule in one_time if rule.until is Until.NEXT_SCHEDULE]
     low = min([begin] + waiting)
     high = max([end] + [start + datetime.timedelta(days=1) for start in waiting])
-    scheduled = [
-        candidate
-        for schedule in schedules
-        for candidate in schedule_occurrences(schedule, zone, low, high)
-    ]
+    scheduled = [candidate for schedule in schedules for candidate in schedule_occurrences(schedule, zone, low, high)]
     changes = ScheduleChanges(schedules, zone, scheduled, low, high) if waiting else None
     found = [c for c in scheduled if c.start < end and c.end > begin]
     for kind, rule in one_time:
         stop = changes.after(rule.start) if rule.until is Until.NEXT_SCHEDULE else rule.end
         if stop is None or stop > begin:
-            found.append(
-                Occurrence(rule.start, stop, kind, rule.id, rule.name, rule.setpoints, 0,
-                           rule.changed_at)
-            )
+            found.append(Occurrence(rule.start, stop, kind, rule.id, rule.name, rule.setpoints, 0, rule.changed_at))
     return found
 
 
@@ -220,8 +215,7 @@ def _segments(found, default, begin, end):
     boundaries = {begin, end}
     for candidate in found:
         boundaries.update(
-            moment for moment in (candidate.start, candidate.end)
-            if moment is not None and begin < moment < end
+            moment for moment in (candidate.start, candidate.end) if moment is not None and begin < moment < end
         )
     ordered = sorted(boundaries)
     segments = []

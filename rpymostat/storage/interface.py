@@ -16,7 +16,6 @@ turns them into ISO 8601 text at its edge.
 """
 
 import dataclasses
-from typing import Optional, Tuple
 
 from zope.interface import Attribute, Interface
 
@@ -36,10 +35,10 @@ class Reading:
 
     sensor_id: str
     sensor_type: str
-    value: Optional[float]
+    value: float | None
     timestamp: float
-    alias: Optional[str] = None
-    extra: Optional[str] = None
+    alias: str | None = None
+    extra: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,12 +48,12 @@ class SensorRecord:
     sensor_id: str
     host_id: str
     sensor_type: str
-    alias: Optional[str]
-    extra: Optional[str]
-    value: Optional[float]
+    alias: str | None
+    extra: str | None
+    value: float | None
     last_seen: float
-    name: Optional[str] = None
-    received_at: Optional[float] = None
+    name: str | None = None
+    received_at: float | None = None
     """When the engine received the current value, by its own clock (None for a
     row stored before the engine kept it).  Freshness is judged on this, not on
     ``last_seen``, which comes from the sending host's clock."""
@@ -66,8 +65,8 @@ class HistoryEntry:
 
     sensor_id: str
     timestamp: float
-    value: Optional[float]
-    extra: Optional[str] = None
+    value: float | None
+    extra: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -119,7 +118,7 @@ class OutputStateRecord:
     address: str
     on: bool
     since: float
-    starts: Tuple[float, ...] = ()
+    starts: tuple[float, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +126,7 @@ class RunSample:
     """The zone's effective temperature (None: unknown) at ``at`` during a run."""
 
     at: float
-    temperature: Optional[float]
+    temperature: float | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,11 +139,11 @@ class RunRecord:
     zone: str
     output: str
     started_at: float
-    start_temperature: Optional[float]
-    target: Optional[float]
-    ended_at: Optional[float] = None
-    end_temperature: Optional[float] = None
-    samples: Tuple[RunSample, ...] = ()
+    start_temperature: float | None
+    target: float | None
+    ended_at: float | None = None
+    end_temperature: float | None = None
+    samples: tuple[RunSample, ...] = ()
 
 
 class IStorage(Interface):

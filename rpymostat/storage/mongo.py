@@ -188,9 +188,7 @@ class MongoStorage(MongoRuns, MongoRecords):
     async def _open(self):
         pool = self._reactor.getThreadPool()
         try:
-            supported = await deferToThreadPool(
-                self._reactor, pool, _check_server, self.url, self._timeout
-            )
+            supported = await deferToThreadPool(self._reactor, pool, _check_server, self.url, self._timeout)
         except ServerSelectionTimeoutError as e:
             reason = str(e).split(", Timeout:")[0]
             raise StorageError(
@@ -206,10 +204,11 @@ class MongoStorage(MongoRuns, MongoRecords):
             for collection, keys, unique in _INDEXES:
                 await self._call(
                     "creating indexes",
-                    lambda: self._database[collection].create_index(sort(ASCENDING(keys)), unique=unique),
+                    lambda collection=collection, keys=keys, unique=unique: self._database[collection].create_index(
+                        sort(ASCENDING(keys)), unique=unique
+                    ),
                 )
-            moved = await self._call("moving records out of rules", lambda: move_records_out_of_rules(
-                self._database))
+            moved = await self._call("moving records out of rules", lambda: move_records_out_of_rules(self._database))
         except StorageError:
             await self.close()
             raise
@@ -289,15 +288,11 @@ class MongoStorage(MongoRuns, MongoRecords):
                 await self._sensors.bulk_write(sensors, ordered=True, session=session)
 
     def sensors(self):
-        found = self._call(
-            "read", lambda: self._sensors.find({}, projection=_SENSOR_FIELDS).sort({"sensor_id": 1})
-        )
+        found = self._call("read", lambda: self._sensors.find({}, projection=_SENSOR_FIELDS).sort({"sensor_id": 1}))
         return found.addCallback(lambda rows: [SensorRecord(**r) for r in rows])
 
     def sensor(self, sensor_id):
-        found = self._call(
-            "read", lambda: self._sensors.find_one({"sensor_id": sensor_id}, projection=_SENSOR_FIELDS)
-        )
+        found = self._call("read", lambda: self._sensors.find_one({"sensor_id": sensor_id}, projection=_SENSOR_FIELDS))
         return found.addCallback(_sensor_record)
 
     def set_sensor_name(self, sensor_id, name):
@@ -314,9 +309,7 @@ class MongoStorage(MongoRuns, MongoRecords):
         return renamed.addCallback(_sensor_record)
 
     def delete_sensor(self, sensor_id):
-        deleted = self._call(
-            "write", lambda: self._writes.run(self._sensors.delete_one, {"sensor_id": sensor_id})
-        )
+        deleted = self._call("write", lambda: self._writes.run(self._sensors.delete_one, {"sensor_id": sensor_id}))
         return deleted.addCallback(lambda result: result.deleted_count == 1)
 
     def history(self, sensor_id, start=None, end=None):

@@ -33,8 +33,12 @@ def _relay_unit(rule, _open):
 
 def _output_state(rule, _open):
     document = rule["document"]
-    return {"address": rule["rule_id"], "on": bool(document["on"]), "since": document["since"],
-            "starts": list(document.get("starts", []))}
+    return {
+        "address": rule["rule_id"],
+        "on": bool(document["on"]),
+        "since": document["since"],
+        "starts": list(document.get("starts", [])),
+    }
 
 
 def _run(rule, open_run_ids):
@@ -42,12 +46,19 @@ def _run(rule, open_run_ids):
     ended_at = document.get("ended_at")
     if ended_at is None and rule["rule_id"] not in open_run_ids:
         ended_at = rule["changed_at"]
-    return run_document(RunRecord(
-        run_id=rule["rule_id"], zone=rule["zone"], output=document["output"],
-        started_at=document["started_at"], start_temperature=document.get("start_temperature"),
-        target=document.get("target"), ended_at=ended_at, end_temperature=document.get("end_temperature"),
-        samples=tuple(RunSample(at, temperature) for at, temperature in document.get("samples", [])),
-    ))
+    return run_document(
+        RunRecord(
+            run_id=rule["rule_id"],
+            zone=rule["zone"],
+            output=document["output"],
+            started_at=document["started_at"],
+            start_temperature=document.get("start_temperature"),
+            target=document.get("target"),
+            ended_at=ended_at,
+            end_temperature=document.get("end_temperature"),
+            samples=tuple(RunSample(at, temperature) for at, temperature in document.get("samples", [])),
+        )
+    )
 
 
 #: ``(old kind, new collection, key field, converter)``, in the order they move.
@@ -71,7 +82,8 @@ async def move_records_out_of_rules(database):
             continue
         homes = [convert(rule, open_run_ids) for rule in found]
         await database[collection].bulk_write(
-            [ReplaceOne({key: home[key]}, home, upsert=True) for home in homes], ordered=True)
+            [ReplaceOne({key: home[key]}, home, upsert=True) for home in homes], ordered=True
+        )
         await rules.delete_many({"kind": kind})
         moved += len(homes)
     await rules.delete_many({"kind": "run.open"})

@@ -42,21 +42,27 @@ class MongoRecords:
 
     def _replace(self, collection, key, document):
         """Create or replace the one document of ``collection`` matching ``key``; fire with None."""
-        replaced = self._call("write", lambda: self._writes.run(
-            self._database[collection].replace_one, key, document, upsert=True))
+        replaced = self._call(
+            "write", lambda: self._writes.run(self._database[collection].replace_one, key, document, upsert=True)
+        )
         return replaced.addCallback(lambda _: None)
 
     def _find(self, collection, query, record_class, order, parse=None, limit=0):
         """Every document of ``collection`` matching ``query`` in ``order``, as records."""
         parse = parse or (lambda document: record_class(**document))
-        found = self._call("read", lambda: self._database[collection].find(
-            query, projection=projection(record_class), limit=limit).sort(order))
+        found = self._call(
+            "read",
+            lambda: (
+                self._database[collection].find(query, projection=projection(record_class), limit=limit).sort(order)
+            ),
+        )
         return found.addCallback(lambda documents: [parse(document) for document in documents])
 
     def _find_one(self, collection, key, record_class, parse=None):
         parse = parse or (lambda document: record_class(**document))
-        found = self._call("read", lambda: self._database[collection].find_one(
-            key, projection=projection(record_class)))
+        found = self._call(
+            "read", lambda: self._database[collection].find_one(key, projection=projection(record_class))
+        )
         return found.addCallback(lambda document: None if document is None else parse(document))
 
     def _delete(self, collection, key):

@@ -61,8 +61,9 @@ class MongoRuns:
 
     def _update_run(self, run_id, update):
         """Apply ``update`` to the run; fire with True if it exists, False if not."""
-        updated = self._call("write", lambda: self._writes.run(
-            self._database["runs"].update_one, {"run_id": run_id}, update))
+        updated = self._call(
+            "write", lambda: self._writes.run(self._database["runs"].update_one, {"run_id": run_id}, update)
+        )
         return updated.addCallback(lambda result: result.matched_count == 1)
 
     def open_runs(self):

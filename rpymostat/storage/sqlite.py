@@ -135,6 +135,7 @@ class SQLiteStorage(SQLiteRuns):
     def _read(self, query, *params, parse=None):
         """Fire with the rows of ``query``, each turned by ``parse`` (if given) on the worker
         thread, where JSON documents are parsed too, not on the reactor's."""
+
         def parsed(found):
             [rows] = found
             return rows if parse is None else [parse(row) for row in rows]
@@ -144,6 +145,7 @@ class SQLiteStorage(SQLiteRuns):
     def _read_many(self, queries, then=lambda found: found):
         """Fire with ``then([rows of each (query, params)])``, all read on the worker thread
         between two writes, so they see the same state."""
+
         def select():
             try:
                 found = [self._connection.execute(query, params).fetchall() for query, params in queries]
@@ -168,7 +170,13 @@ class SQLiteStorage(SQLiteRuns):
                 _UPSERT_SENSOR,
                 [
                     (
-                        r.sensor_id, host_id, r.sensor_type, r.alias, r.extra, r.value, r.timestamp,
+                        r.sensor_id,
+                        host_id,
+                        r.sensor_type,
+                        r.alias,
+                        r.extra,
+                        r.value,
+                        r.timestamp,
                         r.timestamp if received_at is None else received_at,
                     )
                     for r in readings
@@ -203,9 +211,7 @@ class SQLiteStorage(SQLiteRuns):
             " AND timestamp >= coalesce(?, timestamp) AND timestamp < coalesce(?, timestamp + 1)"
             " ORDER BY timestamp"
         )
-        return self._read(query, sensor_id, start, end).addCallback(
-            lambda rows: [HistoryEntry(*row) for row in rows]
-        )
+        return self._read(query, sensor_id, start, end).addCallback(lambda rows: [HistoryEntry(*row) for row in rows])
 
     def put_rule(self, record):
         # Serialised here, on the reactor thread, so the row holds the document
@@ -237,6 +243,7 @@ class SQLiteStorage(SQLiteRuns):
 
     def _delete(self, statement, *key):
         """Fire with True if ``statement`` deleted the one row of ``key``, False if there was none."""
+
         def delete(connection):
             return connection.execute(statement, key).rowcount == 1
 
@@ -287,8 +294,7 @@ class SQLiteStorage(SQLiteRuns):
 
     def put_output_state(self, address, on, since, starts):
         try:
-            row = (address, int(bool(on)), float(since),
-                   json_text(f"output {address}", [float(t) for t in starts]))
+            row = (address, int(bool(on)), float(since), json_text(f"output {address}", [float(t) for t in starts]))
         except StorageError:
             return fail()
 
@@ -315,6 +321,7 @@ def _rule_record(row):
 
 def _document_record(record_class):
     """A parser of ``(key, JSON text, time)`` rows into ``record_class``."""
+
     def parse(row):
         key, document, at = row
         return record_class(key, json.loads(document), at)

@@ -33,8 +33,14 @@ class SQLiteRuns:
 
     def start_run(self, run):
         row = (
-            run.run_id, run.zone, run.output, float(run.started_at), _float_or_none(run.start_temperature),
-            _float_or_none(run.target), _float_or_none(run.ended_at), _float_or_none(run.end_temperature),
+            run.run_id,
+            run.zone,
+            run.output,
+            float(run.started_at),
+            _float_or_none(run.start_temperature),
+            _float_or_none(run.target),
+            _float_or_none(run.ended_at),
+            _float_or_none(run.end_temperature),
         )
         samples = [(run.run_id, float(s.at), _float_or_none(s.temperature)) for s in run.samples]
 
@@ -42,9 +48,7 @@ class SQLiteRuns:
             connection.execute("DELETE FROM run_samples WHERE run_id = ?", (run.run_id,))
             connection.execute("DELETE FROM runs WHERE run_id = ?", (run.run_id,))
             connection.execute(_PUT_RUN, row)
-            connection.executemany(
-                "INSERT INTO run_samples (run_id, at, temperature) VALUES (?, ?, ?)", samples
-            )
+            connection.executemany("INSERT INTO run_samples (run_id, at, temperature) VALUES (?, ?, ?)", samples)
 
         return self._write(store)
 
@@ -70,10 +74,7 @@ class SQLiteRuns:
         return self._runs_with_samples(chosen)
 
     def runs(self, zone, limit):
-        chosen = (
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE zone = ?"
-            " ORDER BY started_at DESC, run_id DESC LIMIT ?"
-        )
+        chosen = f"SELECT {_RUN_COLUMNS} FROM runs WHERE zone = ? ORDER BY started_at DESC, run_id DESC LIMIT ?"
         return self._runs_with_samples(chosen, zone, int(limit))
 
     def _runs_with_samples(self, chosen, *params):

@@ -21,11 +21,7 @@ _FULL = re.compile(r"^v(\d+)\.sql$")
 
 def latest_version(schema_files=SCHEMA_FILES) -> int:
     """The highest N with a ``vN.sql`` file."""
-    versions = [
-        int(match.group(1))
-        for match in (_FULL.match(entry.name) for entry in schema_files.iterdir())
-        if match
-    ]
+    versions = [int(match.group(1)) for match in (_FULL.match(entry.name) for entry in schema_files.iterdir()) if match]
     return max(versions)
 
 
@@ -65,8 +61,7 @@ def upgrade(connection: sqlite3.Connection, path: Path, schema_files=SCHEMA_FILE
     else:
         backup(connection, path.with_name(f"{path.name}.v{current}.bak"))
         script = "".join(
-            (schema_files / f"upgrade-to-v{version}.sql").read_text()
-            for version in range(current + 1, target + 1)
+            (schema_files / f"upgrade-to-v{version}.sql").read_text() for version in range(current + 1, target + 1)
         )
     try:
         connection.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={target};\nCOMMIT;")

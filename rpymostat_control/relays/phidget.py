@@ -75,8 +75,7 @@ class PhidgetRelays:
         for number, channel in enumerate(channels):
             relay_id = f"phidget-{serial}-{number}"
             self._channels[relay_id] = channel
-        log.info("Phidget relay board {serial} attached with {count} relays",
-                 serial=serial, count=count)
+        log.info("Phidget relay board {serial} attached with {count} relays", serial=serial, count=count)
 
     @staticmethod
     def _open(channel_factory, serial, number, timeout_ms, opened):
@@ -95,9 +94,11 @@ class PhidgetRelays:
                 f"Phidget board {config.phidget_serial} (RPYMOSTAT_PHIDGET_SERIAL) did not"
                 f" attach within {config.phidget_attach_timeout:g} s: {reason}"
             )
-        log.info("no Phidget relay board attached within {timeout:g} s ({reason});"
-                 " the phidget22 backend has no relays",
-                 timeout=config.phidget_attach_timeout, reason=reason)
+        log.info(
+            "no Phidget relay board attached within {timeout:g} s ({reason}); the phidget22 backend has no relays",
+            timeout=config.phidget_attach_timeout,
+            reason=reason,
+        )
 
     def relays(self):
         return dict.fromkeys(self._channels)

@@ -8,8 +8,6 @@ on a number nobody measured, so both readers that talk to 1-wire chips turn
 them into a reading with no value and the reason, here, in one place.
 """
 
-from typing import Optional
-
 from rpymostat_sensor.readers.interface import SensorReading
 
 #: The scratchpad's power-on value, degrees Celsius.
@@ -23,7 +21,7 @@ READ_ERROR_CELSIUS = -127.0
 _TOLERANCE = 0.001
 
 
-def failure_reason(celsius: float, sensor_type: str) -> Optional[str]:
+def failure_reason(celsius: float, sensor_type: str) -> str | None:
     """Why ``celsius`` is not a measurement, or None when it is one."""
     if abs(celsius - POWER_ON_CELSIUS) < _TOLERANCE:
         return f"85.0 C is the {sensor_type} power-on value, not a reading"

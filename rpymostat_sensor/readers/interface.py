@@ -6,7 +6,6 @@ simple synchronous code that is easy to test against a fake device tree.
 """
 
 import dataclasses
-from typing import Optional
 
 from zope.interface import Attribute, Interface
 
@@ -19,9 +18,9 @@ class SensorReading:
     """One sensor's reading: degrees Celsius, or None with the reason in ``extra``."""
 
     sensor_type: str
-    value: Optional[float]
-    alias: Optional[str] = None
-    extra: Optional[str] = None
+    value: float | None
+    alias: str | None = None
+    extra: str | None = None
 
 
 class ISensorReader(Interface):

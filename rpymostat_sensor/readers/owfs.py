@@ -9,7 +9,6 @@ temperature, a ``temperature`` file in the mount's scale, which
 
 import os
 from pathlib import Path
-from typing import Optional
 
 from zope.interface import implementer
 
@@ -25,7 +24,7 @@ TO_CELSIUS = {
 }
 
 
-def kernel_id(owfs_name: str) -> Optional[str]:
+def kernel_id(owfs_name: str) -> str | None:
     """The kernel's name for the device OWFS calls ``owfs_name``; None if not a device.
 
     A sensor keeps one id whichever reader sees it, so moving it from a

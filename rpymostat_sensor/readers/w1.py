@@ -63,9 +63,7 @@ class W1Reader:
         # BASE_DIRECTORY.  Setting it on W1ThermSensor itself would point every
         # other reader (and every other test) at ours, so each reader gets a
         # subclass of its own.
-        self._sensor_class = type(
-            "W1ThermSensorAt", (W1ThermSensor,), {"BASE_DIRECTORY": self._base_dir}
-        )
+        self._sensor_class = type("W1ThermSensorAt", (W1ThermSensor,), {"BASE_DIRECTORY": self._base_dir})
         self._sleep = sleep
 
     def sensor_ids(self):
@@ -75,9 +73,7 @@ class W1Reader:
     def read(self):
         """Each sensor's temperature, or None with the reason."""
         devices = self._devices()
-        return {
-            sensor_id: self._read(*devices[sensor_id]) for sensor_id in sorted(devices)
-        }
+        return {sensor_id: self._read(*devices[sensor_id]) for sensor_id in sorted(devices)}
 
     def _devices(self):
         """``{directory name: (chip, serial)}`` for the chips w1thermsensor knows.
@@ -123,6 +119,5 @@ class W1Reader:
             return checked(chip.name, celsius)
         return failed(
             chip.name,
-            f"not ready or failed its CRC check {self.ATTEMPTS} times in a row"
-            " (noise on the bus or a loose wire)",
+            f"not ready or failed its CRC check {self.ATTEMPTS} times in a row (noise on the bus or a loose wire)",
         )

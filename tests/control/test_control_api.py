@@ -42,7 +42,12 @@ class Unit:
         self.relays = SimRelays(ControlConfig(sim_relays=3))
         self.relays.set("sim-3", True)
         self.switchboard = Switchboard(
-            [self.relays], self.clock, StateFile(data_dir), min_on, min_off, {"sim-3": True},
+            [self.relays],
+            self.clock,
+            StateFile(data_dir),
+            min_on,
+            min_off,
+            {"sim-3": True},
             monotonic=self.clock.seconds,
         )
         self.expired = []
@@ -94,9 +99,14 @@ def test_listing_shows_every_relay_and_the_lease(unit):
     assert body["host_id"] == "pi-0000abcd"
     assert body["lease"] == {"seconds": 180.0, "expires_in_s": 150.0}
     assert body["relays"]["sim-3"] == {
-        "type": "sim", "state": True, "alias": None, "safe_state": True,
-        "since": "2026-11-25T12:00:00.000+00:00", "seconds_in_state": 30.0,
-        "min_on_s": 300.0, "min_off_s": 300.0,
+        "type": "sim",
+        "state": True,
+        "alias": None,
+        "safe_state": True,
+        "since": "2026-11-25T12:00:00.000+00:00",
+        "seconds_in_state": 30.0,
+        "min_on_s": 300.0,
+        "min_off_s": 300.0,
     }
     assert sorted(body["relays"]) == ["sim-1", "sim-2", "sim-3"]
     assert unit.call("GET", "/v1/relays/")[0] == 200
@@ -155,7 +165,10 @@ def test_a_safety_off_is_honoured_at_once_inside_the_minimum_on_time(unit, logge
     unit.clock.advance(20)
     code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": False})
     assert (code, body["error"], body["retry_after_s"]) == (
-        409, "minimum on time: sim-1 has been on for 20 of 300 s", 280.0)
+        409,
+        "minimum on time: sim-1 has been on for 20 of 300 s",
+        280.0,
+    )
     assert unit.states()["sim-1"] is True
     unit.clock.advance(10)
     code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": False, "safety": "overheat: 31.5 C"})
@@ -164,8 +177,9 @@ def test_a_safety_off_is_honoured_at_once_inside_the_minimum_on_time(unit, logge
     assert body["since"] == "2026-11-25T12:05:30.000+00:00"
     assert unit.states()["sim-1"] is False
     assert unit.lease.expires_in() == LEASE
-    assert ("relay sim-1 switched off for safety after 30 s on (minimum on time 300 s notwithstanding):"
-            " overheat: 31.5 C") in logged()
+    assert (
+        "relay sim-1 switched off for safety after 30 s on (minimum on time 300 s notwithstanding): overheat: 31.5 C"
+    ) in logged()
     code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": False, "safety": "overheat"})
     assert (code, body["changed"]) == (200, False)  # already off: nothing to do
 
@@ -175,25 +189,37 @@ def test_a_safety_command_never_switches_on_within_the_minimum_off_time(unit):
     before = unit.states()
     code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": True, "safety": "frost protection"})
     assert code == 422
-    assert body == {"status": "error", "error": '"safety" only goes with "state": false; switching on'
-                    " respects the minimum off time"}
+    assert body == {
+        "status": "error",
+        "error": '"safety" only goes with "state": false; switching on respects the minimum off time',
+    }
     assert unit.states() == before and unit.lease.expires_in() == LEASE - 42
     code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": True})
     assert code == 409  # frost protection waits for the minimum off time like any on
 
 
-@pytest.mark.parametrize("safety, got", [
-    ("", "a string of 0 characters"), ("  ", "a string of 2 characters"),
-    ("x" * 201, "a string of 201 characters"), (True, "a boolean"), (7, "a number"), (None, "null"),
-    ({"why": "overheat"}, "an object"), (["overheat"], "an array"),
-])
+@pytest.mark.parametrize(
+    "safety, got",
+    [
+        ("", "a string of 0 characters"),
+        ("  ", "a string of 2 characters"),
+        ("x" * 201, "a string of 201 characters"),
+        (True, "a boolean"),
+        (7, "a number"),
+        (None, "null"),
+        ({"why": "overheat"}, "an object"),
+        (["overheat"], "an array"),
+    ],
+)
 def test_a_safety_reason_must_be_a_short_non_empty_string(unit, safety, got):
     unit.call("POST", "/v1/relays/sim-3", {"state": True})  # found on: safe state, held by min_on
     before = unit.states()
     code, body, _ = unit.call("POST", "/v1/relays/sim-3", {"state": False, "safety": safety})
     assert code == 422
-    assert body == {"status": "error", "error": '"safety" must be the reason for a safety off, a string'
-                    f" of 1 to 200 characters, got {got}"}
+    assert body == {
+        "status": "error",
+        "error": f'"safety" must be the reason for a safety off, a string of 1 to 200 characters, got {got}',
+    }
     assert unit.states() == before and unit.states()["sim-3"] is True
     assert unit.call("POST", "/v1/relays/sim-3", {"state": False, "safety": "x" * 200})[0] == 200
 
@@ -205,8 +231,7 @@ def test_a_backend_raising_anything_is_503_not_500(unit):
     unit.clock.advance(300)
     unit.relays.set = broken
     code, body, _ = unit.call("POST", "/v1/relays/sim-1", {"state": True})
-    assert (code, body) == (503, {"status": "error",
-                                  "error": "relay sim-1 failed: OSError(5, 'Input/output error')"})
+    assert (code, body) == (503, {"status": "error", "error": "relay sim-1 failed: OSError(5, 'Input/output error')"})
     assert unit.lease.expires_in() == LEASE
 
 
@@ -228,8 +253,7 @@ REJECTED = [
     ("GET", "/v1/relays/%ff", None, None, 404, "no such resource"),
     ("GET", "/v1/relays//", None, None, 404, "no such resource"),
     ("POST", "/v1/relays", {"state": True}, None, 405, "method POST not allowed here; allowed: GET, HEAD"),
-    ("PUT", "/v1/relays/sim-1", {"state": True}, None, 405,
-     "method PUT not allowed here; allowed: GET, HEAD, POST"),
+    ("PUT", "/v1/relays/sim-1", {"state": True}, None, 405, "method PUT not allowed here; allowed: GET, HEAD, POST"),
     ("POST", "/v1/relays/sim-1", None, b"", 400, "request body is empty"),
     ("POST", "/v1/relays/sim-1", None, b"{state: true}", 400, "request body is not valid JSON"),
     ("POST", "/v1/relays/sim-1", None, b'{"state": \xff}', 400, "request body is not UTF-8"),
@@ -237,8 +261,14 @@ REJECTED = [
     ("POST", "/v1/relays/sim-1", None, b"1" * 5000, 400, "request body has an integer longer than 4300 digits"),
     ("POST", "/v1/relays/sim-1", None, b'{"state": ' + b"1" * 5000 + b"}", 400, "longer than 4300 digits"),
     ("POST", "/v1/relays/sim-1", [True], None, 422, 'expected an object {"state": true|false}, got an array'),
-    ("POST", "/v1/relays/sim-1", {"state": True, "for_s": 60}, None, 422,
-     'unexpected field(s) "for_s"; a command has only "state"'),
+    (
+        "POST",
+        "/v1/relays/sim-1",
+        {"state": True, "for_s": 60},
+        None,
+        422,
+        'unexpected field(s) "for_s"; a command has only "state"',
+    ),
     ("POST", "/v1/relays/sim-1", {}, None, 422, 'missing field "state": true (on) or false (off)'),
     ("POST", "/v1/relays/sim-1", {"state": 1}, None, 422, '"state" must be true or false, got a number'),
     ("POST", "/v1/relays/sim-1", {"state": "on"}, None, 422, "got a string"),
@@ -247,8 +277,11 @@ REJECTED = [
 ]
 
 
-@pytest.mark.parametrize("method, path, body, raw, code, message", REJECTED,
-                         ids=lambda value: value[:20] if isinstance(value, (str, bytes)) else None)
+@pytest.mark.parametrize(
+    "method, path, body, raw, code, message",
+    REJECTED,
+    ids=lambda value: value[:20] if isinstance(value, (str, bytes)) else None,
+)
 def test_rejected_requests_change_nothing(tmp_path, method, path, body, raw, code, message):
     unit = Unit(tmp_path, min_on=0, min_off=0)
     unit.clock.advance(10)
@@ -308,8 +341,7 @@ async def test_over_real_http_including_an_oversized_chunked_body(tmp_path):
         response = await treq.post(url, data=Chunked(b" " * MAX_BODY_BYTES + b"{}"), headers=JSON)
         assert response.code == 413
         assert (await response.json())["error"] == f"request body over {MAX_BODY_BYTES} bytes"
-        response = await treq.post(url, data=BytesIO(b'{"state": false}'),
-                                   headers={"Content-Type": "application/json"})
+        response = await treq.post(url, data=BytesIO(b'{"state": false}'), headers={"Content-Type": "application/json"})
         assert (response.code, (await response.json())["state"]) == (200, False)
     finally:
         await port.stopListening()
@@ -319,8 +351,7 @@ async def test_over_real_http_including_an_oversized_chunked_body(tmp_path):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=20,
 )
 near_valid = st.dictionaries(st.sampled_from(["state", "State", "safety", "extra", ""]), json_values, max_size=3)
@@ -331,11 +362,25 @@ bodies = st.one_of(
     st.sampled_from([b'{"state": true}', b'{"state": false}', b'{"state": true, "state": 1}']),
 )
 paths = st.one_of(
-    st.sampled_from(["/v1/relays", "/v1/relays/", "/v1/relays/sim-1", "/v1/relays/sim-2",
-                     "/v1/relays/sim-3", "/v1/relays/sim-9", "/", "/v1", "/v1/relays/sim-1/x",
-                     "/v1/relays/%ff", "/v1/relays/sim%2d1", "/v1/relays/%00"]),
+    st.sampled_from(
+        [
+            "/v1/relays",
+            "/v1/relays/",
+            "/v1/relays/sim-1",
+            "/v1/relays/sim-2",
+            "/v1/relays/sim-3",
+            "/v1/relays/sim-9",
+            "/",
+            "/v1",
+            "/v1/relays/sim-1/x",
+            "/v1/relays/%ff",
+            "/v1/relays/sim%2d1",
+            "/v1/relays/%00",
+        ]
+    ),
     st.text(st.characters(codec="ascii", exclude_characters="?#%"), max_size=20).map(
-        lambda text: "/v1/relays/" + text.replace(" ", "").replace("\\", "")),
+        lambda text: "/v1/relays/" + text.replace(" ", "").replace("\\", "")
+    ),
 )
 methods = st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"])
 
@@ -368,9 +413,12 @@ commands = st.fixed_dictionaries(
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.tuples(st.sampled_from(["sim-1", "sim-2", "sim-3"]), st.one_of(commands, bodies)),
-                min_size=1, max_size=6),
-       st.floats(0, 400))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["sim-1", "sim-2", "sim-3"]), st.one_of(commands, bodies)), min_size=1, max_size=6
+    ),
+    st.floats(0, 400),
+)
 def test_with_minimum_times_no_command_breaks_them_except_a_safety_off(sequence, elapsed):
     """Commands inside a 300 s minimum time: a switch happens only when it is allowed."""
     with tempfile.TemporaryDirectory() as data_dir:
@@ -389,8 +437,7 @@ def test_with_minimum_times_no_command_breaks_them_except_a_safety_off(sequence,
                 command = json.loads(body)
                 minimum = 300.0
                 if before[relay_id]:  # switched off: early only for a safety off with its reason
-                    assert held_for >= minimum or (isinstance(command.get("safety"), str)
-                                                   and command["safety"].strip())
+                    assert held_for >= minimum or (isinstance(command.get("safety"), str) and command["safety"].strip())
                 else:  # switched on: never early
                     assert held_for >= minimum
             unit.clock.advance(7)

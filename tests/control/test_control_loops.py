@@ -83,17 +83,20 @@ def running_with(config, backend, **options):
     unit.clock = Clock()
     unit.clock.advance(NOW)
     unit.relays = backend
-    unit.service = ControlService(config, reactor, backends=[backend], clock=unit.clock,
-                                  monotonic=unit.clock.seconds, **options)
+    unit.service = ControlService(
+        config, reactor, backends=[backend], clock=unit.clock, monotonic=unit.clock.seconds, **options
+    )
     return unit
 
 
 # The lease expiry and its retries.
 
+
 @pytest.mark.parametrize("error", [RuntimeError("driver bug"), OSError(5, "Input/output error")])
 @pytest_twisted.ensureDeferred
 async def test_any_exception_of_a_backend_at_lease_expiry_is_retried_and_the_unit_registers(
-        config, engine, logged, error):
+    config, engine, logged, error
+):
     """Not only RelayFault: a plugin raising anything must not end the safe-state retries
     (nor stop the other outputs going safe, nor the registration)."""
     backend = Erratic(dataclasses.replace(config, safe_states={}))
@@ -118,8 +121,7 @@ async def test_any_exception_of_a_backend_at_lease_expiry_is_retried_and_the_uni
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_bug_in_the_safe_state_pass_is_logged_counted_retried_and_the_unit_registers(
-        config, engine, logged):
+async def test_a_bug_in_the_safe_state_pass_is_logged_counted_retried_and_the_unit_registers(config, engine, logged):
     unit = await Running(dataclasses.replace(config, lease=10.0)).start()
     try:
         await unit.registered(engine, 1)
@@ -139,6 +141,7 @@ async def test_a_bug_in_the_safe_state_pass_is_logged_counted_retried_and_the_un
 
 
 # systemd: READY, WATCHDOG from the heartbeat, STOPPING.
+
 
 @pytest_twisted.ensureDeferred
 async def test_ready_once_listening_pings_from_the_heartbeat_and_stopping(config, engine, notified, logged):
@@ -164,7 +167,8 @@ async def test_ready_once_listening_pings_from_the_heartbeat_and_stopping(config
 @pytest.mark.parametrize("error", [RuntimeError("driver bug"), OSError(5, "Input/output error")])
 @pytest_twisted.ensureDeferred
 async def test_a_backend_raising_in_the_heartbeat_is_logged_and_the_loop_goes_on(
-        config, engine, notified, logged, error):
+    config, engine, notified, logged, error
+):
     backend = Erratic(config)
     beat = Clock()
     unit = running_with(config, backend, watchdog=notified.watchdog, heartbeat_clock=beat)
@@ -206,11 +210,13 @@ async def test_a_watchdog_period_too_short_for_the_heartbeat_is_a_warning(config
         await unit.stop()
     finally:
         systemd.close()
-    assert ("the relay heartbeat runs every 15 s but systemd's WatchdogSec is 20 s; set WatchdogSec"
-            " to at least 30 s") in logged()
+    assert (
+        "the relay heartbeat runs every 15 s but systemd's WatchdogSec is 20 s; set WatchdogSec to at least 30 s"
+    ) in logged()
 
 
 # The state file, off the reactor thread.
+
 
 class ThreadRecordingStateFile(StateFile):
     """A real state file that notes which thread each save ran on."""

@@ -64,7 +64,11 @@ def run(environ, argv=("-v",)):
     stdout, stderr = io.StringIO(), io.StringIO()
     fake = StoppingReactor()
     status = cli.main(
-        list(argv), environ, reactor=fake, stdout=stdout, stderr=stderr,
+        list(argv),
+        environ,
+        reactor=fake,
+        stdout=stdout,
+        stderr=stderr,
         begin_logging=lambda verbosity, stream: None,
     )
     return status, stdout.getvalue(), stderr.getvalue(), fake
@@ -73,16 +77,21 @@ def run(environ, argv=("-v",)):
 @pytest.fixture
 def environ(tmp_path):
     return {
-        "HOME": str(tmp_path), "RPYMOSTAT_DATA_DIR": str(tmp_path / "data"),
-        "RPYMOSTAT_CONTROL_HOST": "127.0.0.1", "RPYMOSTAT_CONTROL_PORT": "0",
+        "HOME": str(tmp_path),
+        "RPYMOSTAT_DATA_DIR": str(tmp_path / "data"),
+        "RPYMOSTAT_CONTROL_HOST": "127.0.0.1",
+        "RPYMOSTAT_CONTROL_PORT": "0",
         "RPYMOSTAT_ENGINE_URL": "http://127.0.0.1:9",
-        "RPYMOSTAT_RELAYS": "sim", "RPYMOSTAT_SIM_RELAYS": "2",
+        "RPYMOSTAT_RELAYS": "sim",
+        "RPYMOSTAT_SIM_RELAYS": "2",
     }
 
 
 def test_show_config_prints_the_settings_table(environ):
-    status, out, _, fake = run({**environ, "RPYMOSTAT_CONTROL_LEASE_S": "60", "RPYMOSTAT_MIN_ON_S": "60",
-                                "RPYMOSTAT_MIN_OFF_S": "30"}, ["--show-config"])
+    status, out, _, fake = run(
+        {**environ, "RPYMOSTAT_CONTROL_LEASE_S": "60", "RPYMOSTAT_MIN_ON_S": "60", "RPYMOSTAT_MIN_OFF_S": "30"},
+        ["--show-config"],
+    )
     assert status == 0 and fake.running == []
     [line] = [line for line in out.splitlines() if line.startswith("RPYMOSTAT_CONTROL_LEASE_S")]
     assert line.split()[1:4] == ["seconds", "360.0", "60.0"]
@@ -90,13 +99,16 @@ def test_show_config_prints_the_settings_table(environ):
         assert variable in out
 
 
-@pytest.mark.parametrize("variable, value, reason", [
-    ("RPYMOSTAT_CONTROL_LEASE_S", "0", "greater than 0"),
-    ("RPYMOSTAT_MIN_OFF_S", "-5", "zero or more"),
-    ("RPYMOSTAT_SAFE_STATES", "sim-1=maybe", "expected relay_id=on or relay_id=off"),
-    ("RPYMOSTAT_RELAYS", "sim,relayboard", "unknown relay backend 'relayboard'; installed backends: "),
-    ("RPYMOSTAT_CONTROL_URL", "boiler:8089", "expected http://host:port"),
-])
+@pytest.mark.parametrize(
+    "variable, value, reason",
+    [
+        ("RPYMOSTAT_CONTROL_LEASE_S", "0", "greater than 0"),
+        ("RPYMOSTAT_MIN_OFF_S", "-5", "zero or more"),
+        ("RPYMOSTAT_SAFE_STATES", "sim-1=maybe", "expected relay_id=on or relay_id=off"),
+        ("RPYMOSTAT_RELAYS", "sim,relayboard", "unknown relay backend 'relayboard'; installed backends: "),
+        ("RPYMOSTAT_CONTROL_URL", "boiler:8089", "expected http://host:port"),
+    ],
+)
 def test_a_bad_variable_exits_2_naming_it(environ, variable, value, reason):
     status, _, err, fake = run({**environ, variable: value})
     assert status == 2 and fake.running == []
@@ -104,16 +116,23 @@ def test_a_bad_variable_exits_2_naming_it(environ, variable, value, reason):
     assert reason in err
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"RPYMOSTAT_CONTROL_LEASE_S": "180"},
-     "RPYMOSTAT_CONTROL_LEASE_S=180 is invalid: it is shorter than RPYMOSTAT_MIN_ON_S=300; a lease"
-     " expiry would switch an output the engine has just switched before its minimum time, so set"
-     " RPYMOSTAT_CONTROL_LEASE_S to at least 300"),
-    ({"RPYMOSTAT_MIN_OFF_S": "600"},  # the default lease, 360 s, is too short for it
-     "RPYMOSTAT_CONTROL_LEASE_S=360 is invalid: it is shorter than RPYMOSTAT_MIN_OFF_S=600; a lease"
-     " expiry would switch an output the engine has just switched before its minimum time, so set"
-     " RPYMOSTAT_CONTROL_LEASE_S to at least 600"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (
+            {"RPYMOSTAT_CONTROL_LEASE_S": "180"},
+            "RPYMOSTAT_CONTROL_LEASE_S=180 is invalid: it is shorter than RPYMOSTAT_MIN_ON_S=300; a lease"
+            " expiry would switch an output the engine has just switched before its minimum time, so set"
+            " RPYMOSTAT_CONTROL_LEASE_S to at least 300",
+        ),
+        (
+            {"RPYMOSTAT_MIN_OFF_S": "600"},  # the default lease, 360 s, is too short for it
+            "RPYMOSTAT_CONTROL_LEASE_S=360 is invalid: it is shorter than RPYMOSTAT_MIN_OFF_S=600; a lease"
+            " expiry would switch an output the engine has just switched before its minimum time, so set"
+            " RPYMOSTAT_CONTROL_LEASE_S to at least 600",
+        ),
+    ],
+)
 def test_a_lease_shorter_than_a_minimum_time_exits_2_before_anything_starts(environ, settings, message):
     status, out, err, fake = run({**environ, **settings})
     assert (status, out, fake.running) == (2, "", [])
@@ -130,8 +149,10 @@ def test_a_lease_as_long_as_both_minimum_times_is_accepted(environ):
 def test_no_relays_exits_1_saying_what_to_set(environ, logged):
     status, _, _, fake = run({**environ, "RPYMOSTAT_SIM_RELAYS": "0"})
     assert status == 1 and fake.running == []
-    assert ("rpymostat-control cannot start: no relay outputs found; set RPYMOSTAT_RELAYS and its"
-            " settings, e.g. RPYMOSTAT_RELAYS=sim RPYMOSTAT_SIM_RELAYS=4") in logged()
+    assert (
+        "rpymostat-control cannot start: no relay outputs found; set RPYMOSTAT_RELAYS and its"
+        " settings, e.g. RPYMOSTAT_RELAYS=sim RPYMOSTAT_SIM_RELAYS=4"
+    ) in logged()
 
 
 @pytest_twisted.ensureDeferred
@@ -173,7 +194,11 @@ def test_the_daemon_imports_nothing_of_the_engine_but_the_protocol():
         " 'rpymostat_sensor', 'rpymostat_webui'))))"
     )
     loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
         env={**os.environ},
     ).stdout.split()
     assert loaded and all(
@@ -182,14 +207,16 @@ def test_the_daemon_imports_nothing_of_the_engine_but_the_protocol():
 
 
 def test_settings_are_parsed_into_the_config(tmp_path):
-    config = from_environ({
-        "HOME": str(tmp_path),
-        "RPYMOSTAT_CONTROL_URL": "http://boiler.lan:8089/",
-        "RPYMOSTAT_SAFE_STATES": " heat-pump = ON, ,fan=off",
-        "RPYMOSTAT_GPIO_PINS": "heat=17, 27,",
-        "RPYMOSTAT_PHIDGET_SERIAL": "370077",
-        "RPYMOSTAT_RELAYS": "gpio, sim",
-    })
+    config = from_environ(
+        {
+            "HOME": str(tmp_path),
+            "RPYMOSTAT_CONTROL_URL": "http://boiler.lan:8089/",
+            "RPYMOSTAT_SAFE_STATES": " heat-pump = ON, ,fan=off",
+            "RPYMOSTAT_GPIO_PINS": "heat=17, 27,",
+            "RPYMOSTAT_PHIDGET_SERIAL": "370077",
+            "RPYMOSTAT_RELAYS": "gpio, sim",
+        }
+    )
     assert config.url == "http://boiler.lan:8089"
     assert config.safe_states == {"heat-pump": True, "fan": False}
     assert config.gpio_pins == {17: "heat", 27: None}
@@ -199,16 +226,19 @@ def test_settings_are_parsed_into_the_config(tmp_path):
     assert config.data_dir == tmp_path / ".local" / "share" / "rpymostat"
 
 
-@pytest.mark.parametrize("variable, value, reason", [
-    ("RPYMOSTAT_SAFE_STATES", "sim-1", "expected relay_id=on or relay_id=off"),
-    ("RPYMOSTAT_SAFE_STATES", "=on", "expected relay_id=on or relay_id=off"),
-    ("RPYMOSTAT_GPIO_PINS", "heat=GPIO17", "expected a BCM pin number"),
-    ("RPYMOSTAT_GPIO_PINS", "54", "BCM pin numbers run from 0 to 53"),
-    ("RPYMOSTAT_GPIO_PINS", "17,heat=17", "pin 17 is listed twice"),
-    ("RPYMOSTAT_PHIDGET_SERIAL", "abc", "expected the board's serial number"),
-    ("RPYMOSTAT_PHIDGET_SERIAL", "0", "expected the board's serial number"),
-    ("RPYMOSTAT_CONTROL_URL", "ftp://boiler", "expected http://host:port"),
-])
+@pytest.mark.parametrize(
+    "variable, value, reason",
+    [
+        ("RPYMOSTAT_SAFE_STATES", "sim-1", "expected relay_id=on or relay_id=off"),
+        ("RPYMOSTAT_SAFE_STATES", "=on", "expected relay_id=on or relay_id=off"),
+        ("RPYMOSTAT_GPIO_PINS", "heat=GPIO17", "expected a BCM pin number"),
+        ("RPYMOSTAT_GPIO_PINS", "54", "BCM pin numbers run from 0 to 53"),
+        ("RPYMOSTAT_GPIO_PINS", "17,heat=17", "pin 17 is listed twice"),
+        ("RPYMOSTAT_PHIDGET_SERIAL", "abc", "expected the board's serial number"),
+        ("RPYMOSTAT_PHIDGET_SERIAL", "0", "expected the board's serial number"),
+        ("RPYMOSTAT_CONTROL_URL", "ftp://boiler", "expected http://host:port"),
+    ],
+)
 def test_bad_values_name_the_variable(tmp_path, variable, value, reason):
     with pytest.raises(ConfigError, match=f"{variable}=.*{reason}"):
         from_environ({"HOME": str(tmp_path), variable: value})

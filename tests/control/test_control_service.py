@@ -50,8 +50,15 @@ async def engine():
 @pytest.fixture
 def config(tmp_path, engine):
     return ControlConfig(
-        engine_url=engine.base, host="127.0.0.1", port=0, data_dir=tmp_path / "data",
-        relays=("sim",), sim_relays=2, lease=180.0, min_on=300.0, min_off=0.0,
+        engine_url=engine.base,
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path / "data",
+        relays=("sim",),
+        sim_relays=2,
+        lease=180.0,
+        min_on=300.0,
+        min_off=0.0,
         safe_states={"sim-2": True},
     )
 
@@ -65,8 +72,9 @@ class Running:
         self.relays = SimRelays(config)
         for relay_id in on:
             self.relays.set(relay_id, True)
-        self.service = ControlService(config, reactor, backends=[self.relays], clock=self.clock,
-                                      monotonic=self.clock.seconds, **options)
+        self.service = ControlService(
+            config, reactor, backends=[self.relays], clock=self.clock, monotonic=self.clock.seconds, **options
+        )
 
     async def start(self):
         self.service.startService()
@@ -83,8 +91,11 @@ class Running:
         return engine.received[-1][1]
 
     async def post(self, relay_id, state):
-        response = await treq.post(f"{self.url}/v1/relays/{relay_id}", json.dumps({"state": state}).encode(),
-                                   headers={"Content-Type": "application/json"})
+        response = await treq.post(
+            f"{self.url}/v1/relays/{relay_id}",
+            json.dumps({"state": state}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         return response.code, await response.json()
 
     async def stop(self):
@@ -118,8 +129,9 @@ async def test_start_registers_then_serves_and_a_lease_expiry_goes_safe_and_re_r
         assert unit.relays.get("sim-1") is True  # the second command renewed the lease
         unit.clock.advance(1)  # the lease runs out: safe states, minimum on time or not
         assert (unit.relays.get("sim-1"), unit.relays.get("sim-2")) == (False, True)
-        assert ("no command from the engine for 180 s (lease expired): switched sim-1 off"
-                " to their safe states") in logged()
+        assert (
+            "no command from the engine for 180 s (lease expired): switched sim-1 off to their safe states"
+        ) in logged()
         registration = await unit.registered(engine, 2)
         assert registration["relays"]["sim-1"]["state"] is False
         response = await treq.get(unit.url + "/v1/relays")
@@ -159,8 +171,10 @@ async def test_after_a_lease_expiry_safe_states_are_retried_until_every_output_i
         unit.relays.failing.add("sim-1")
         unit.clock.advance(180)
         assert unit.relays._states["sim-1"] is True
-        assert ("no command from the engine for 180 s (lease expired): relay sim-1 could not go to"
-                " its safe state off: sim-1: simulated fault") in logged()
+        assert (
+            "no command from the engine for 180 s (lease expired): relay sim-1 could not go to"
+            " its safe state off: sim-1: simulated fault"
+        ) in logged()
         assert f"sim-1 not in their safe states; trying again in {SAFE_RETRY_S:g} s" in logged()
         await unit.registered(engine, 2)  # it registers again all the same
         assert SAFE_RETRY_S == 5.0 and pending(unit.clock) == [SAFE_RETRY_S]
@@ -263,8 +277,9 @@ class StubFinder(Service):
 
 @pytest_twisted.ensureDeferred
 async def test_without_an_engine_url_it_registers_with_each_engine_discovery_finds(config, engine):
-    unit = Running(dataclasses.replace(config, engine_url=None, mdns_interfaces=("127.0.0.1",)),
-                   finder_factory=StubFinder)
+    unit = Running(
+        dataclasses.replace(config, engine_url=None, mdns_interfaces=("127.0.0.1",)), finder_factory=StubFinder
+    )
     finder = unit.service.finder
     assert finder in list(unit.service) and finder.interfaces == ("127.0.0.1",)
     unit.service.on_engine_change(engine.base + "/v1")  # before listening: only remembered
@@ -334,11 +349,14 @@ async def test_a_port_in_use_fails_readiness_and_stopping_is_still_safe(config, 
     assert saved["sim-1"].state is False and saved["sim-2"].state is True  # each in its safe state
 
 
-@pytest.mark.parametrize("address, url", [
-    ("192.168.1.20", "http://192.168.1.20:8089"),
-    ("fd00::20", "http://[fd00::20]:8089"),
-    ("fe80::1%eth0", "http://[fe80::1%25eth0]:8089"),
-])
+@pytest.mark.parametrize(
+    "address, url",
+    [
+        ("192.168.1.20", "http://192.168.1.20:8089"),
+        ("fd00::20", "http://[fd00::20]:8089"),
+        ("fe80::1%eth0", "http://[fe80::1%25eth0]:8089"),
+    ],
+)
 def test_unit_urls(address, url):
     assert http_url(address, 8089) == url
 

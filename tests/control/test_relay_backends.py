@@ -172,9 +172,7 @@ def test_a_missing_configured_board_is_a_fault_naming_its_serial():
     bus.plug(370077)
     with pytest.raises(RelayFault) as raised:
         phidget(bus, phidget_serial=480088)
-    assert str(raised.value) == (
-        "Phidget board 480088 (RPYMOSTAT_PHIDGET_SERIAL) did not attach within 2 s: Timed Out"
-    )
+    assert str(raised.value) == ("Phidget board 480088 (RPYMOSTAT_PHIDGET_SERIAL) did not attach within 2 s: Timed Out")
     assert bus.held == set()
 
 
@@ -194,10 +192,13 @@ def test_an_unloadable_phidget22_library_means_no_relays_unless_a_board_is_confi
 def test_a_board_with_fewer_channels_than_configured_is_a_fault_and_releases_the_board():
     bus = FakePhidgetBus()
     bus.plug(370077, channels=4)
-    with pytest.raises(RelayFault, match=(
-        r"Phidget board 370077 channel 4 did not attach: Timed Out;"
-        r" does the board have RPYMOSTAT_PHIDGET_CHANNELS=8 channels"
-    )):
+    with pytest.raises(
+        RelayFault,
+        match=(
+            r"Phidget board 370077 channel 4 did not attach: Timed Out;"
+            r" does the board have RPYMOSTAT_PHIDGET_CHANNELS=8 channels"
+        ),
+    ):
         phidget(bus, phidget_channels=8)
     assert bus.held == set()
 

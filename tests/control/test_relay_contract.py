@@ -43,8 +43,7 @@ def build_gpio(count, active_high=True):
     pins = dict(list({17: "heat", 27: None, 22: "fan"}.items())[:count])
     for pin in pins:  # a fresh board's own resistor holds its relay open: low if active-high
         factory.pin(pin).pull = "down" if active_high else "up"
-    backend = GpioRelays(ControlConfig(gpio_pins=pins, gpio_active_high=active_high),
-                         pin_factory=factory)
+    backend = GpioRelays(ControlConfig(gpio_pins=pins, gpio_active_high=active_high), pin_factory=factory)
     return Rig(backend, lambda relay_id: factory.pin(int(relay_id[4:])).state == active_high)
 
 

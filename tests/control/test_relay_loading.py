@@ -149,8 +149,7 @@ def test_an_unknown_name_is_a_config_error_listing_the_installed_ones(config):
         load_backends(config, names=["sim", "zwave", "x10"], found=BUILT_IN)
     assert isinstance(raised.value, ValueError)
     assert str(raised.value) == (
-        "RPYMOSTAT_RELAYS: unknown relay backend 'zwave', 'x10';"
-        " installed backends: gpio, sim, tracked"
+        "RPYMOSTAT_RELAYS: unknown relay backend 'zwave', 'x10'; installed backends: gpio, sim, tracked"
     )
     assert BUILT == []
 
@@ -193,12 +192,15 @@ def test_a_backend_failing_to_build_closes_the_ones_built_before(config):
     assert [backend.closed for backend in BUILT] == [True]
 
 
-@pytest.mark.parametrize("value, why", [
-    ("rpymostat_control.relays.nosuch:Relays", "No module named"),
-    (f"{HERE}:Absent", "Absent"),
-    (f"{HERE}:Undeclared", "Does not declaratively implement"),
-    (f"{HERE}:NoSet", "set"),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("rpymostat_control.relays.nosuch:Relays", "No module named"),
+        (f"{HERE}:Absent", "Absent"),
+        (f"{HERE}:Undeclared", "Does not declaratively implement"),
+        (f"{HERE}:NoSet", "set"),
+    ],
+)
 def test_a_broken_backend_is_rejected_by_name(config, value, why):
     name = value.rsplit(":", 1)[1].lower()
     with pytest.raises(BrokenBackendError) as raised:

@@ -36,8 +36,7 @@ def gpio_found_on(active_high):
     factory = MockFactory()
     # The pin is at the "closed" level when the daemon starts (a crash left it so).
     factory.pin(17).pull = "up" if active_high else "down"
-    backend = GpioRelays(ControlConfig(gpio_pins={17: "heat"}, gpio_active_high=active_high),
-                         pin_factory=factory)
+    backend = GpioRelays(ControlConfig(gpio_pins={17: "heat"}, gpio_active_high=active_high), pin_factory=factory)
     return Hardware(backend, "gpio17", lambda: factory.pin(17).state == active_high)
 
 
@@ -67,8 +66,7 @@ def hardware(request):
 def restart(tmp_path, hardware):
     clock = Clock()
     clock.advance(NOW)
-    return Switchboard([hardware.backend], clock, StateFile(tmp_path), 300.0, 300.0, {},
-                       monotonic=clock.seconds)
+    return Switchboard([hardware.backend], clock, StateFile(tmp_path), 300.0, 300.0, {}, monotonic=clock.seconds)
 
 
 def test_an_output_left_on_as_recorded_stays_on_with_its_switch_time(tmp_path, hardware):

@@ -80,8 +80,9 @@ def left(tmp_path, backend, at=NOW):
 
 def board(tmp_path, clock, backends, min_on=300.0, min_off=300.0, safe_states=None, monotonic=None):
     """A switchboard whose wall and monotonic clocks are both ``clock`` unless told otherwise."""
-    return Switchboard(backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {},
-                       monotonic=monotonic or clock.seconds)
+    return Switchboard(
+        backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {}, monotonic=monotonic or clock.seconds
+    )
 
 
 def saved(tmp_path):
@@ -93,9 +94,14 @@ def test_start_reads_the_hardware_and_saves_it(tmp_path, clock):
     assert switchboard.relay_ids() == ["sim-1", "sim-2"]
     assert saved(tmp_path) == {"sim-1": {"state": False, "since": NOW}, "sim-2": {"state": True, "since": NOW}}
     assert switchboard.document("sim-2") == {
-        "type": "sim", "state": True, "alias": None, "safe_state": False,
-        "since": "2026-11-25T12:00:00.000+00:00", "seconds_in_state": 0.0,
-        "min_on_s": 300.0, "min_off_s": 300.0,
+        "type": "sim",
+        "state": True,
+        "alias": None,
+        "safe_state": False,
+        "since": "2026-11-25T12:00:00.000+00:00",
+        "seconds_in_state": 0.0,
+        "min_on_s": 300.0,
+        "min_off_s": 300.0,
     }
 
 
@@ -204,20 +210,28 @@ def test_outputs_not_as_this_unit_left_them_go_to_their_safe_states_at_start(tmp
     """A relay found in another state than recorded (a backend that resets its relays, a power
     cut) or with no record holds no engine's command: it goes safe at once; one found as
     recorded keeps the engine's last command for the first lease."""
-    StateFile(tmp_path).save({
-        "sim-1": Switched(True, NOW - 10),  # a boiler the engine had on: reset off, off is safe
-        "sim-2": Switched(True, NOW - 10),  # a pump, safe on: reset off, so back on
-        "sim-3": Switched(False, NOW - 10),  # a pump the engine had off, found off: held
-    })
+    StateFile(tmp_path).save(
+        {
+            "sim-1": Switched(True, NOW - 10),  # a boiler the engine had on: reset off, off is safe
+            "sim-2": Switched(True, NOW - 10),  # a pump, safe on: reset off, so back on
+            "sim-3": Switched(False, NOW - 10),  # a pump the engine had off, found off: held
+        }
+    )
     backend = sim(count=5, on=["sim-5"])  # sim-4 and sim-5: no record
     safe = {"sim-2": True, "sim-3": True, "sim-4": True}
     switchboard = board(tmp_path, clock, [backend], min_on=300, min_off=300, safe_states=safe)
     assert {r: backend.get(r) for r in switchboard.relay_ids()} == {
-        "sim-1": False, "sim-2": True, "sim-3": False, "sim-4": True, "sim-5": False,
+        "sim-1": False,
+        "sim-2": True,
+        "sim-3": False,
+        "sim-4": True,
+        "sim-5": False,
     }
     assert saved(tmp_path) == {
-        "sim-1": {"state": False, "since": NOW}, "sim-2": {"state": True, "since": NOW},
-        "sim-3": {"state": False, "since": NOW - 10}, "sim-4": {"state": True, "since": NOW},
+        "sim-1": {"state": False, "since": NOW},
+        "sim-2": {"state": True, "since": NOW},
+        "sim-3": {"state": False, "since": NOW - 10},
+        "sim-4": {"state": True, "since": NOW},
         "sim-5": {"state": False, "since": NOW},
     }
     assert "relay sim-2 is off at start but this unit last set it on: switched on, its safe state" in logged()
@@ -247,10 +261,20 @@ def test_an_unreadable_state_file_counts_from_now(tmp_path, clock, logged, conte
 
 
 def test_bad_entries_in_the_state_file_are_skipped(tmp_path):
-    (tmp_path / FILE_NAME).write_text(json.dumps({"relays": {
-        "a": {"state": True, "since": 1.5}, "b": {"state": 1, "since": 2}, "c": {"state": True},
-        "d": "on", "e": {"state": False, "since": True}, "f": {"state": False, "since": 7},
-    }}))
+    (tmp_path / FILE_NAME).write_text(
+        json.dumps(
+            {
+                "relays": {
+                    "a": {"state": True, "since": 1.5},
+                    "b": {"state": 1, "since": 2},
+                    "c": {"state": True},
+                    "d": "on",
+                    "e": {"state": False, "since": True},
+                    "f": {"state": False, "since": 7},
+                }
+            }
+        )
+    )
     assert StateFile(tmp_path).load() == {"a": Switched(True, 1.5), "f": Switched(False, 7.0)}
     assert StateFile(tmp_path / "nowhere").load() == {}
 
@@ -300,8 +324,10 @@ def test_a_relay_unreadable_at_start_stops_the_start(tmp_path, clock):
 def test_duplicate_ids_and_unknown_safe_states_stop_the_start(tmp_path, clock):
     with pytest.raises(ValueError, match="two relay backends both have an output 'sim-1'"):
         board(tmp_path, clock, [sim(), sim()])
-    with pytest.raises(ValueError, match="RPYMOSTAT_SAFE_STATES names heat-pump, which no relay"
-                                          " backend found; outputs found: sim-1, sim-2"):
+    with pytest.raises(
+        ValueError,
+        match="RPYMOSTAT_SAFE_STATES names heat-pump, which no relay backend found; outputs found: sim-1, sim-2",
+    ):
         board(tmp_path, clock, [sim()], safe_states={"heat-pump": True})
 
 
@@ -371,8 +397,9 @@ def test_after_close_commands_fail_and_documents_do_not_touch_hardware(tmp_path,
 def test_a_safety_off_ends_the_minimum_on_time_and_is_saved_through_save(tmp_path, clock, logged):
     snapshots = []
     backend = sim()
-    switchboard = Switchboard([backend], clock, StateFile(tmp_path), 300.0, 300.0, {},
-                              monotonic=clock.seconds, save=snapshots.append)
+    switchboard = Switchboard(
+        [backend], clock, StateFile(tmp_path), 300.0, 300.0, {}, monotonic=clock.seconds, save=snapshots.append
+    )
     clock.advance(300)
     assert switchboard.command("sim-1", True) is True
     clock.advance(5)

@@ -77,8 +77,9 @@ def sim(count=2, on=()):
 
 
 def board(tmp_path, clock, backends, min_on=300.0, min_off=300.0, safe_states=None, monotonic=None):
-    return Switchboard(backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {},
-                       monotonic=monotonic or clock.seconds)
+    return Switchboard(
+        backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {}, monotonic=monotonic or clock.seconds
+    )
 
 
 def test_the_start_logs_every_relay_its_state_and_its_safe_state(tmp_path, clock, log_lines):
@@ -96,8 +97,7 @@ def test_a_misnamed_safe_state_stops_the_start_naming_every_unknown_output(tmp_p
     with pytest.raises(ValueError) as two_unknown:
         board(tmp_path, clock, [sim()], safe_states={"sim-1": True, "heat-pump": True, "boiler": False})
     assert str(two_unknown.value) == (
-        "RPYMOSTAT_SAFE_STATES names boiler, heat-pump, which no relay backend found;"
-        " outputs found: sim-1, sim-2"
+        "RPYMOSTAT_SAFE_STATES names boiler, heat-pump, which no relay backend found; outputs found: sim-1, sim-2"
     )
     with pytest.raises(ValueError) as nothing_found:
         board(tmp_path, clock, [Board({})], safe_states={"boiler": False})
@@ -147,8 +147,7 @@ def test_a_safety_off_is_logged_with_its_reason_and_how_long_the_relay_ran(tmp_p
     clock.advance(5)
     assert switchboard.command("sim-1", False, safety="overheat: 31 C") is True
     assert log_lines()[-1] == (
-        "relay sim-1 switched off for safety after 5 s on (minimum on time 300 s notwithstanding):"
-        " overheat: 31 C"
+        "relay sim-1 switched off for safety after 5 s on (minimum on time 300 s notwithstanding): overheat: 31 C"
     )
 
 
@@ -205,7 +204,8 @@ def test_going_safe_when_already_safe_says_so(tmp_path, clock, log_lines):
 
 
 def test_a_relay_switched_on_behind_the_units_back_goes_safe_and_then_waits_its_minimum_off_time(
-        tmp_path, clock, log_lines):
+    tmp_path, clock, log_lines
+):
     backend = sim()
     switchboard = board(tmp_path, clock, [backend], min_on=300, min_off=300)
     clock.advance(1000)

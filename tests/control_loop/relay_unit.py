@@ -58,11 +58,17 @@ class RelayUnit(Resource):
 
     def doc(self, relay_id):
         relay = self.relays[relay_id]
-        since = datetime.datetime.fromtimestamp(relay["since"], datetime.timezone.utc)
-        return {"type": "test", "state": relay["state"], "alias": None, "safe_state": False,
-                "since": since.isoformat(timespec="milliseconds"),
-                "seconds_in_state": max(0.0, self.clock.seconds() - relay["since"]),
-                "min_on_s": self.min_on, "min_off_s": self.min_off}
+        since = datetime.datetime.fromtimestamp(relay["since"], datetime.UTC)
+        return {
+            "type": "test",
+            "state": relay["state"],
+            "alias": None,
+            "safe_state": False,
+            "since": since.isoformat(timespec="milliseconds"),
+            "seconds_in_state": max(0.0, self.clock.seconds() - relay["since"]),
+            "min_on_s": self.min_on,
+            "min_off_s": self.min_off,
+        }
 
     def render(self, request):
         try:
@@ -84,9 +90,11 @@ class RelayUnit(Resource):
         if segments == _PREFIX:
             self._allow(request, _LIST_METHODS)
             expires_in = self.lease_renewed + self.lease - self.clock.seconds()
-            return 200, {"host_id": self.host_id,
-                         "lease": {"seconds": self.lease, "expires_in_s": expires_in if expires_in > 0 else None},
-                         "relays": {relay_id: self.doc(relay_id) for relay_id in self.relays}}
+            return 200, {
+                "host_id": self.host_id,
+                "lease": {"seconds": self.lease, "expires_in_s": expires_in if expires_in > 0 else None},
+                "relays": {relay_id: self.doc(relay_id) for relay_id in self.relays},
+            }
         if len(segments) == len(_PREFIX) + 1 and segments[:-1] == _PREFIX:
             relay_id = unquote_to_bytes(segments[-1]).decode("utf-8", "replace")
             if relay_id in self.relays:
@@ -107,10 +115,15 @@ class RelayUnit(Resource):
             command = read_json_body(request, MAX_BODY_BYTES, expected='{"state": true} or {"state": false}')
         except BodyRefused as refused:
             raise Refused(refused.code, refused.message) from None
-        if not isinstance(command, dict) or set(command) - {"safety"} != {"state"} \
-                or not isinstance(command["state"], bool):
-            raise Refused(422, 'a command is exactly {"state": true} or {"state": false},'
-                               ' or {"state": false, "safety": "<reason>"}')
+        if (
+            not isinstance(command, dict)
+            or set(command) - {"safety"} != {"state"}
+            or not isinstance(command["state"], bool)
+        ):
+            raise Refused(
+                422,
+                'a command is exactly {"state": true} or {"state": false}, or {"state": false, "safety": "<reason>"}',
+            )
         safety = command.get("safety")
         if "safety" in command and not (isinstance(safety, str) and safety.strip() and len(safety) <= 200):
             raise Refused(422, '"safety" must be the reason for a safety off, a string of 1 to 200 characters')

@@ -7,8 +7,8 @@ import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import fail
 
-from rpymostat.decide.hysteresis import Hysteresis
 from rpymostat.control_loop.loop import build_decision_loop
+from rpymostat.decide.hysteresis import Hysteresis
 from rpymostat.decide.safety import Limits
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
@@ -34,14 +34,25 @@ class House:
         self.timelines = TimelineCache(plugin or RulesSchedule(storage, ZoneInfo("UTC")), storage, clock)
         self.events.subscribe(self.timelines.on_event)
         self.client = JsonClient(reactor, timeout=2)
-        self.loop = build_decision_loop(storage, self.timelines, self.events, clock, self.client,
-                                        {"hysteresis": Hysteresis()}, Limits(), 30.0, 300.0, 300.0,
-                                        monotonic=monotonic)
+        self.loop = build_decision_loop(
+            storage,
+            self.timelines,
+            self.events,
+            clock,
+            self.client,
+            {"hysteresis": Hysteresis()},
+            Limits(),
+            30.0,
+            300.0,
+            300.0,
+            monotonic=monotonic,
+        )
         self.api = ApiClient(storage, clock, timelines=self.timelines, events=self.events, decisions=self.loop)
 
     async def reading(self, value, sensor="s1"):
-        code, body, _ = await self.api.put("/v1/sensors/update", {
-            "host_id": "pi", "sensors": {sensor: {"type": "ds18b20", "value": value}}})
+        code, body, _ = await self.api.put(
+            "/v1/sensors/update", {"host_id": "pi", "sensors": {sensor: {"type": "ds18b20", "value": value}}}
+        )
         assert code == 201, body
 
     async def tick(self, seconds=0):
@@ -59,8 +70,9 @@ async def house(store, clock):
     unit, port, url = await start_unit(reactor, clock, ["r1", "r2"])
     built = House(store, clock, unit, url)
     await built.loop.load()
-    code, _, _ = await built.api.post("/v1/controls/register", {
-        "host_id": "unit1", "url": url, "relays": {"r1": {"type": "test", "state": False}}})
+    code, _, _ = await built.api.post(
+        "/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {"r1": {"type": "test", "state": False}}}
+    )
     assert code == 201
     await built.reading(20.9)  # inside the dead band: heat stays off
     code, body, _ = await built.api.put("/v1/zones/default", ZONE)
@@ -77,8 +89,14 @@ async def test_cold_room_turns_heat_on_and_warm_room_off_after_minimum_on_time(h
     await house.tick()
     assert house.unit.relays["r1"]["state"] is True
     state = await house.state()
-    assert state["outputs"]["heat"] == {"address": "unit1/r1", "desired": True, "on": True,
-                                       "since": state["decided_at"], "safety_off": None, "note": None}
+    assert state["outputs"]["heat"] == {
+        "address": "unit1/r1",
+        "desired": True,
+        "on": True,
+        "since": state["decided_at"],
+        "safety_off": None,
+        "note": None,
+    }
     assert state["temperature"]["value"] == 19.0
     assert state["target"]["heat_setpoint"] == 21.0 and state["target"]["source"]["type"] == "default"
     assert state["decision"]["reason"] == "heat target 21 C: 19 C is at or below 20.7 C: heat on"
@@ -88,8 +106,9 @@ async def test_cold_room_turns_heat_on_and_warm_room_off_after_minimum_on_time(h
     await house.tick()
     state = await house.state()
     assert house.unit.relays["r1"]["state"] is True
-    assert state["safety"] == [{"output": "heat", "wished": False, "decided": True,
-                                "reason": "minimum on time: on for 60 of 300 s"}]
+    assert state["safety"] == [
+        {"output": "heat", "wished": False, "decided": True, "reason": "minimum on time: on for 60 of 300 s"}
+    ]
     await house.reading(21.5)
     await house.tick(241)
     assert house.unit.relays["r1"]["state"] is False
@@ -105,8 +124,12 @@ async def test_stale_readings_switch_heat_off_and_say_why(house):
     await house.tick(301)
     assert house.unit.relays["r1"]["state"] is False
     state = await house.state()
-    assert state["temperature"] == {"value": None, "reason": "only 0 of 1 sensors usable, 1 needed",
-                                    "used": {}, "dropped": {"s1": "stale: last seen 301 s ago"}}
+    assert state["temperature"] == {
+        "value": None,
+        "reason": "only 0 of 1 sensors usable, 1 needed",
+        "used": {},
+        "dropped": {"s1": "stale: last seen 301 s ago"},
+    }
 
 
 @pytest_twisted.ensureDeferred
@@ -131,13 +154,25 @@ async def test_a_refusing_unit_is_believed_and_noted(house):
     assert heat["note"] == "the unit refused: minimum off time"
 
 
-@pytest.mark.parametrize("answer, note", [
-    ((500, b"oops"), "relay unit 'unit1' answered 500: HTTP 500"),
-    ((200, b'{"state": "yes"}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
-    ((200, b'{"state": true, "seconds_in_state": NaN}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
-    ((200, b'{"state": true, "seconds_in_state": 1e300}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
-    ((200, b'{"state": true, "seconds_in_state": -5}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
-])
+@pytest.mark.parametrize(
+    "answer, note",
+    [
+        ((500, b"oops"), "relay unit 'unit1' answered 500: HTTP 500"),
+        ((200, b'{"state": "yes"}'), "the relay unit's answer lacks a valid state or seconds_in_state"),
+        (
+            (200, b'{"state": true, "seconds_in_state": NaN}'),
+            "the relay unit's answer lacks a valid state or seconds_in_state",
+        ),
+        (
+            (200, b'{"state": true, "seconds_in_state": 1e300}'),
+            "the relay unit's answer lacks a valid state or seconds_in_state",
+        ),
+        (
+            (200, b'{"state": true, "seconds_in_state": -5}'),
+            "the relay unit's answer lacks a valid state or seconds_in_state",
+        ),
+    ],
+)
 @pytest_twisted.ensureDeferred
 async def test_a_broken_unit_answer_is_a_note_not_a_crash(house, answer, note):
     house.unit.answer = answer
@@ -153,8 +188,10 @@ async def test_unregistered_or_unreachable_units_are_noted(house):
     await house.reading(19.0)
     await house.tick()
     assert (await house.state())["outputs"]["heat"]["note"] == "no relay unit 'ghost' has registered"
-    await house.api.post("/v1/controls/register", {
-        "host_id": "ghost", "url": "http://127.0.0.1:9", "relays": {"r1": {"type": "test", "state": False}}})
+    await house.api.post(
+        "/v1/controls/register",
+        {"host_id": "ghost", "url": "http://127.0.0.1:9", "relays": {"r1": {"type": "test", "state": False}}},
+    )
     await house.tick()
     note = (await house.state())["outputs"]["heat"]["note"]
     assert note.startswith("relay unit 'ghost' unreachable: POST http://127.0.0.1:9/v1/relays/r1")
@@ -245,7 +282,9 @@ async def test_unknown_zone_state_is_404(house):
 
 @pytest_twisted.ensureDeferred
 async def test_the_fan_follows_heating_and_its_switch_is_announced(house):
-    code, body, _ = await house.api.put("/v1/zones/default", {**ZONE, "outputs": {"heat": "unit1/r1", "fan": "unit1/r2"}})
+    code, body, _ = await house.api.put(
+        "/v1/zones/default", {**ZONE, "outputs": {"heat": "unit1/r1", "fan": "unit1/r2"}}
+    )
     assert code == 200, body
     house.clock.advance(400)
     await house.reading(19.0)
@@ -328,8 +367,10 @@ async def test_cooling_starts_only_after_the_unit_confirms_heating_off(house):
 
 @pytest_twisted.ensureDeferred
 async def test_a_dead_unit_costs_one_attempt_per_run_and_a_bad_url_is_only_a_note(house):
-    await house.api.post("/v1/controls/register", {
-        "host_id": "ghost", "url": "http://127.0.0.1:9", "relays": {"a": {"type": "t", "state": False}}})
+    await house.api.post(
+        "/v1/controls/register",
+        {"host_id": "ghost", "url": "http://127.0.0.1:9", "relays": {"a": {"type": "t", "state": False}}},
+    )
     house.loop._dispatcher.begin_run()
     first = await house.loop._dispatcher.send("ghost/a", True)
     second = await house.loop._dispatcher.send("ghost/b", True)
@@ -352,8 +393,13 @@ async def test_a_zone_that_cannot_be_decided_answers_503_not_an_old_decision(clo
     await house.reading(20.9)
     assert (await house.api.put("/v1/zones/default", ZONE))[0] == 200
     code, body, _ = await house.api.get("/v1/zones/default/state")
-    assert (code, body) == (503, {"status": "error", "error": "deciding zone 'default' failed: disk read error;"
-                                                              " its outputs were sent to their safe state"})
+    assert (code, body) == (
+        503,
+        {
+            "status": "error",
+            "error": "deciding zone 'default' failed: disk read error; its outputs were sent to their safe state",
+        },
+    )
     await house.client.close()
     await port.stopListening()
 
@@ -362,9 +408,10 @@ async def test_a_zone_that_cannot_be_decided_answers_503_not_an_old_decision(clo
 async def test_a_sensor_whose_clock_runs_ahead_goes_stale_on_the_engines_time(house):
     house.clock.advance(400)
     ahead = house.clock.seconds() + 290
-    stamp = datetime.datetime.fromtimestamp(ahead, datetime.timezone.utc).isoformat()
-    code, body, _ = await house.api.put("/v1/sensors/update", {
-        "host_id": "pi", "sensors": {"s1": {"type": "t", "value": 19.0, "timestamp": stamp}}})
+    stamp = datetime.datetime.fromtimestamp(ahead, datetime.UTC).isoformat()
+    code, body, _ = await house.api.put(
+        "/v1/sensors/update", {"host_id": "pi", "sensors": {"s1": {"type": "t", "value": 19.0, "timestamp": stamp}}}
+    )
     assert code == 201, body
     await house.tick()
     assert house.unit.relays["r1"]["state"] is True
@@ -374,7 +421,7 @@ async def test_a_sensor_whose_clock_runs_ahead_goes_stale_on_the_engines_time(ho
 
 @pytest_twisted.ensureDeferred
 async def test_runs_are_listed_newest_first_up_to_a_limit(house):
-    for cycle in range(3):
+    for _ in range(3):
         house.clock.advance(400)
         await house.reading(19.0)
         await house.tick()

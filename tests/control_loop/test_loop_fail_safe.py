@@ -70,8 +70,15 @@ class RealHouse(House):
 async def real_house(tmp_path, storage=None, plugin=None):
     clocks = Clocks()
     config = ControlConfig(
-        engine_url="http://127.0.0.1:9", host="127.0.0.1", port=0, data_dir=tmp_path / "unit",
-        relays=("sim",), sim_relays=2, lease=360.0, min_on=300.0, min_off=300.0,
+        engine_url="http://127.0.0.1:9",
+        host="127.0.0.1",
+        port=0,
+        data_dir=tmp_path / "unit",
+        relays=("sim",),
+        sim_relays=2,
+        lease=360.0,
+        min_on=300.0,
+        min_off=300.0,
     )
     relays = SimRelays(config)
     unit = ControlService(config, reactor, backends=[relays], clock=clocks.wall, monotonic=clocks.monotonic)
@@ -81,8 +88,9 @@ async def real_house(tmp_path, storage=None, plugin=None):
     house = RealHouse(storage or FakeStorage(), clocks.wall, None, url, plugin=plugin, monotonic=clocks.monotonic)
     house.clocks, house.relays, house.control = clocks, relays, unit
     await house.loop.load()
-    code, body, _ = await house.api.post("/v1/controls/register", {
-        "host_id": "unit1", "url": url, "relays": {"sim-1": {"type": "sim", "state": False}}})
+    code, body, _ = await house.api.post(
+        "/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {"sim-1": {"type": "sim", "state": False}}}
+    )
     assert code == 201, body
     await house.reading(19.0)
     code, body, _ = await house.api.put("/v1/zones/default", HEAT_ZONE)
@@ -160,8 +168,8 @@ async def test_heat_that_is_on_when_the_database_goes_down_goes_off_at_once(tmp_
         await house.tick(30)
         assert house.heat_on is False
         assert house.loop.failures["default"] == (
-            "deciding zone 'default' failed: fake database is unavailable;"
-            " its outputs were sent to their safe state")
+            "deciding zone 'default' failed: fake database is unavailable; its outputs were sent to their safe state"
+        )
         house.storage.available = True
         await house.tick(301)
         await house.reading(19.0)
@@ -182,8 +190,10 @@ async def test_a_zone_whose_settings_cannot_be_read_goes_to_its_safe_state_and_s
         house.storage.fail_zone_reads = False  # the API's own zone lookup must work to answer
         house.loop.run_zones = lambda names: house.loop.settled()  # keep the failure on show
         code, body, _ = await house.api.get("/v1/zones/default/state")
-        assert (code, body["error"]) == (503, "deciding zone 'default' failed: zone record unreadable;"
-                                              " its outputs were sent to their safe state")
+        assert (code, body["error"]) == (
+            503,
+            "deciding zone 'default' failed: zone record unreadable; its outputs were sent to their safe state",
+        )
     finally:
         await close(house)
 
@@ -254,7 +264,7 @@ async def test_a_wall_clock_stepped_back_does_not_keep_a_dead_sensor_fresh(tmp_p
 
 
 def stamp(seconds):
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).isoformat()
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat()
 
 
 @pytest_twisted.ensureDeferred
@@ -264,8 +274,10 @@ async def test_a_sensor_host_five_minutes_behind_is_fresh_and_stays_so_after_an_
         await house.tick(200)
         await house.tick(200)
         behind = house.clock.seconds() - 330
-        code, body, _ = await house.api.put("/v1/sensors/update", {
-            "host_id": "pi", "sensors": {"s1": {"type": "t", "value": 19.0, "timestamp": stamp(behind)}}})
+        code, body, _ = await house.api.put(
+            "/v1/sensors/update",
+            {"host_id": "pi", "sensors": {"s1": {"type": "t", "value": 19.0, "timestamp": stamp(behind)}}},
+        )
         assert code == 201, body
         await house.tick()
         assert house.heat_on is True

@@ -81,8 +81,10 @@ async def test_changes_during_a_slow_run_are_coalesced(house):
     house.loop.run_all()
     for setpoint in range(10, 30):
         await house.api.post("/v1/zones/default/hold", {"heat_setpoint": setpoint})
-        await house.api.post("/v1/controls/register", {
-            "host_id": "unit1", "url": house.url, "relays": {"r1": {"type": "test", "state": False}}})
+        await house.api.post(
+            "/v1/controls/register",
+            {"host_id": "unit1", "url": house.url, "relays": {"r1": {"type": "test", "state": False}}},
+        )
     gate.callback(None)
     await house.loop.settled()
     assert runs == [EVERY_ZONE, EVERY_ZONE]

@@ -14,16 +14,31 @@ from rpymostat.decide.temperature import Sample, effective_temperature
 NOW = 1795608000.0
 
 
-def zone(temperature=20.0, mode="heat", heat=21.0, cool=None, heat_on=False, cool_on=False,
-         since=NOW - 3600, coldest=None, config=None):
+def zone(
+    temperature=20.0,
+    mode="heat",
+    heat=21.0,
+    cool=None,
+    heat_on=False,
+    cool_on=False,
+    since=NOW - 3600,
+    coldest=None,
+    config=None,
+):
     return ZoneState(
-        "default", mode, temperature, heat, cool,
+        "default",
+        mode,
+        temperature,
+        heat,
+        cool,
         {HEAT: OutputState(heat_on, since), COOL: OutputState(cool_on, since)},
-        coldest=coldest, config=config or {},
+        coldest=coldest,
+        config=config or {},
     )
 
 
 # --- effective temperature ---
+
 
 def test_weighted_mean_of_fresh_sensors():
     result = effective_temperature(
@@ -39,7 +54,7 @@ def test_stale_missing_null_and_implausible_sensors_are_dropped_with_reasons():
         "null": Sample(None, NOW - 5),
         "hot": Sample(99.0, NOW - 5),
     }
-    weights = {name: 1.0 for name in ["fresh", "stale", "null", "hot", "gone"]}
+    weights = dict.fromkeys(["fresh", "stale", "null", "hot", "gone"], 1.0)
     result = effective_temperature(weights, samples, NOW, stale_after=300)
     assert result.value == 19.0 and result.used == {"fresh": 1.0}
     assert result.dropped == {
@@ -59,13 +74,21 @@ def test_below_quorum_there_is_no_temperature():
 
 # --- hysteresis ---
 
+
 def test_plugin_provides_its_interface():
     assert verifyObject(IDecisionPlugin, Hysteresis())
 
 
 @pytest.mark.parametrize(
     "temperature, heat_on, expected",
-    [(20.7, False, True), (20.8, False, False), (21.2, True, True), (21.3, True, False), (21.0, True, True), (21.0, False, False)],
+    [
+        (20.7, False, True),
+        (20.8, False, False),
+        (21.2, True, True),
+        (21.3, True, False),
+        (21.0, True, True),
+        (21.0, False, False),
+    ],
 )
 def test_heating_has_a_dead_band(temperature, heat_on, expected):
     decision = Hysteresis().decide(zone(temperature, heat_on=heat_on), NOW)
@@ -87,12 +110,15 @@ def test_tolerances_come_from_config():
     assert wide.outputs[HEAT] is False
 
 
-@pytest.mark.parametrize("state, reason", [(zone(mode="off"), "mode is off"), (zone(temperature=None), "no trustworthy temperature")])
+@pytest.mark.parametrize(
+    "state, reason", [(zone(mode="off"), "mode is off"), (zone(temperature=None), "no trustworthy temperature")]
+)
 def test_off_and_no_temperature_switch_everything_off(state, reason):
     assert Hysteresis().decide(state, NOW) == Decision({HEAT: False, COOL: False}, reason)
 
 
 # --- safety layer ---
+
 
 def test_untrusted_temperature_is_safe_state_except_frost():
     final = review(zone(None, heat_on=True, since=NOW - 600), Decision({HEAT: True, COOL: True}, "plugin"), NOW)
@@ -149,15 +175,21 @@ def test_heat_and_cool_never_together_the_running_one_stays():
 
 
 OUTPUT = st.builds(
-    OutputState, st.booleans(), st.floats(NOW - 7200, NOW),
+    OutputState,
+    st.booleans(),
+    st.floats(NOW - 7200, NOW),
     st.lists(st.floats(NOW - 7200, NOW), max_size=10).map(tuple),
 )
 
 
 @settings(max_examples=500, deadline=None)
 @given(
-    temperature=st.one_of(st.none(), st.floats(-10, 45)), coldest=st.one_of(st.none(), st.floats(-10, 45)),
-    heat=OUTPUT, cool=OUTPUT, wish_heat=st.booleans(), wish_cool=st.booleans(),
+    temperature=st.one_of(st.none(), st.floats(-10, 45)),
+    coldest=st.one_of(st.none(), st.floats(-10, 45)),
+    heat=OUTPUT,
+    cool=OUTPUT,
+    wish_heat=st.booleans(),
+    wish_cool=st.booleans(),
 )
 def test_whatever_a_plugin_wishes_the_safety_rules_hold(temperature, coldest, heat, cool, wish_heat, wish_cool):
     limits = Limits()
@@ -190,34 +222,47 @@ def test_whatever_a_plugin_wishes_the_safety_rules_hold(temperature, coldest, he
 
 
 SKEWED_OUTPUT = st.builds(  # switch times up to 10 minutes "in the future": a clock that stepped
-    OutputState, st.booleans(), st.floats(NOW - 7200, NOW + 600),
+    OutputState,
+    st.booleans(),
+    st.floats(NOW - 7200, NOW + 600),
     st.lists(st.floats(NOW - 7200, NOW + 600), max_size=10).map(tuple),
 )
 OWN_LIMITS = st.builds(
-    Limits, min_on_s=st.floats(0, 1800), min_off_s=st.floats(0, 1800), max_cycles_per_hour=st.integers(1, 12),
+    Limits,
+    min_on_s=st.floats(0, 1800),
+    min_off_s=st.floats(0, 1800),
+    max_cycles_per_hour=st.integers(1, 12),
 )
 
 
 @settings(max_examples=500, deadline=None)
 @given(
-    temperature=st.one_of(st.none(), st.floats(-10, 45)), coldest=st.one_of(st.none(), st.floats(-10, 45)),
-    heat=SKEWED_OUTPUT, cool=SKEWED_OUTPUT, wish_heat=st.booleans(), wish_cool=st.booleans(),
-    heat_limits=OWN_LIMITS, cool_limits=OWN_LIMITS, no_target=st.sampled_from([None, "plugin failed"]),
+    temperature=st.one_of(st.none(), st.floats(-10, 45)),
+    coldest=st.one_of(st.none(), st.floats(-10, 45)),
+    heat=SKEWED_OUTPUT,
+    cool=SKEWED_OUTPUT,
+    wish_heat=st.booleans(),
+    wish_cool=st.booleans(),
+    heat_limits=OWN_LIMITS,
+    cool_limits=OWN_LIMITS,
+    no_target=st.sampled_from([None, "plugin failed"]),
 )
-def test_per_output_limits_skewed_clocks_and_frost_protection(temperature, coldest, heat, cool, wish_heat,
-                                                              wish_cool, heat_limits, cool_limits, no_target):
+def test_per_output_limits_skewed_clocks_and_frost_protection(
+    temperature, coldest, heat, cool, wish_heat, wish_cool, heat_limits, cool_limits, no_target
+):
     limits = Limits()
     own = {HEAT: heat_limits, COOL: cool_limits}
     state = ZoneState("z", "auto", temperature, 21.0, 24.0, {HEAT: heat, COOL: cool}, coldest=coldest)
     final = review(state, Decision({HEAT: wish_heat, COOL: wish_cool}, "any"), NOW, limits, own, no_target)
     assert not (final.outputs[HEAT] and final.outputs[COOL])
-    frost = (temperature if temperature is not None else coldest)
+    frost = temperature if temperature is not None else coldest
     frosty = frost is not None and frost < limits.frost_c
     hot = temperature is not None and temperature > limits.max_heat_c
     for name, before, other in ((HEAT, heat, cool), (COOL, cool, heat)):
         needed = own[name].min_on_s if before.on else own[name].min_off_s
-        if final.outputs[name] != before.on and not (before.on and not final.outputs[name]
-                                                     and (name in final.safety_off or other.on)):
+        if final.outputs[name] != before.on and not (
+            before.on and not final.outputs[name] and (name in final.safety_off or other.on)
+        ):
             # an ordinary switch waits out this output's own minimum time, counted from a
             # switch time that may lie ahead of now (never early because the clock stepped)
             assert NOW - before.since >= needed
@@ -231,9 +276,10 @@ def test_per_output_limits_skewed_clocks_and_frost_protection(temperature, colde
     if untrusted or temperature < limits.min_cool_c:
         assert final.outputs[COOL] is False and COOL in final.safety_off
     # frost protection turns heat on whenever nothing forbids a start
-    heat_free = (heat.on or (NOW - heat.since >= heat_limits.min_off_s
-                             and len([t for t in heat.switched_on_at if NOW - t < 3600])
-                             < heat_limits.max_cycles_per_hour))
+    heat_free = heat.on or (
+        NOW - heat.since >= heat_limits.min_off_s
+        and len([t for t in heat.switched_on_at if NOW - t < 3600]) < heat_limits.max_cycles_per_hour
+    )
     if frosty and not hot and heat_free and not cool.on:
         assert final.outputs[HEAT] is True
         assert any(a.reason.startswith("frost protection") for a in final.adjustments) or wish_heat
@@ -243,16 +289,22 @@ def test_per_output_limits_skewed_clocks_and_frost_protection(temperature, colde
 
 def test_safety_offs_are_named_with_their_reason():
     stale = review(zone(None, heat_on=True, since=NOW - 60), Decision({HEAT: False, COOL: False}, "p"), NOW)
-    assert stale.safety_off == {HEAT: "safe state: no trustworthy temperature",
-                                COOL: "safe state: no trustworthy temperature"}
+    assert stale.safety_off == {
+        HEAT: "safe state: no trustworthy temperature",
+        COOL: "safe state: no trustworthy temperature",
+    }
     hot = review(zone(31.0, heat_on=True, since=NOW - 60), Decision({HEAT: True, COOL: False}, "p"), NOW)
     assert hot.safety_off == {HEAT: "never heat above 30 C (measured 31 C)"}
     ordinary = review(zone(22.0, heat_on=True, since=NOW - 60), Decision({HEAT: False, COOL: False}, "warm"), NOW)
     assert ordinary.safety_off == {} and ordinary.outputs[HEAT] is True  # minimum on time holds
     frost = review(zone(None, coldest=3.0), Decision({HEAT: False, COOL: False}, "p"), NOW)
     assert frost.outputs[HEAT] is True and HEAT not in frost.safety_off
-    lost = review(zone(20.0, heat_on=True, since=NOW - 60), Decision({HEAT: True, COOL: False}, "p"), NOW,
-                  no_target="the rules schedule plugin failed")
+    lost = review(
+        zone(20.0, heat_on=True, since=NOW - 60),
+        Decision({HEAT: True, COOL: False}, "p"),
+        NOW,
+        no_target="the rules schedule plugin failed",
+    )
     assert lost.outputs[HEAT] is False
     assert lost.safety_off[HEAT] == "safe state: no target (the rules schedule plugin failed)"
 

@@ -12,11 +12,14 @@ from rpymostat.decide.state import COOL, HEAT, Decision
 
 
 def test_hysteresis_keeps_the_contract_with_default_and_extreme_tolerances():
-    check_decision_plugin(Hysteresis, configs=[
-        {},
-        {"cold_tolerance": 0, "hot_tolerance": 0},
-        {"cold_tolerance": 5, "hot_tolerance": 5},
-    ])
+    check_decision_plugin(
+        Hysteresis,
+        configs=[
+            {},
+            {"cold_tolerance": 0, "hot_tolerance": 0},
+            {"cold_tolerance": 5, "hot_tolerance": 5},
+        ],
+    )
 
 
 @implementer(IDecisionPlugin)
@@ -30,10 +33,17 @@ class Thermostat:
     def decide(self, state, now):
         if state.mode == "off" or state.temperature is None:
             return Decision({HEAT: False, COOL: False}, "nothing to do")
-        heat = state.mode in ("heat", "auto") and state.heat_setpoint is not None and (
-            state.temperature < state.heat_setpoint + state.config.get("offset", 0))
-        cool = not heat and state.mode in ("cool", "auto") and state.cool_setpoint is not None and (
-            state.temperature > state.cool_setpoint)
+        heat = (
+            state.mode in ("heat", "auto")
+            and state.heat_setpoint is not None
+            and (state.temperature < state.heat_setpoint + state.config.get("offset", 0))
+        )
+        cool = (
+            not heat
+            and state.mode in ("cool", "auto")
+            and state.cool_setpoint is not None
+            and (state.temperature > state.cool_setpoint)
+        )
         return Decision({HEAT: heat, COOL: cool}, f"{state.temperature:g} C")
 
 
@@ -102,19 +112,22 @@ def test_a_correct_plugin_keeps_the_contract():
     check_decision_plugin(Thermostat, configs=[{}, {"offset": 0.5}])
 
 
-@pytest.mark.parametrize("plugin_class, configs, complaint", [
-    (BothOn, [{}], r"heat and cool are both wished on .* mode 'auto'"),
-    (Speechless, [{}], "the reason is empty"),
-    (NeedsATemperature, [{}], r"decide raised TypeError.* temperature None"),
-    (NeedsASetpoint, [{}], r"decide raised TypeError.* heat setpoint None"),
-    (Forgetful, [{}], r"decide is not pure: Decision\(.*call 1.*call \d+"),
-    (WritesItsConfig, [{}], r"decide raised AttributeError\(\"'mappingproxy' object has no attribute 'setdefault'"),
-    (HeatsWhenOff, [{}], "mode is off but heat is wished on"),
-    (AnswersInWords, [{}], "outputs must be True or False"),
-    (Thermostat, [{"offset": "lots"}], r"example config \{'offset': 'lots'\} is not valid against config_schema"),
-    (Undeclared, [{}], "failed to implement interface .*IDecisionPlugin: Does not declaratively implement"),
-    (BadSchema, [{}], "config_schema is not a JSON Schema: 'thing' is not valid"),
-])
+@pytest.mark.parametrize(
+    "plugin_class, configs, complaint",
+    [
+        (BothOn, [{}], r"heat and cool are both wished on .* mode 'auto'"),
+        (Speechless, [{}], "the reason is empty"),
+        (NeedsATemperature, [{}], r"decide raised TypeError.* temperature None"),
+        (NeedsASetpoint, [{}], r"decide raised TypeError.* heat setpoint None"),
+        (Forgetful, [{}], r"decide is not pure: Decision\(.*call 1.*call \d+"),
+        (WritesItsConfig, [{}], r"decide raised AttributeError\(\"'mappingproxy' object has no attribute 'setdefault'"),
+        (HeatsWhenOff, [{}], "mode is off but heat is wished on"),
+        (AnswersInWords, [{}], "outputs must be True or False"),
+        (Thermostat, [{"offset": "lots"}], r"example config \{'offset': 'lots'\} is not valid against config_schema"),
+        (Undeclared, [{}], "failed to implement interface .*IDecisionPlugin: Does not declaratively implement"),
+        (BadSchema, [{}], "config_schema is not a JSON Schema: 'thing' is not valid"),
+    ],
+)
 def test_the_contract_catches_a_broken_plugin(plugin_class, configs, complaint):
     with pytest.raises(AssertionError, match=complaint):
         check_decision_plugin(plugin_class, configs=configs)

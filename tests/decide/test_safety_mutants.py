@@ -19,7 +19,11 @@ HOUR = 3600.0
 def zone(temperature, heat_on=False, cool_on=False, since=NOW - HOUR, heat_starts=()):
     """A zone in auto mode whose two outputs were last switched at ``since``."""
     return ZoneState(
-        "living room", "auto", temperature, 21.0, 24.0,
+        "living room",
+        "auto",
+        temperature,
+        21.0,
+        24.0,
         {HEAT: OutputState(heat_on, since, heat_starts), COOL: OutputState(cool_on, since)},
     )
 
@@ -29,6 +33,7 @@ def wish(heat, cool, reason="plugin"):
 
 
 # --- effective temperature ---
+
 
 def test_a_reading_exactly_five_minutes_old_still_counts_and_one_older_does_not():
     # By default a reading is fresh when seen within 300 s: at 300 s it still counts.
@@ -69,6 +74,7 @@ def test_two_sensors_give_their_weighted_mean_to_a_thousandth_of_a_degree():
 
 # --- what the decision says ---
 
+
 def test_the_decision_keeps_the_plugins_reason_and_records_each_change_from_what_to_what():
     hot = review(zone(31.0, heat_on=True), wish(True, False, "heat target 32 C"), NOW)
     assert hot.reason == "heat target 32 C"
@@ -86,6 +92,7 @@ def test_a_plugin_that_does_not_name_cooling_never_starts_it():
 
 # --- the limits themselves ---
 
+
 def test_frost_protection_starts_below_five_degrees_not_at_five():
     at_limit = review(zone(5.0), wish(False, False), NOW)
     assert at_limit.outputs == {HEAT: False, COOL: False} and at_limit.adjustments == ()
@@ -98,13 +105,25 @@ def test_frost_protection_starts_below_five_degrees_not_at_five():
 
 
 def test_without_a_temperature_frost_protection_starts_when_a_sensor_reads_below_five_degrees():
-    sensor_at_limit = ZoneState("hall", "heat", None, 21.0, None,
-                                {HEAT: OutputState(False, NOW - HOUR), COOL: OutputState(False, NOW - HOUR)},
-                                coldest=5.0)
+    sensor_at_limit = ZoneState(
+        "hall",
+        "heat",
+        None,
+        21.0,
+        None,
+        {HEAT: OutputState(False, NOW - HOUR), COOL: OutputState(False, NOW - HOUR)},
+        coldest=5.0,
+    )
     assert review(sensor_at_limit, wish(True, False), NOW).outputs[HEAT] is False
-    sensor_below = ZoneState("hall", "heat", None, 21.0, None,
-                             {HEAT: OutputState(False, NOW - HOUR), COOL: OutputState(False, NOW - HOUR)},
-                             coldest=4.9)
+    sensor_below = ZoneState(
+        "hall",
+        "heat",
+        None,
+        21.0,
+        None,
+        {HEAT: OutputState(False, NOW - HOUR), COOL: OutputState(False, NOW - HOUR)},
+        coldest=4.9,
+    )
     final = review(sensor_below, wish(False, False), NOW)
     assert final.outputs[HEAT] is True
     assert final.adjustments == (Adjustment(HEAT, False, True, "frost protection: a sensor reads 4.9 C, below 5 C"),)
@@ -137,12 +156,14 @@ def test_cooling_keeps_its_minimum_off_time_when_heating_does_not_change():
 
 def test_a_start_exactly_an_hour_ago_no_longer_counts_against_the_hourly_limit():
     starts = (NOW - 3600, NOW - 3000, NOW - 2400, NOW - 1800, NOW - 1200, NOW - 900)  # 5 in the last hour
-    final = review(zone(19.0, since=NOW - 400, heat_starts=starts), wish(True, False, "cold"), NOW,
-                   Limits(max_cycles_per_hour=6))
+    final = review(
+        zone(19.0, since=NOW - 400, heat_starts=starts), wish(True, False, "cold"), NOW, Limits(max_cycles_per_hour=6)
+    )
     assert final.outputs[HEAT] is True and final.adjustments == ()
 
 
 # --- heating and cooling never together ---
+
 
 def test_a_zone_with_only_a_boiler_heats_when_a_confused_plugin_wishes_both():
     state = ZoneState("hall", "auto", 19.0, 21.0, 24.0, {HEAT: OutputState(False, NOW - HOUR)})

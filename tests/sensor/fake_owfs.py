@@ -14,8 +14,7 @@ class FakeOwfs:
 
     def __init__(self, mount: Path, scale: str = "C"):
         self.mount = Path(mount)
-        for name in ("bus.0", "settings/units", "simultaneous", "statistics",
-                     "structure", "system", "uncached"):
+        for name in ("bus.0", "settings/units", "simultaneous", "statistics", "structure", "system", "uncached"):
             (self.mount / name).mkdir(parents=True)
         (self.mount / "simultaneous" / "temperature").write_text("0")
         self.set_scale(scale)
@@ -23,8 +22,7 @@ class FakeOwfs:
     def set_scale(self, scale: str) -> None:
         (self.mount / "settings" / "units" / "temperature_scale").write_text(scale)
 
-    def add(self, address: str = "28.AD6555070000", temperature: float = 20.5,
-            device_type: str = "DS18B20") -> Path:
+    def add(self, address: str = "28.AD6555070000", temperature: float = 20.5, device_type: str = "DS18B20") -> Path:
         """A thermometer reading ``temperature`` in the mount's scale."""
         device = self.add_device(address, device_type)
         self.set_temperature(address, temperature)

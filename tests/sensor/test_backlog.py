@@ -3,14 +3,15 @@
 Real buffer on disk, real engine site on loopback, real HTTP client.
 """
 
+import json
+
 import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.defer import maybeDeferred
+from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.web.resource import Resource
 from twisted.web.server import Site
-from twisted.internet.endpoints import TCP4ServerEndpoint
-import json
 
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.times import iso_utc
@@ -45,8 +46,7 @@ def fill(buffer):
     """What a day of outage leaves: OUTAGE readings per sensor, 30 s apart, ending a minute ago."""
     for step in range(OUTAGE):
         taken_at = iso_utc(NOW - 60 - 30 * (OUTAGE - step))
-        buffer.append([(sensor_id, SensorReading("DS18B20", 15.0 + step / 1000), taken_at)
-                       for sensor_id in SENSORS])
+        buffer.append([(sensor_id, SensorReading("DS18B20", 15.0 + step / 1000), taken_at) for sensor_id in SENSORS])
 
 
 @pytest_twisted.ensureDeferred
@@ -57,7 +57,7 @@ async def test_after_an_outage_the_newest_readings_go_first_and_the_backlog_in_f
     buffer = ReadingBuffer(tmp_path, limit=20000)
     fill(buffer)
     client = JsonClient(reactor, timeout=10)
-    reader = ScriptedReader({sensor_id: 21.0 for sensor_id in SENSORS})
+    reader = ScriptedReader(dict.fromkeys(SENSORS, 21.0))
     pusher = pusher_for(clock, reader, buffer, client, engine.url)
     try:
         await pusher.take_readings()
@@ -101,7 +101,7 @@ async def test_the_zone_is_current_after_the_first_update_of_a_drain(tmp_path, c
     buffer = ReadingBuffer(tmp_path, limit=20000)
     fill(buffer)
     client = JsonClient(reactor, timeout=10)
-    pusher = pusher_for(clock, ScriptedReader({s: 21.0 for s in SENSORS}), buffer, client, engine.url)
+    pusher = pusher_for(clock, ScriptedReader(dict.fromkeys(SENSORS, 21.0)), buffer, client, engine.url)
     try:
         await pusher.take_readings()
     finally:
@@ -124,9 +124,13 @@ async def test_one_broken_sensor_costs_only_its_own_readings(tmp_path, clock):
     globalLogPublisher.addObserver(events.append)
     try:
         await pusher.take_readings()
-        buffer.append([("28-a", SensorReading("DS18B20", 135.0), iso_utc(NOW - 30)),
-                       ("28-b", SensorReading("DS18B20", 18.5), iso_utc(NOW - 30)),
-                       ("28-b", SensorReading("DS18B20", 18.0), iso_utc(NOW - 60))])
+        buffer.append(
+            [
+                ("28-a", SensorReading("DS18B20", 135.0), iso_utc(NOW - 30)),
+                ("28-b", SensorReading("DS18B20", 18.5), iso_utc(NOW - 30)),
+                ("28-b", SensorReading("DS18B20", 18.0), iso_utc(NOW - 60)),
+            ]
+        )
         await pusher.deliver()
     finally:
         globalLogPublisher.removeObserver(events.append)
@@ -136,11 +140,14 @@ async def test_one_broken_sensor_costs_only_its_own_readings(tmp_path, clock):
     assert len(buffer) == 0 and pusher.failures == 0
     assert await storage.sensor("28-a") is None
     assert [(e.timestamp, e.value) for e in await storage.history("28-b")] == [
-        (NOW - 60, 18.0), (NOW - 30, 18.5), (NOW, 19.0)
+        (NOW - 60, 18.0),
+        (NOW - 30, 18.5),
+        (NOW, 19.0),
     ]
     logged = "\n".join(formatEvent(event) for event in events)
-    assert ("engine refused the reading of 28-a: sensors.28-a.value: 131.0 is greater than the maximum"
-            " of 130; dropping it") in logged
+    assert (
+        "engine refused the reading of 28-a: sensors.28-a.value: 131.0 is greater than the maximum of 130; dropping it"
+    ) in logged
     assert "sensors.28-a.value: 135.0 is greater than the maximum of 130; dropping it" in logged
 
 
@@ -169,8 +176,9 @@ async def test_a_clock_running_ahead_is_stored_and_warned_about(tmp_path):
     current = await storage.sensor("28-a")
     assert current.value == 20.0 and current.last_seen < ahead.seconds() - 3000
     warnings = [formatEvent(e) for e in events if e.get("log_level").name == "warn"]
-    assert any(w.startswith("engine adjusted the reading of 28-a: timestamp ") and "in the future" in w
-               for w in warnings), warnings
+    assert any(
+        w.startswith("engine adjusted the reading of 28-a: timestamp ") and "in the future" in w for w in warnings
+    ), warnings
 
 
 class OldEngine(Resource):
@@ -188,8 +196,9 @@ class OldEngine(Resource):
         for sensor_id, entry in document["sensors"].items():
             if not isinstance(entry, dict):
                 request.setResponseCode(422)
-                return json.dumps({"status": "error",
-                                   "error": f"sensors.{sensor_id}: {entry!r} is not of type 'object'"}).encode()
+                return json.dumps(
+                    {"status": "error", "error": f"sensors.{sensor_id}: {entry!r} is not of type 'object'"}
+                ).encode()
         self.stored += [(s, e["timestamp"]) for s, e in document["sensors"].items()]
         request.setResponseCode(201)
         return json.dumps({"status": "created", "ids": list(document["sensors"])}).encode()

@@ -1,7 +1,7 @@
 """The on-disk buffer of unsent readings, and the host id."""
 
-from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat.protocol.host_id import host_id
+from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat_sensor.readers.interface import SensorReading
 
 

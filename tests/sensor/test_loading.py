@@ -87,8 +87,7 @@ def test_an_unknown_name_is_a_config_error_listing_the_known_ones(config):
         load_readers(config, names=["sim", "dht22", "bme280"], found=BUILT_IN)
     assert isinstance(raised.value, ValueError)
     assert str(raised.value) == (
-        "RPYMOSTAT_SENSOR_READERS: unknown sensor reader 'dht22', 'bme280';"
-        " installed readers: owfs, sim, w1"
+        "RPYMOSTAT_SENSOR_READERS: unknown sensor reader 'dht22', 'bme280'; installed readers: owfs, sim, w1"
     )
 
 
@@ -105,12 +104,15 @@ def test_the_installed_entry_points_are_used_by_default(config):
     assert kinds(load_readers(config, names=["sim"])) == [SimReader]
 
 
-@pytest.mark.parametrize("value, why", [
-    ("rpymostat_sensor.readers.nosuch:Reader", "No module named"),
-    ("tests.sensor.test_loading:Absent", "Absent"),
-    ("tests.sensor.test_loading:Undeclared", "Does not declaratively implement"),
-    ("tests.sensor.test_loading:NoRead", "read"),
-])
+@pytest.mark.parametrize(
+    "value, why",
+    [
+        ("rpymostat_sensor.readers.nosuch:Reader", "No module named"),
+        ("tests.sensor.test_loading:Absent", "Absent"),
+        ("tests.sensor.test_loading:Undeclared", "Does not declaratively implement"),
+        ("tests.sensor.test_loading:NoRead", "read"),
+    ],
+)
 def test_a_broken_reader_is_rejected_by_name(config, value, why):
     name = value.rsplit(":", 1)[1].lower()
     with pytest.raises(BrokenReaderError) as raised:

@@ -22,17 +22,33 @@ def reader_of(owfs):
     return OwfsReader(SensorConfig(owfs_dir=owfs.mount))
 
 
-@pytest.mark.parametrize("name", [
-    "28.AD6555070000", "28AD6555070000", "28.AD6555070000.F1", "28.AD6555070000F1",
-    "28AD6555070000.F1", "28AD6555070000F1", "28.ad6555070000",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "28.AD6555070000",
+        "28AD6555070000",
+        "28.AD6555070000.F1",
+        "28.AD6555070000F1",
+        "28AD6555070000.F1",
+        "28AD6555070000F1",
+        "28.ad6555070000",
+    ],
+)
 def test_every_owfs_name_format_becomes_the_kernel_id(name):
     assert kernel_id(name) == SENSOR_ID
 
 
-@pytest.mark.parametrize("name", [
-    "bus.0", "settings", "simultaneous", "uncached", "28.AD65550700", "28.XD6555070000",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bus.0",
+        "settings",
+        "simultaneous",
+        "uncached",
+        "28.AD65550700",
+        "28.XD6555070000",
+    ],
+)
 def test_other_entries_are_not_devices(name):
     assert kernel_id(name) is None
 
@@ -45,9 +61,16 @@ def test_a_sensor_has_the_same_id_whichever_reader_sees_it(tmp_path, owfs):
     assert kernel.sensor_ids() == reader_of(owfs).sensor_ids() == [SENSOR_ID]
 
 
-@pytest.mark.parametrize("scale, degrees", [
-    ("C", 21.5), ("F", 70.7), ("K", 294.65), ("R", 530.37), ("fahrenheit", 70.7),
-])
+@pytest.mark.parametrize(
+    "scale, degrees",
+    [
+        ("C", 21.5),
+        ("F", 70.7),
+        ("K", 294.65),
+        ("R", 530.37),
+        ("fahrenheit", 70.7),
+    ],
+)
 def test_temperatures_are_converted_to_celsius(owfs, scale, degrees):
     owfs.set_scale(scale)
     owfs.add(ADDRESS, degrees)
@@ -69,9 +92,15 @@ def test_an_unknown_scale_is_reported(owfs):
     assert reading == SensorReading("DS18B20", None, extra="unknown OWFS temperature scale 'X'")
 
 
-@pytest.mark.parametrize("scale, degrees", [
-    ("C", 85.0), ("F", 185.0), ("K", 358.15), ("R", 644.67),
-])
+@pytest.mark.parametrize(
+    "scale, degrees",
+    [
+        ("C", 85.0),
+        ("F", 185.0),
+        ("K", 358.15),
+        ("R", 644.67),
+    ],
+)
 def test_the_power_on_value_is_caught_in_any_scale(owfs, scale, degrees):
     owfs.set_scale(scale)
     owfs.add(ADDRESS, degrees)
@@ -108,9 +137,7 @@ def test_a_temperature_that_is_not_a_number_is_reported(owfs):
     owfs.add(ADDRESS)
     (owfs.mount / ADDRESS / "temperature").write_text("")
     reading = reader_of(owfs).read()[SENSOR_ID]
-    assert reading == SensorReading(
-        "DS18B20", None, extra=f"{ADDRESS}/temperature is not a number: ''"
-    )
+    assert reading == SensorReading("DS18B20", None, extra=f"{ADDRESS}/temperature is not a number: ''")
 
 
 def test_a_device_without_a_type_is_named_by_family(owfs):

@@ -7,9 +7,8 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.logger import formatEvent, globalLogPublisher
 
 from rpymostat.api.site import build_site
-from rpymostat.testing import engine_parts
 from rpymostat.protocol.client import JsonClient
-from rpymostat.testing import FakeStorage
+from rpymostat.testing import FakeStorage, engine_parts
 from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat_sensor.pusher import Pusher
 from rpymostat_sensor.readers.interface import SensorReading
@@ -58,8 +57,9 @@ async def setup(tmp_path, clock):
     buffer = ReadingBuffer(tmp_path, limit=1000)
     client = JsonClient(reactor, timeout=2)
     address = {"url": engine.url}
-    pusher = Pusher(clock, [reader], buffer, client, "pi-test", lambda: address["url"],
-                    lambda f, *a: maybeDeferred(f, *a))
+    pusher = Pusher(
+        clock, [reader], buffer, client, "pi-test", lambda: address["url"], lambda f, *a: maybeDeferred(f, *a)
+    )
     yield pusher, engine, storage, buffer, reader, address
     pusher.stop()
     await client.close()
@@ -153,8 +153,15 @@ async def test_a_broken_reader_a_full_buffer_and_a_server_error(tmp_path, clock)
     globalLogPublisher.addObserver(events.append)
     buffer = ReadingBuffer(tmp_path, limit=1)
     client = JsonClient(reactor, timeout=2)
-    pusher = Pusher(clock, [BrokenReader(), ScriptedReader({"28-a": 20.5, "28-b": 19.0})], buffer, client,
-                    "pi-test", lambda: engine.url, lambda f, *a: maybeDeferred(f, *a))
+    pusher = Pusher(
+        clock,
+        [BrokenReader(), ScriptedReader({"28-a": 20.5, "28-b": 19.0})],
+        buffer,
+        client,
+        "pi-test",
+        lambda: engine.url,
+        lambda f, *a: maybeDeferred(f, *a),
+    )
     try:
         await pusher.take_readings()
     finally:

@@ -11,10 +11,9 @@ from twisted.internet.task import LoopingCall, deferLater
 from twisted.logger import globalLogPublisher
 
 from rpymostat.api.site import build_site
-from rpymostat.testing import engine_parts
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.watchdog import Watchdog
-from rpymostat.testing import FakeStorage
+from rpymostat.testing import FakeStorage, engine_parts
 from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat_sensor.config import SensorConfig
 from rpymostat_sensor.pusher import Pusher
@@ -65,11 +64,18 @@ async def _until(condition, seconds=20.0):
 @pytest_twisted.ensureDeferred
 async def test_a_disk_error_on_one_tick_does_not_stop_the_loop_and_systemd_hears_it_all(tmp_path):
     storage = FakeStorage()
-    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(build_site(**engine_parts(storage, reactor)))
+    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(
+        build_site(**engine_parts(storage, reactor))
+    )
     notify = NotifySocket(tmp_path / "notify")
     watchdog = Watchdog({"NOTIFY_SOCKET": str(notify.path), "WATCHDOG_USEC": "180000000"})
-    config = SensorConfig(engine_url=f"http://127.0.0.1:{port.getHost().port}", interval=0.1,
-                          readers=("sim",), data_dir=tmp_path / "data", sim_sensors=1)
+    config = SensorConfig(
+        engine_url=f"http://127.0.0.1:{port.getHost().port}",
+        interval=0.1,
+        readers=("sim",),
+        data_dir=tmp_path / "data",
+        sim_sensors=1,
+    )
     buffer = FailingDisk(tmp_path / "data", 100)
     logged = []
     globalLogPublisher.addObserver(logged.append)
@@ -77,6 +83,7 @@ async def test_a_disk_error_on_one_tick_does_not_stop_the_loop_and_systemd_hears
     service.startService()
     messages = []
     try:
+
         async def delivered_and_pinged_twice():
             messages.extend(notify.messages())
             return await storage.sensor("sim-0") is not None and messages.count("WATCHDOG=1") >= 2
@@ -88,8 +95,9 @@ async def test_a_disk_error_on_one_tick_does_not_stop_the_loop_and_systemd_hears
         globalLogPublisher.removeObserver(logged.append)
         await service.stopService()
         await port.stopListening()
-    failures = [e for e in logged
-                if e.get("log_failure") is not None and "taking readings failed" in e.get("log_format", "")]
+    failures = [
+        e for e in logged if e.get("log_failure") is not None and "taking readings failed" in e.get("log_format", "")
+    ]
     assert [str(e["log_failure"].value) for e in failures] == ["disk I/O error"]
     messages.extend(notify.messages())
     assert messages[0].startswith("READY=1")
@@ -106,9 +114,16 @@ async def test_no_pings_without_iterations(tmp_path):
 
     notify = NotifySocket(tmp_path / "notify")
     clock = Clock()
-    pusher = Pusher(clock, [ScriptedReader({"28-a": 20.0})], ReadingBuffer(tmp_path, 100), None, "pi",
-                    lambda: None, lambda f, *a: maybeDeferred(f, *a),
-                    watchdog=Watchdog({"NOTIFY_SOCKET": str(notify.path)}))
+    pusher = Pusher(
+        clock,
+        [ScriptedReader({"28-a": 20.0})],
+        ReadingBuffer(tmp_path, 100),
+        None,
+        "pi",
+        lambda: None,
+        lambda f, *a: maybeDeferred(f, *a),
+        watchdog=Watchdog({"NOTIFY_SOCKET": str(notify.path)}),
+    )
     await pusher.take_readings()
     assert notify.messages() == ["WATCHDOG=1"]
     clock.advance(3600)  # retries of delivery run, the loop does not
@@ -124,8 +139,15 @@ async def test_an_address_the_client_chokes_on_does_not_stop_the_loop(tmp_path, 
     await engine.up()
     address = {"url": "http://[::1/v1"}
     client = JsonClient(reactor, timeout=2)
-    pusher = Pusher(clock, [ScriptedReader({"28-a": 20.5})], ReadingBuffer(tmp_path, 100), client, "pi-test",
-                    lambda: address["url"], lambda f, *a: maybeDeferred(f, *a))
+    pusher = Pusher(
+        clock,
+        [ScriptedReader({"28-a": 20.5})],
+        ReadingBuffer(tmp_path, 100),
+        client,
+        "pi-test",
+        lambda: address["url"],
+        lambda f, *a: maybeDeferred(f, *a),
+    )
     loop = LoopingCall(pusher.take_readings)  # what TimerService runs
     loop.clock = clock
     stopped = loop.start(30)
@@ -154,8 +176,15 @@ class BrokenBatches(ReadingBuffer):
 
 @pytest_twisted.ensureDeferred
 async def test_a_delivery_that_raises_is_counted_and_retried_later(tmp_path, clock):
-    pusher = Pusher(clock, [ScriptedReader({"28-a": 20.5})], BrokenBatches(tmp_path, 100), None, "pi",
-                    lambda: "http://127.0.0.1:9/v1", lambda f, *a: maybeDeferred(f, *a))
+    pusher = Pusher(
+        clock,
+        [ScriptedReader({"28-a": 20.5})],
+        BrokenBatches(tmp_path, 100),
+        None,
+        "pi",
+        lambda: "http://127.0.0.1:9/v1",
+        lambda f, *a: maybeDeferred(f, *a),
+    )
     await pusher.take_readings()
     assert (pusher.errors, pusher.failures) == (1, 1)
     [retry] = clock.getDelayedCalls()

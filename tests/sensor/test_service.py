@@ -7,8 +7,7 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.task import deferLater
 
 from rpymostat.api.site import build_site
-from rpymostat.testing import engine_parts
-from rpymostat.testing import FakeStorage
+from rpymostat.testing import FakeStorage, engine_parts
 from rpymostat_sensor import __main__ as cli
 from rpymostat_sensor.config import SensorConfig, from_environ
 from rpymostat_sensor.service import SensorService
@@ -17,10 +16,15 @@ from rpymostat_sensor.service import SensorService
 @pytest_twisted.ensureDeferred
 async def test_sim_readings_reach_the_engine_and_stop_is_clean(tmp_path):
     storage = FakeStorage()
-    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(build_site(**engine_parts(storage, reactor)))
+    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(
+        build_site(**engine_parts(storage, reactor))
+    )
     config = SensorConfig(
-        engine_url=f"http://127.0.0.1:{port.getHost().port}", interval=0.2, readers=("sim",),
-        data_dir=tmp_path, sim_sensors=2,
+        engine_url=f"http://127.0.0.1:{port.getHost().port}",
+        interval=0.2,
+        readers=("sim",),
+        data_dir=tmp_path,
+        sim_sensors=2,
     )
     service = SensorService(config, reactor)
     assert [reader.name for reader in service.readers] == ["sim"]
@@ -32,7 +36,8 @@ async def test_sim_readings_reach_the_engine_and_stop_is_clean(tmp_path):
             await deferLater(reactor, 0.05, lambda: None)
         sensors = await storage.sensors()
         assert [(s.sensor_id, s.host_id, s.sensor_type) for s in sensors] == [
-            ("sim-0", service.host_id, "sim"), ("sim-1", service.host_id, "sim")
+            ("sim-0", service.host_id, "sim"),
+            ("sim-1", service.host_id, "sim"),
         ]
     finally:
         await service.stopService()
@@ -53,7 +58,7 @@ def test_unknown_reader_name_stops_start_up(tmp_path):
 
 def test_show_config_and_bad_settings(tmp_path, capsys):
     assert cli.main(["--show-config"], {"HOME": str(tmp_path), "RPYMOSTAT_SENSOR_INTERVAL": "5"}) == 0
-    [line] = [l for l in capsys.readouterr().out.splitlines() if l.startswith("RPYMOSTAT_SENSOR_INTERVAL")]
+    [line] = [row for row in capsys.readouterr().out.splitlines() if row.startswith("RPYMOSTAT_SENSOR_INTERVAL")]
     assert line.split()[1:4] == ["seconds", "30.0", "5.0"]
     assert cli.main([], {"HOME": str(tmp_path), "RPYMOSTAT_ENGINE_URL": "engine:8088"}) == 2
     assert "RPYMOSTAT_ENGINE_URL='engine:8088' is invalid" in capsys.readouterr().err

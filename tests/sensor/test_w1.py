@@ -6,6 +6,7 @@ import pytest
 
 from rpymostat_sensor.config import SensorConfig
 from rpymostat_sensor.readers.interface import SensorReading
+
 # W1ThermSensor through our module, which makes it importable off a Pi.
 from rpymostat_sensor.readers.w1 import W1Reader, W1ThermSensor
 from tests.sensor.fake_w1 import FakeW1Bus, scratchpad, w1_slave_text
@@ -47,13 +48,16 @@ def test_reads_a_ds18b20(bus):
     assert reader_of(bus).read() == {SENSOR_ID: SensorReading("DS18B20", 20.875)}
 
 
-@pytest.mark.parametrize("sensor_id, chip", [
-    ("10-000802b4a2c1", "DS18S20"),
-    ("22-000000a1b2c3", "DS1822"),
-    ("28-0000075565ad", "DS18B20"),
-    ("3b-0000001a2b3c", "DS1825"),  # also every MAX31850K: same family code
-    ("42-00000012abcd", "DS28EA00"),
-])
+@pytest.mark.parametrize(
+    "sensor_id, chip",
+    [
+        ("10-000802b4a2c1", "DS18S20"),
+        ("22-000000a1b2c3", "DS1822"),
+        ("28-0000075565ad", "DS18B20"),
+        ("3b-0000001a2b3c", "DS1825"),  # also every MAX31850K: same family code
+        ("42-00000012abcd", "DS28EA00"),
+    ],
+)
 @pytest.mark.parametrize("celsius", [23.5, -5.25, 0.0])
 def test_reads_every_chip_w1thermsensor_knows(bus, sensor_id, chip, celsius):
     bus.add(sensor_id, celsius)
@@ -68,9 +72,13 @@ def test_ignores_devices_that_are_not_thermometers(bus):
     assert reader_of(bus).sensor_ids() == [SENSOR_ID]
 
 
-@pytest.mark.parametrize("sensor_id, chip", [
-    (SENSOR_ID, "DS18B20"), ("10-000802b4a2c1", "DS18S20"),
-])
+@pytest.mark.parametrize(
+    "sensor_id, chip",
+    [
+        (SENSOR_ID, "DS18B20"),
+        ("10-000802b4a2c1", "DS18S20"),
+    ],
+)
 def test_power_on_value_is_not_a_reading(bus, sensor_id, chip):
     """w1thermsensor raises ResetValueError for a DS18B20, returns 85.0 for a DS18S20."""
     bus.add(sensor_id).power_on()
@@ -82,9 +90,7 @@ def test_power_on_value_is_not_a_reading(bus, sensor_id, chip):
 def test_read_error_value_is_not_a_reading(bus):
     bus.add(SENSOR_ID).read_error()
     reading = reader_of(bus).read()[SENSOR_ID]
-    assert reading == SensorReading(
-        "DS18B20", None, extra="-127 C is the 1-wire read-error value, not a reading"
-    )
+    assert reading == SensorReading("DS18B20", None, extra="-127 C is the 1-wire read-error value, not a reading")
 
 
 def test_a_failed_crc_is_read_again(bus):
@@ -95,12 +101,15 @@ def test_a_failed_crc_is_read_again(bus):
     assert sleeps.seconds == [W1Reader.RETRY_DELAY]
 
 
-@pytest.mark.parametrize("broken", [
-    "fail_crc",
-    # w1thermsensor treats an all-zero scratchpad (a shorted line) like a failed CRC
-    "00 00 00 00 00 00 00 00 00 : crc=00 YES\n00 00 00 00 00 00 00 00 00 t=0\n",
-    "",
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "fail_crc",
+        # w1thermsensor treats an all-zero scratchpad (a shorted line) like a failed CRC
+        "00 00 00 00 00 00 00 00 00 : crc=00 YES\n00 00 00 00 00 00 00 00 00 t=0\n",
+        "",
+    ],
+)
 def test_a_crc_failing_every_time_is_reported(bus, broken):
     sensor = bus.add(SENSOR_ID)
     if broken == "fail_crc":
@@ -114,10 +123,13 @@ def test_a_crc_failing_every_time_is_reported(bus, broken):
     assert sleeps.seconds == [W1Reader.RETRY_DELAY] * 2
 
 
-@pytest.mark.parametrize("garbage", [
-    "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n",
-    "zz zz 4b 46 7f ff 0e 10 57 : crc=57 YES\nzz zz 4b 46 7f ff 0e 10 57 t=?\n",
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        "72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n",
+        "zz zz 4b 46 7f ff 0e 10 57 : crc=57 YES\nzz zz 4b 46 7f ff 0e 10 57 t=?\n",
+    ],
+)
 def test_a_garbled_file_is_reported(bus, garbage):
     bus.add(SENSOR_ID).write_raw(garbage)
     reading = reader_of(bus).read()[SENSOR_ID]
@@ -155,4 +167,3 @@ def test_each_reader_keeps_its_own_base_directory(tmp_path):
     assert reader_of(first).sensor_ids() == ["28-0000000000aa"]
     assert list(reader_of(second).read()) == ["28-0000000000bb"]
     assert W1ThermSensor.BASE_DIRECTORY == Path("/sys/bus/w1/devices")
-
