@@ -62,12 +62,8 @@ class ReadingBuffer:
         ``sensors`` is the ``sensors`` object of a ``PUT /v1/sensors/update``.
         This is what an engine older than arrays of readings takes.
         """
-        rows = self._db.execute(
-            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending ORDER BY seq LIMIT ?",
-            (most,),
-        ).fetchall()
         seqs, sensors = [], {}
-        for seq, sensor_id, *fields in rows:
+        for seq, sensor_id, *fields in self._oldest(most):
             if sensor_id in sensors:
                 break
             sensors[sensor_id] = _document(*fields)
@@ -97,15 +93,18 @@ class ReadingBuffer:
         first, as ``PUT /v1/sensors/update`` takes them, so a full buffer
         drains in a few dozen requests rather than one per reading.
         """
-        rows = self._db.execute(
-            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending ORDER BY seq LIMIT ?",
-            (most,),
-        ).fetchall()
         seqs, sensors = [], {}
-        for seq, sensor_id, *fields in rows:
+        for seq, sensor_id, *fields in self._oldest(most):
             sensors.setdefault(sensor_id, []).append(_document(*fields))
             seqs.append(seq)
         return seqs, sensors
+
+    def _oldest(self, most):
+        """The ``most`` oldest pending rows: ``(seq, sensor_id, type, value, alias, extra, timestamp)``."""
+        return self._db.execute(
+            "SELECT seq, sensor_id, sensor_type, value, alias, extra, timestamp FROM pending ORDER BY seq LIMIT ?",
+            (most,),
+        ).fetchall()
 
     def remove(self, seqs):
         """Forget readings the engine has (or has refused for good)."""
