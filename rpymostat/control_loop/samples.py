@@ -20,29 +20,36 @@ from rpymostat.decide.temperature import Sample
 
 
 class SensorSamples:
-    """``{sensor_id: Sample}`` with ``seen_at`` on the monotonic clock."""
+    """``{sensor_id: Sample}`` with ``seen_at`` on the monotonic clock, each with the one it replaced."""
 
     def __init__(self):
-        self._newest = {}  # sensor_id -> (reading timestamp, value, received on the monotonic clock)
+        self._newest = {}  # sensor_id -> (reading timestamp, Sample)
 
     async def load(self, storage, wall_now, monotonic_now):
         """Take every stored sensor's value; call once before the first decision."""
         for record in await storage.sensors():
             received = record.received_at if record.received_at is not None else record.last_seen
             age = max(0.0, wall_now - received)  # a clock set back since: counts as just received
-            self._newest[record.sensor_id] = (record.last_seen, record.value, monotonic_now - age)
+            self._newest[record.sensor_id] = (
+                record.last_seen,
+                Sample(record.value, monotonic_now - age, record.sensor_type),
+            )
 
     def received(self, readings, monotonic_now):
         """Readings the engine accepted just now (a ``sensor.readings`` event)."""
         for reading in readings:
             held = self._newest.get(reading.sensor_id)
             if held is None or reading.timestamp >= held[0]:
-                self._newest[reading.sensor_id] = (reading.timestamp, reading.value, monotonic_now)
+                previous = held[1] if held is not None else None
+                if previous is not None:
+                    previous = Sample(previous.value, previous.seen_at)  # one step back is all a jump needs
+                sample = Sample(reading.value, monotonic_now, reading.sensor_type, previous)
+                self._newest[reading.sensor_id] = (reading.timestamp, sample)
 
     def forget(self, sensor_id):
         """The sensor was deleted."""
         self._newest.pop(sensor_id, None)
 
     def samples(self):
-        """``{sensor_id: Sample(value, received on the monotonic clock)}`` for the decision."""
-        return {sensor_id: Sample(value, seen_at) for sensor_id, (_, value, seen_at) in self._newest.items()}
+        """``{sensor_id: Sample}`` for the decision, received on the monotonic clock."""
+        return {sensor_id: sample for sensor_id, (_, sample) in self._newest.items()}

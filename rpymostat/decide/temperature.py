@@ -1,8 +1,11 @@
 """A zone's effective temperature from its weighted sensors, and which were dropped and why.
 
 A sensor's reading is used only if it is fresh (seen within ``stale_after``
-seconds), a number, and plausible; the others are dropped with a reason and
-the weights of the rest carry the mean.  Below ``quorum`` usable sensors the
+seconds), a number, plausible for a house and within its chip's measuring
+range, and not a jump of :data:`MAX_JUMP_C` or more from the reading before
+it within :data:`JUMP_WINDOW_S` (a loose wire or a failing chip, not the
+room); the others are dropped with a reason and the weights of the rest carry
+the mean.  Below ``quorum`` usable sensors the
 zone has no trustworthy temperature at all (``value`` None), which sends it
 to its safe state: a thermostat must never keep heating on an old number.
 """
@@ -14,13 +17,56 @@ from collections.abc import Mapping
 #: Readings outside this range are broken sensors, not weather.
 PLAUSIBLE_C = (-40.0, 85.0)
 
+#: The measuring range of common sensor chips, from their datasheets: a
+#: reading outside its chip's range is a fault, whatever it says.
+SENSOR_RANGES_C = {
+    "DS18B20": (-55.0, 125.0),
+    "DS18S20": (-55.0, 125.0),
+    "DS1822": (-55.0, 125.0),
+    "DS1825": (-55.0, 125.0),
+    "DS28EA00": (-40.0, 85.0),
+    "DHT22": (-40.0, 80.0),
+    "DHT11": (0.0, 50.0),
+}
+
+#: A reading this many kelvin away from the sensor's reading before it ...
+MAX_JUMP_C = 20.0
+#: ... within this many seconds is a fault: no room changes that fast.
+JUMP_WINDOW_S = 60.0
+
 
 @dataclasses.dataclass(frozen=True)
 class Sample:
-    """A sensor's newest reading: value (None if it could not measure) and when (epoch s)."""
+    """A sensor's newest reading: value (None if it could not measure), when (s, on the
+    decision's clock), the chip's type if known, and the sample it replaced, if any."""
 
     value: float | None
     seen_at: float
+    sensor_type: str | None = None
+    previous: "Sample | None" = None
+
+
+def _out_of_range(sample) -> str | None:
+    """Why ``sample``'s value is impossible for its chip or for a house, or None."""
+    value = sample.value
+    if not PLAUSIBLE_C[0] <= value <= PLAUSIBLE_C[1]:
+        return f"implausible: {value} C"
+    low, high = SENSOR_RANGES_C.get(sample.sensor_type, PLAUSIBLE_C)
+    if not low <= value <= high:
+        return f"outside the {sample.sensor_type}'s range of {low:g}..{high:g} C: {value} C"
+    return None
+
+
+def _jump(sample) -> str | None:
+    """Why ``sample`` is a jump from the reading before it, or None."""
+    before = sample.previous
+    if before is None or before.value is None or not math.isfinite(before.value):
+        return None
+    elapsed = sample.seen_at - before.seen_at
+    change = sample.value - before.value
+    if elapsed <= JUMP_WINDOW_S and abs(change) >= MAX_JUMP_C:
+        return f"jumped {change:+.1f} C in {elapsed:.0f} s, from {before.value:g} C: a fault, not the room"
+    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,8 +91,8 @@ def effective_temperature(weights, samples, now, stale_after=300.0, quorum=1) ->
             dropped[sensor_id] = f"stale: last seen {now - sample.seen_at:.0f} s ago"
         elif sample.value is None or not math.isfinite(sample.value):
             dropped[sensor_id] = "no value in its last reading"
-        elif not PLAUSIBLE_C[0] <= sample.value <= PLAUSIBLE_C[1]:
-            dropped[sensor_id] = f"implausible: {sample.value} C"
+        elif (fault := _out_of_range(sample) or _jump(sample)) is not None:
+            dropped[sensor_id] = fault
         elif weight <= 0:
             dropped[sensor_id] = "weight is zero"
         else:

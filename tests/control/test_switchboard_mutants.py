@@ -197,6 +197,14 @@ def test_the_time_in_state_is_reported_to_the_millisecond(tmp_path, clock):
     assert switchboard.document("sim-1")["seconds_in_state"] == 10.0
 
 
+def test_a_relay_that_cannot_go_safe_is_logged_with_the_state_it_should_be_in(tmp_path, clock, log_lines):
+    backend = sim()
+    switchboard = board(tmp_path, clock, [backend], safe_states={"sim-2": True})  # a pump: safe on
+    backend.failing.add("sim-2")
+    assert switchboard.to_safe_states("lease expired") == SafeStates([], ["sim-2"])
+    assert log_lines()[-1] == "lease expired: relay sim-2 could not go to its safe state on: sim-2: simulated fault"
+
+
 def test_going_safe_when_already_safe_says_so(tmp_path, clock, log_lines):
     switchboard = board(tmp_path, clock, [sim()])
     assert switchboard.to_safe_states("lease expired") == SafeStates([], [])

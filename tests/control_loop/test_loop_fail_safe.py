@@ -289,3 +289,46 @@ async def test_a_sensor_host_five_minutes_behind_is_fresh_and_stays_so_after_an_
         await restarted.client.close()
     finally:
         await close(house)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reading_that_jumps_20_k_does_not_drive_the_heating_and_the_state_says_why(tmp_path):
+    house = await real_house(tmp_path)
+    try:
+        await house.tick(200)
+        await house.reading(21.5)
+        await house.tick(200)
+        assert house.heat_on is False  # warm enough
+        await house.reading(21.5)
+        await house.tick(30)
+        await house.reading(0.5)  # 30 s later, a loose wire: frost protection must not fire on it either
+        await house.tick()
+        assert house.heat_on is False
+        state = await house.state()
+        assert state["temperature"]["dropped"] == {"s1": "jumped -21.0 C in 30 s, from 21.5 C: a fault, not the room"}
+        await house.tick(30)
+        await house.reading(19.0)  # a real reading again, 30 s later: 18.5 K from the fault, so used
+        await house.tick()
+        assert house.heat_on is True and (await house.state())["temperature"]["value"] == 19.0
+    finally:
+        await close(house)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reading_outside_its_chips_range_does_not_drive_the_heating(tmp_path):
+    house = await real_house(tmp_path)
+    try:
+        await house.tick(200)
+        await house.tick(200)
+        code, body, _ = await house.api.put(
+            "/v1/sensors/update", {"host_id": "pi", "sensors": {"s1": {"type": "DHT22", "value": 82.0}}}
+        )
+        assert code == 201, body
+        await house.tick()
+        state = await house.state()
+        assert state["temperature"]["dropped"] == {"s1": "outside the DHT22's range of -40..80 C: 82.0 C"}
+        assert house.heat_on is False and state["outputs"]["heat"]["safety_off"] == (
+            "safe state: no trustworthy temperature"
+        )
+    finally:
+        await close(house)

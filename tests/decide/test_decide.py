@@ -319,3 +319,29 @@ def test_built_in_decision_plugin_loads_from_its_entry_point():
 def test_the_reason_reads_well_for_one_sensor_and_for_none():
     assert effective_temperature({"a": 1.0}, {"a": Sample(20.0, NOW)}, NOW).reason == "the reading of 1 sensor"
     assert effective_temperature({}, {}, NOW).reason == "no sensors are assigned to this zone"
+
+
+# --- readings that are faults, not the room ---
+
+
+def test_a_jump_of_20_k_within_a_minute_is_dropped_and_named():
+    before = Sample(21.0, NOW - 30)
+    result = effective_temperature({"a": 1.0}, {"a": Sample(0.5, NOW, "DS18B20", before)}, NOW)
+    assert result.value is None and result.coldest is None  # it drives nothing, frost protection included
+    assert result.dropped == {"a": "jumped -20.5 C in 30 s, from 21 C: a fault, not the room"}
+
+
+def test_a_large_change_over_more_than_a_minute_or_a_small_one_is_the_room():
+    slow = Sample(0.5, NOW, "DS18B20", Sample(21.0, NOW - 61))
+    small = Sample(40.9, NOW, "DS18B20", Sample(21.0, NOW - 5))
+    result = effective_temperature({"slow": 1.0, "small": 1.0}, {"slow": slow, "small": small}, NOW)
+    assert result.used == {"slow": 1.0, "small": 1.0} and result.dropped == {}
+    after_a_failed_read = Sample(19.0, NOW, "DS18B20", Sample(None, NOW - 10))
+    assert effective_temperature({"a": 1.0}, {"a": after_a_failed_read}, NOW).value == 19.0
+
+
+def test_a_reading_outside_its_chips_range_is_dropped_and_named():
+    samples = {"dht": Sample(82.0, NOW, "DHT22"), "ds": Sample(82.0, NOW, "DS18B20"), "odd": Sample(82.0, NOW, "x")}
+    result = effective_temperature({"dht": 1.0, "ds": 1.0, "odd": 1.0}, samples, NOW)
+    assert result.dropped == {"dht": "outside the DHT22's range of -40..80 C: 82.0 C"}
+    assert result.used == {"ds": 1.0, "odd": 1.0}  # within their ranges (an unknown chip: a house's range)
