@@ -92,7 +92,7 @@ def test_acknowledged_readings_survive_kill_9(tmp_path):
         assert (code, sensor["value"], sensor["last_seen"]) == (
             200,
             20.9,
-            "2026-11-25T10:09:00.000000+00:00",
+            "2026-11-25T10:09:00.000+00:00",
         )
     finally:
         assert second.stop() == 0

@@ -265,6 +265,11 @@ class Switchboard:
         warning with the reason.  Switching on always respects the minimum off
         time, frost protection included.
 
+        An "off" does not depend on reading the relay first: if the read
+        fails, the off is written anyway (its minimum on time judged from the
+        recorded state), as :meth:`to_safe_states` does, so a relay that can
+        still be switched but not read cannot stay on.
+
         Raises :class:`UnknownRelay`, :class:`TooSoon` (nothing switched) or
         :class:`RelayFault` (hardware failure, or the daemon is stopping).
         """
@@ -273,7 +278,17 @@ class Switchboard:
         output = self._output(relay_id)
         if self._closed:
             raise RelayFault("the relay unit is stopping")
-        self._refresh(output)
+        try:
+            self._refresh(output)
+        except RelayFault as error:
+            if on:
+                raise
+            log.warn(
+                "cannot read relay {relay_id} ({error}); switching it off all the same", relay_id=relay_id, error=error
+            )
+            if not output.state:  # recorded off: write it again, the board may have drifted
+                output.backend.set(relay_id, False)
+                return False
         if output.state == on:
             return False
         minimum = self.min_on if output.state else self.min_off

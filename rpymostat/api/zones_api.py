@@ -159,7 +159,7 @@ class ZonesApi:
         await self._known(zone)
         given = request.args.get(b"limit")
         limit = given[0].decode("utf-8", "replace") if given else "100"
-        if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_RUNS):
+        if not (limit.isascii() and limit.isdigit() and len(limit) <= 4 and 1 <= int(limit) <= MAX_RUNS):
             raise InvalidContent(f"limit: must be a whole number from 1 to {MAX_RUNS}")
         runs = await self._loop.recorder.runs(zone, int(limit))
         return json_bytes(request, 200, {"zone": zone, "runs": [run_document(run) for run in runs]})

@@ -204,9 +204,12 @@ class DecisionLoop(TimerService):
             )
             shown = self.ledger.shown(address)
             if shown is not None:
-                await self.recorder.observe(
-                    zone, name, shown, self.clock.seconds(), decision.temperature.value, _target(decision, name)
-                )
+                try:
+                    await self.recorder.observe(
+                        zone, name, shown, self.clock.seconds(), decision.temperature.value, _target(decision, name)
+                    )
+                except Exception:  # history is lost, not control: the decision stands
+                    log.failure("zone {zone} {output}: the run could not be recorded", zone=zone, output=name)
         previous = self.reports.get(zone)
         self.reports[zone] = ZoneReport(decision, settings, deliveries, following, now_wall)
         if (
@@ -222,7 +225,7 @@ class DecisionLoop(TimerService):
         """Send one output its state and record what its unit reports; returns the Delivery."""
         asked = self._monotonic()  # before asking: a slow answer then makes the switch look earlier, never later
         delivery = await self._dispatcher.send(address, desired, safety)
-        if delivery.reached and await self.ledger.observe(address, delivery.on, delivery.seconds_in_state, asked):
+        if delivery.reached and await self._observed(address, delivery, asked):
             log.info(
                 "zone {zone} {output} is now {state}: {reason}",
                 zone=zone,
@@ -238,6 +241,20 @@ class DecisionLoop(TimerService):
                 "zone {zone} {output} ({address}): {note}", zone=zone, output=name, address=address, note=delivery.note
             )
         return delivery
+
+    async def _observed(self, address, delivery, asked):
+        """Note what the unit reported; True if the output switched.
+
+        The ledger holds the new state in memory before it stores it, so a
+        failing write (a full SD card) loses only persistence: it must not
+        turn a successful switch into an undecidable zone and a safety off,
+        which would short-cycle the boiler at every minimum off time.
+        """
+        try:
+            return await self.ledger.observe(address, delivery.on, delivery.seconds_in_state, asked)
+        except Exception:
+            log.failure("{address}: its state could not be stored; it is kept in memory", address=address)
+            return False
 
     async def _release_abandoned(self, listed):
         """Switch off outputs still on that no zone names any more, and end the runs of removed outputs."""

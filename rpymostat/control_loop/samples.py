@@ -16,7 +16,7 @@ the newest value: a backlog drained after an outage neither moves a value
 back nor makes an old sensor look fresh.
 """
 
-from rpymostat.decide.temperature import Sample
+from rpymostat.decide.temperature import Sample, is_jump
 
 
 class SensorSamples:
@@ -40,11 +40,7 @@ class SensorSamples:
         for reading in readings:
             held = self._newest.get(reading.sensor_id)
             if held is None or reading.timestamp >= held[0]:
-                previous = held[1] if held is not None else None
-                if previous is not None:
-                    previous = Sample(previous.value, previous.seen_at)  # one step back is all a jump needs
-                sample = Sample(reading.value, monotonic_now, reading.sensor_type, previous)
-                self._newest[reading.sensor_id] = (reading.timestamp, sample)
+                self._newest[reading.sensor_id] = (reading.timestamp, _next(held, reading, monotonic_now))
 
     def forget(self, sensor_id):
         """The sensor was deleted."""
@@ -53,3 +49,23 @@ class SensorSamples:
     def samples(self):
         """``{sensor_id: Sample}`` for the decision, received on the monotonic clock."""
         return {sensor_id: sample for sensor_id, (_, sample) in self._newest.items()}
+
+
+def _next(held, reading, monotonic_now):
+    """The sample for ``reading``, linked to the last trusted one before it.
+
+    A jump keeps the trusted sample and marks the sensor suspect until a
+    reading comes back near it; anything else becomes the new trusted one.
+    """
+    if held is None:
+        return Sample(reading.value, monotonic_now, reading.sensor_type)
+    last = held[1]
+    if last.suspect:
+        trusted, suspect = last.previous, True  # the last sample was itself a jump
+    else:
+        trusted, suspect = Sample(last.value, last.seen_at), False
+    if reading.value is None:
+        return Sample(None, monotonic_now, reading.sensor_type, trusted, suspect)
+    if is_jump(reading.value, monotonic_now, trusted, suspect):
+        return Sample(reading.value, monotonic_now, reading.sensor_type, trusted, True)
+    return Sample(reading.value, monotonic_now, reading.sensor_type, trusted, False)

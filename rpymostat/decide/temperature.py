@@ -38,12 +38,29 @@ JUMP_WINDOW_S = 60.0
 @dataclasses.dataclass(frozen=True)
 class Sample:
     """A sensor's newest reading: value (None if it could not measure), when (s, on the
-    decision's clock), the chip's type if known, and the sample it replaced, if any."""
+    decision's clock), the chip's type if known, and its last trusted reading before it.
+
+    ``suspect`` says that a jump away from ``previous`` began within
+    :data:`JUMP_WINDOW_S` of it and has not come back since: a stuck fault
+    stays dropped however long it lasts, until a reading returns to within
+    :data:`MAX_JUMP_C` of the last trusted one.
+    """
 
     value: float | None
     seen_at: float
     sensor_type: str | None = None
     previous: "Sample | None" = None
+    suspect: bool = False
+
+
+def is_jump(value, seen_at, trusted, suspect) -> bool:
+    """Whether ``value`` at ``seen_at`` is a fault's jump away from the ``trusted`` sample."""
+    if trusted is None or value is None or trusted.value is None:
+        return False
+    if not (math.isfinite(value) and math.isfinite(trusted.value)):
+        return False
+    far = abs(value - trusted.value) >= MAX_JUMP_C
+    return far and (suspect or seen_at - trusted.seen_at <= JUMP_WINDOW_S)
 
 
 def _out_of_range(sample) -> str | None:
@@ -58,15 +75,13 @@ def _out_of_range(sample) -> str | None:
 
 
 def _jump(sample) -> str | None:
-    """Why ``sample`` is a jump from the reading before it, or None."""
+    """Why ``sample`` is a jump from its last trusted reading, or None."""
     before = sample.previous
-    if before is None or before.value is None or not math.isfinite(before.value):
+    if not is_jump(sample.value, sample.seen_at, before, sample.suspect):
         return None
     elapsed = sample.seen_at - before.seen_at
     change = sample.value - before.value
-    if elapsed <= JUMP_WINDOW_S and abs(change) >= MAX_JUMP_C:
-        return f"jumped {change:+.1f} C in {elapsed:.0f} s, from {before.value:g} C: a fault, not the room"
-    return None
+    return f"jumped {change:+.1f} C in {elapsed:.0f} s, from {before.value:g} C: a fault, not the room"
 
 
 @dataclasses.dataclass(frozen=True)

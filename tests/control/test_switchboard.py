@@ -426,3 +426,30 @@ def test_the_heartbeat_check_reads_every_output_and_nothing_once_closed(tmp_path
     assert switchboard.document("sim-3")["state"] is True
     switchboard.close()
     assert switchboard.check() == []
+
+
+class ReadsFail(SimRelays):
+    """Relays that can still be switched but no longer read (a flaky USB read, a backend bug)."""
+
+    reads_fail = False
+
+    def get(self, relay_id):
+        if self.reads_fail:
+            raise RelayFault(f"{relay_id}: read timed out")
+        return super().get(relay_id)
+
+
+def test_an_off_is_written_even_when_the_relay_cannot_be_read(tmp_path, clock, logged):
+    backend = ReadsFail(ControlConfig(sim_relays=2))
+    switchboard = board(tmp_path, clock, [backend], min_on=300, min_off=0)
+    switchboard.command("sim-1", True)
+    backend.reads_fail = True
+    clock.advance(60)
+    assert switchboard.command("sim-1", False, safety="never heat above 30 C") is True
+    assert SimRelays.get(backend, "sim-1") is False  # really off, 60 s into a 300 s minimum on time
+    assert "cannot read relay sim-1 (sim-1: read timed out); switching it off all the same" in logged()
+    with pytest.raises(RelayFault, match="read timed out"):  # an "on" still needs to know where it stands
+        switchboard.command("sim-2", True)
+    backend.set("sim-2", True)  # drifted on behind the unit's back, recorded off
+    assert switchboard.command("sim-2", False) is False
+    assert SimRelays.get(backend, "sim-2") is False

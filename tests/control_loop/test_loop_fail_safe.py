@@ -332,3 +332,39 @@ async def test_a_reading_outside_its_chips_range_does_not_drive_the_heating(tmp_
         )
     finally:
         await close(house)
+
+
+class WritesFail(FakeStorage):
+    """A full SD card: reads work, writes of output states and runs fail."""
+
+    full = False
+
+    def put_output_state(self, *args):
+        if self.full:
+            from twisted.internet.defer import fail
+
+            return fail(StorageError("database or disk is full"))
+        return super().put_output_state(*args)
+
+    def start_run(self, run):
+        if self.full:
+            from twisted.internet.defer import fail
+
+            return fail(StorageError("database or disk is full"))
+        return super().start_run(run)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_disk_that_cannot_store_a_switch_does_not_short_cycle_the_boiler(tmp_path):
+    house = await real_house(tmp_path, storage=WritesFail())
+    try:
+        house.storage.full = True
+        await heating(house)  # switched on; storing that fails
+        for _ in range(8):  # four minutes: the boiler keeps running, no safety off
+            await house.tick(30)
+            await house.reading(19.0)
+            assert house.heat_on is True
+        assert "default" not in house.loop.failures
+        assert house.loop.ledger.state("unit1/sim-1").on is True  # kept in memory
+    finally:
+        await close(house)
