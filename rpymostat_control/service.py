@@ -125,7 +125,7 @@ class ControlService(MultiService):
             for backend in backends:
                 backend.close()
             raise
-        self.lease = Lease(self.clock, config.lease, self._lease_expired)
+        self.lease = Lease(self.clock, config.lease, self._lease_expired, monotonic)
         self.client = JsonClient(reactor)
         self.finder = None
         #: The engine's API base URL: the configured one, else the one discovery chose (or None).
@@ -181,6 +181,7 @@ class ControlService(MultiService):
         """
         try:
             self.switchboard.check()
+            self.lease.check()  # a wake-up the wall clock delayed is caught here
         except Exception:
             self.loop_failures["heartbeat"] += 1
             log.failure("the relay heartbeat failed")

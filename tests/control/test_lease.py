@@ -79,3 +79,33 @@ def test_an_expiry_handler_that_raises_is_logged_counted_and_the_lease_still_wor
     held.renew()  # the next command starts a new lease, which expires again
     clock.advance(10)
     assert held.failures == 2 and expiries == [10.0, 20.0]
+
+
+def test_the_deadline_follows_the_monotonic_clock_when_the_wall_clock_steps():
+    wall = Clock()
+    elapsed = [0.0]
+    expiries = []
+    lease = Lease(wall, 360, lambda: expiries.append(elapsed[0]), monotonic=lambda: elapsed[0])
+    lease.start()
+    wall.advance(3600)  # NTP sets a Pi's clock forward an hour at boot: the timer fires at once
+    assert expiries == [] and lease.expires_in() == 360  # but no time has passed
+    elapsed[0] = 359.0
+    wall.advance(359)
+    assert expiries == []
+    elapsed[0] = 360.0
+    wall.advance(1)
+    assert expiries == [360.0]
+
+
+def test_a_wake_up_the_wall_clock_delayed_is_caught_by_check():
+    wall = Clock()
+    elapsed = [0.0]
+    expiries = []
+    lease = Lease(wall, 360, lambda: expiries.append(elapsed[0]), monotonic=lambda: elapsed[0])
+    lease.start()
+    wall.rightNow -= 3600  # the wall clock set back an hour: the timer would fire an hour late
+    elapsed[0] = 375.0
+    wall.advance(15)
+    assert expiries == []
+    lease.check()  # the heartbeat, every 15 s
+    assert expiries == [375.0] and lease.expires_in() is None
