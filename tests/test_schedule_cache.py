@@ -130,3 +130,44 @@ async def test_a_failing_plugin_is_reported_not_raised_raw(storage, clock):
     ):
         await broken.target("default")
     await broken.refresh_all()  # the timer's failure is logged, not raised
+
+
+class GatedPlugin(RulesSchedule):
+    """The real rules plugin, each computation held until the test releases it (a slow database)."""
+
+    def __init__(self, storage, zone_info):
+        super().__init__(storage, zone_info)
+        self.gates = []
+
+    async def timeline(self, zone, default, begin, end):
+        from twisted.internet.defer import Deferred
+
+        segments = await super().timeline(zone, default, begin, end)
+        gate = Deferred()
+        self.gates.append(gate)
+        await gate
+        return segments
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_computation_begun_before_a_rule_change_is_never_cached_after_it(storage, clock):
+    from rpymostat.events import Event
+
+    plugin = GatedPlugin(storage, ZoneInfo("UTC"))
+    timelines = TimelineCache(plugin, storage, clock)
+    timelines.on_event(Event("rule.changed", NOW, {"zone": "default"}))  # reads the rules as they are: none
+    await storage.put_rule(
+        RuleRecord(
+            "hold",
+            "default",
+            "default",
+            {"zone": "default", "start": START.isoformat(), "until": "permanent", "heat_setpoint": 23.0},
+            NOW,
+        )
+    )
+    timelines.on_event(Event("rule.changed", NOW, {"zone": "default"}))  # the hold: a second computation
+    first, second = plugin.gates
+    second.callback(None)  # the newer one finishes first ...
+    first.callback(None)  # ... and the older one, from before the hold, after it
+    now, _ = await timelines.target("default")
+    assert (now.source.kind, now.setpoints.heat) == (Kind.HOLD, 23.0)

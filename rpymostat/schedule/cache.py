@@ -44,6 +44,9 @@ class TimelineCache(TimerService):
         # A day of the past is kept too, so "in force since" is known.
         self._behind = self._refresh + datetime.timedelta(days=1)
         self._cached = {}  # zone -> (begin, end, segments, starts)
+        # Rule changes seen per zone: a computation that began before a change
+        # read the rules from before it, and must not be cached after it.
+        self._changes = {}
 
     def now(self) -> datetime.datetime:
         return documents.instant(self.clock.seconds())
@@ -51,8 +54,10 @@ class TimelineCache(TimerService):
     def on_event(self, event):
         """Subscribe this to the event bus: rule changes drop and recompute their zone."""
         if event.topic == "rule.changed":
-            self._cached.pop(event.data["zone"], None)
-            ensureDeferred(self._fill(event.data["zone"])).addErrback(self._failed)
+            zone = event.data["zone"]
+            self._changes[zone] = self._changes.get(zone, 0) + 1
+            self._cached.pop(zone, None)
+            ensureDeferred(self._fill(zone)).addErrback(self._failed)
 
     def refresh_all(self):
         """Recompute every zone's cached window from now (the timer's job)."""
@@ -69,11 +74,14 @@ class TimelineCache(TimerService):
         log.failure("recomputing the timeline failed; will retry", failure)
 
     async def _fill(self, zone):
+        changes = self._changes.get(zone, 0)
         begin = self.now() - self._behind
         end = self.now() + self._ahead
         segments = await self._compute(zone, begin, end)
-        self._cached[zone] = (begin, end, segments, [s.start for s in segments])
-        return self._cached[zone]
+        filled = (begin, end, segments, [s.start for s in segments])
+        if self._changes.get(zone, 0) == changes:  # else a newer fill, from the new rules, caches its own
+            self._cached[zone] = filled
+        return filled
 
     async def _compute(self, zone, begin, end):
         defaults = await zone_settings.zone_defaults(self._storage, zone)
