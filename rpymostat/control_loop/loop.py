@@ -85,6 +85,7 @@ class DecisionLoop(TimerService):
         self.failures = {}  # zone -> why its last decision failed
         self.failed_runs = 0  # runs in which some zone could not be decided
         self._zone_outputs = {}  # zone -> {output: address}, from the last successful read
+        self._last_errors = {}  # zone ("" for listing them) -> the failure logged last, with its traceback
 
     def on_event(self, event):
         """Subscribe this to the event bus: take readings, and decide again when rules or units change."""
@@ -124,11 +125,12 @@ class DecisionLoop(TimerService):
         try:
             listed = await zone_settings.zone_names(self._storage)
         except Exception as error:
-            log.failure("listing the zones failed; every known zone goes to its safe state")
+            self._log_failure("listing the zones failed; every known zone goes to its safe state", error)
             self.failed_runs += 1
             for zone in sorted(self._zone_outputs):
                 await self._fail_safe(zone, error)
             return
+        self._last_errors.pop("", None)
         chosen = listed if names is EVERY_ZONE else [zone for zone in listed if zone in names]
         for zone in set(names or ()) - set(listed):  # deleted since it was asked for
             self.reports.pop(zone, None)
@@ -146,10 +148,20 @@ class DecisionLoop(TimerService):
             self._zone_outputs[zone] = dict(settings[0].get("outputs", {}))
             await self._decide(zone, settings[0])
             self.failures.pop(zone, None)
+            self._last_errors.pop(zone, None)
         except Exception as error:
-            log.failure("deciding zone {zone} failed; its outputs go to their safe state", zone=zone)
+            self._log_failure(f"deciding zone {zone!r} failed; its outputs go to their safe state", error, zone)
             self.failed_runs += 1
             await self._fail_safe(zone, error)
+
+    def _log_failure(self, what, error, zone=None):
+        """The traceback the first time; one line on each tick the same failure goes on (a database outage)."""
+        key = zone if zone is not None else ""
+        if self._last_errors.get(key) == str(error):
+            log.warn("{what}: {error} (still)", what=what, error=error)
+        else:
+            log.failure(what)
+        self._last_errors[key] = str(error)
 
     async def _fail_safe(self, zone, error):
         """``zone`` could not be decided: every output it has to its safe state, and say so."""

@@ -368,3 +368,28 @@ async def test_a_disk_that_cannot_store_a_switch_does_not_short_cycle_the_boiler
         assert house.loop.ledger.state("unit1/sim-1").on is True  # kept in memory
     finally:
         await close(house)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_long_database_outage_logs_one_traceback_then_one_line_a_tick(tmp_path):
+    from twisted.logger import globalLogPublisher
+
+    house = await real_house(tmp_path)
+    logged = []
+    globalLogPublisher.addObserver(logged.append)
+    try:
+        await heating(house)
+        house.storage.available = False
+        for _ in range(3):
+            await house.tick(30)
+        tracebacks = [e for e in logged if e.get("log_failure") is not None and "listing the zones" in e["log_format"]]
+        still = [e for e in logged if e.get("log_format", "").endswith("(still)")]
+        assert len(tracebacks) == 1 and len(still) == 2
+        house.storage.available = True
+        await house.tick(30)
+        house.storage.available = False
+        await house.tick(30)  # a new outage: its traceback again
+        assert len([e for e in logged if e.get("log_failure") is not None and "listing" in e["log_format"]]) == 2
+    finally:
+        globalLogPublisher.removeObserver(logged.append)
+        await close(house)
