@@ -402,3 +402,9 @@ async def test_a_hold_for_hours_lasts_that_many_real_hours(autumn_api):
 async def test_an_override_for_a_day_lasts_until_the_same_wall_time_tomorrow(autumn_api):
     code, body, _ = await autumn_api.post("/v1/overrides", {"heat_setpoint": 12.0, "duration": "P1D"})
     assert (code, body["start"], body["end"]) == (201, "2026-10-24T10:00:00+00:00", "2026-10-25T11:00:00+00:00")
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_empty_zone_in_the_timeline_query_is_a_422_not_the_default(api):
+    code, body, _ = await api.get("/v1/timeline?zone=")
+    assert (code, body["error"]) == (422, "zone: must not be empty; leave it out for the default zone")

@@ -575,3 +575,12 @@ async def test_delete_with_storage_down_is_503(api, store):
     assert (code, body["status"]) == (503, "error")
     store.available = True
     assert await store.sensor("28-a") is not None
+
+
+def test_clock_warnings_forget_hosts_warned_about_long_ago():
+    from rpymostat.api.sensors_api import ClockWarnings
+
+    warnings = ClockWarnings(every=300.0)
+    for number in range(1000):
+        warnings.warn(f"made-up-{number}", 600.0, 1000.0 + number)
+    assert len(warnings._last) <= 300  # only hosts warned about within the last 300 s

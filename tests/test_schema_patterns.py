@@ -34,9 +34,9 @@ PATTERNS = sorted(set(patterns(DOCUMENT)))
 
 #: A string each pattern accepts, so the newline is the only thing wrong.
 ACCEPTED = {
-    "^[^/\\s]+$(?!\\n)": "x",
+    "^[^/\\s\\u001c-\\u001f\\u0085\\ufeff]+$(?!\\n)": "x",
     "^[A-Za-z0-9_.-]+$(?!\\n)": "x",
-    "^[^/\\s]+/[^/\\s]+$(?!\\n)": "host/relay",
+    "^[^/\\s\\u001c-\\u001f\\u0085\\ufeff]+/[^/\\s\\u001c-\\u001f\\u0085\\ufeff]+$(?!\\n)": "host/relay",
     "^https?://[^\\s]+$(?!\\n)": "http://pi-boiler:8089",
 }
 
@@ -81,3 +81,15 @@ def test_patterns_compile_and_refuse_the_newline_in_javascript():
     cases = [[pattern, ACCEPTED[pattern]] for _, pattern in PATTERNS]
     out = subprocess.run(["node", "-e", script, json.dumps(cases)], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [[True, False]] * len(cases)
+
+
+#: Characters Python's ``\\s`` and JavaScript's ``\\s`` disagree on: a client
+#: validating against the document must refuse exactly what the engine refuses.
+WHITESPACE_DISAGREEMENTS = ("\x1c", "\x1f", "\x85", "\ufeff")
+
+
+@pytest.mark.parametrize("character", WHITESPACE_DISAGREEMENTS)
+def test_ids_refuse_what_either_language_calls_white_space(character):
+    for name in ("SensorId", "HostId", "RelayId"):
+        pattern = DOCUMENT["components"]["schemas"][name]["pattern"]
+        assert re.search(pattern, f"a{character}b") is None, (name, repr(character))

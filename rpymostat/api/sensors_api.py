@@ -47,6 +47,8 @@ class ClockWarnings:
         last = self._last.get(host_id)
         if last is not None and 0 <= now - last < self._every:
             return
+        # Forget hosts warned about long ago: made-up host ids cannot grow this without bound.
+        self._last = {host: at for host, at in self._last.items() if 0 <= now - at < self._every}
         self._last[host_id] = now
         log.warn(
             "host {host_id}'s clock runs {ahead:.0f} s ahead: its readings are stored at the time"

@@ -52,7 +52,11 @@ class TimelineApi:
             values = request.args.get(name.encode())
             return values[0].decode("utf-8", "replace") if values else None
 
-        zone = argument("zone") or "default"
+        zone = argument("zone")
+        if zone is None:
+            zone = "default"
+        elif not zone:
+            raise InvalidContent("zone: must not be empty; leave it out for the default zone")
         start = argument("start")
         begin = documents.instant(self._clock.seconds())
         if start is not None:

@@ -16,6 +16,7 @@ from twisted.logger import formatEvent, globalLogPublisher
 from zope.interface import implementer
 
 from rpymostat_control.config import ControlConfig
+from rpymostat_control.lease import Lease
 from rpymostat_control.relays.interface import IRelayBackend, RelayFault
 from rpymostat_control.relays.sim import SimRelays
 from rpymostat_control.state_file import FILE_NAME, StateFile, Switched
@@ -29,7 +30,8 @@ NOW_ISO = "2026-11-25T12:00:00.000+00:00"
 @implementer(IRelayBackend)
 class Board:
     """A backend with no outputs at all, or aliased ones, that keeps exactly what it is sent
-    and may fail to read with an exception of its own (a plugin may raise more than RelayFault)."""
+    and may fail to read or close with an exception of its own (a plugin may raise more than
+    RelayFault)."""
 
     name = "board"
 
@@ -37,6 +39,7 @@ class Board:
         self.aliases = dict(aliases)
         self.states = dict.fromkeys(aliases, False)
         self.read_error = None
+        self.close_error = None
 
     def relays(self):
         return dict(self.aliases)
@@ -50,7 +53,8 @@ class Board:
         self.states[relay_id] = on
 
     def close(self):
-        pass
+        if self.close_error is not None:
+            raise self.close_error
 
 
 @pytest.fixture
@@ -151,6 +155,15 @@ def test_a_safety_off_is_logged_with_its_reason_and_how_long_the_relay_ran(tmp_p
     )
 
 
+def test_a_safety_command_to_switch_on_is_refused_saying_why(tmp_path, clock):
+    backend = sim()
+    switchboard = board(tmp_path, clock, [backend], min_off=0)
+    with pytest.raises(ValueError) as refused:
+        switchboard.command("sim-1", True, safety="frost")
+    assert str(refused.value) == "a safety command only switches off"
+    assert backend.get("sim-1") is False
+
+
 def test_a_safety_off_writes_off_to_the_hardware(tmp_path, clock):
     backend = Board({"boiler": None})
     switchboard = board(tmp_path, clock, [backend], min_on=300, min_off=0)
@@ -205,6 +218,13 @@ def test_a_relay_that_cannot_go_safe_is_logged_with_the_state_it_should_be_in(tm
     assert log_lines()[-1] == "lease expired: relay sim-2 could not go to its safe state on: sim-2: simulated fault"
 
 
+def test_a_backend_that_fails_to_close_is_logged_by_name(tmp_path, clock, log_lines):
+    backend = Board({"boiler": None})
+    backend.close_error = OSError("usb gone")
+    board(tmp_path, clock, [backend]).close()
+    assert log_lines()[-1] == "closing relay backend board failed: usb gone"
+
+
 def test_going_safe_when_already_safe_says_so(tmp_path, clock, log_lines):
     switchboard = board(tmp_path, clock, [sim()])
     assert switchboard.to_safe_states("lease expired") == SafeStates([], [])
@@ -229,3 +249,15 @@ def test_a_relay_switched_on_behind_the_units_back_goes_safe_and_then_waits_its_
     with pytest.raises(TooSoon) as refused:  # it just ran: no new start for five minutes
         switchboard.command("sim-1", True)
     assert refused.value.message == "minimum off time: sim-1 has been off for 0 of 300 s"
+
+
+def test_a_lease_renewed_before_it_was_started_runs_from_that_renewal():
+    # "the lease runs ``seconds`` from now, whether it had expired or not": a command the
+    # unit accepts arms the lease even if nothing started it yet; only stop() disarms it.
+    clock = Clock()
+    expiries = []
+    lease = Lease(clock, 10.0, lambda: expiries.append(clock.seconds()))
+    lease.renew()
+    assert lease.expires_in() == 10.0
+    clock.advance(10)
+    assert expiries == [10.0]
