@@ -272,8 +272,12 @@ def ts(seconds_from_now):
 
 
 @pytest_twisted.ensureDeferred
-async def test_a_clock_running_ahead_is_stored_at_receipt_adjusted_and_logged_once(api, store, clock):
-    """Item 4: a host 412 s ahead used to have every batch refused (and dropped by its daemon)."""
+async def test_a_clock_running_ahead_is_moved_back_whole_adjusted_and_logged_once(api, store, clock):
+    """Item 4: a host 412 s ahead used to have every batch refused (and dropped by its daemon).
+
+    Every reading of the host shares its clock, so the whole update moves back
+    412 s: the newest lands at the time received, the others keep their spacing.
+    """
     from twisted.logger import formatEvent, globalLogPublisher
 
     logged = []
@@ -293,14 +297,16 @@ async def test_a_clock_running_ahead_is_stored_at_receipt_adjusted_and_logged_on
                 "status": "created",
                 "ids": ["28-a", "28-b"],
                 "adjusted": {
-                    "28-a": "timestamp 2026-11-25T12:06:52Z is 412 s in the future"
-                    " (the sending host's clock is wrong); stored at the time received"
+                    "28-a": "the sending host's clock runs 412 s ahead (newest timestamp 2026-11-25T12:06:52Z);"
+                    " stored 412 s earlier, keeping the readings' spacing",
+                    "28-b": "the sending host's clock runs 412 s ahead (newest timestamp 2026-11-25T12:06:52Z);"
+                    " stored 412 s earlier, keeping the readings' spacing",
                 },
             },
         )
         current = await store.sensor("28-a")
         assert (current.value, current.last_seen, current.received_at) == (20.0, NOW, NOW)
-        assert (await store.sensor("28-b")).last_seen == NOW + 240  # within the tolerated skew
+        assert (await store.sensor("28-b")).last_seen == NOW - 172  # 12:04:00 on a clock 412 s ahead
         clock.advance(30)
         document["sensors"]["28-a"]["timestamp"] = "2026-11-25T12:07:22Z"
         assert (await api.put("/v1/sensors/update", document))[0] == 201
@@ -311,8 +317,8 @@ async def test_a_clock_running_ahead_is_stored_at_receipt_adjusted_and_logged_on
         globalLogPublisher.removeObserver(logged.append)
     warnings = [formatEvent(e) for e in logged if "clock runs" in e.get("log_format", "")]
     assert warnings == [
-        "host pi-fast's clock runs 412 s ahead: its readings are stored at the time received; set its clock (NTP)",
-        "host pi-fast's clock runs 412 s ahead: its readings are stored at the time received; set its clock (NTP)",
+        "host pi-fast's clock runs 412 s ahead: its readings are stored 412 s earlier; set its clock (NTP)",
+        "host pi-fast's clock runs 412 s ahead: its readings are stored 412 s earlier; set its clock (NTP)",
     ]
     assert [(e.timestamp, e.value) for e in await store.history("28-a")] == [
         (NOW, 20.0),
@@ -577,10 +583,26 @@ async def test_delete_with_storage_down_is_503(api, store):
     assert await store.sensor("28-a") is not None
 
 
-def test_clock_warnings_forget_hosts_warned_about_long_ago():
-    from rpymostat.api.sensors_api import ClockWarnings
+def test_host_clocks_forget_hosts_not_seen_ahead_lately():
+    from rpymostat.api.sensors_api import HostClocks
 
-    warnings = ClockWarnings(every=300.0)
-    for number in range(1000):
-        warnings.warn(f"made-up-{number}", 600.0, 1000.0 + number)
-    assert len(warnings._last) <= 300  # only hosts warned about within the last 300 s
+    clocks = HostClocks(every=300.0, remember=900.0)
+    for number in range(2000):
+        clocks.found(f"made-up-{number}", 600.0, 1000.0 + number)
+    assert len(clocks._ahead) <= 900 and len(clocks._warned) <= 300
+    assert clocks.ahead("made-up-1999", 2999.0) == 600.0 and clocks.ahead("made-up-0", 2999.0) is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_backlog_from_a_clock_ahead_keeps_its_spacing_and_never_overtakes_newer_readings(api, store):
+    """A host 3600 s ahead, back after an outage: its newest reading first, then its backlog."""
+    newest = {"28-a": {"type": "t", "value": 21.0, "timestamp": ts(3600)}}
+    assert (await api.put("/v1/sensors/update", {"host_id": "pi-fast", "sensors": newest}))[0] == 201
+    backlog = [
+        {"type": "t", "value": 12.0 + minute, "timestamp": ts(3600 - 60 * (10 - minute))} for minute in range(10)
+    ]  # ten minutes before the newest, stamped an hour ahead
+    code, body, _ = await api.put("/v1/sensors/update", {"host_id": "pi-fast", "sensors": {"28-a": backlog}})
+    assert code == 201, body
+    history = [(entry.timestamp, entry.value) for entry in await store.history("28-a")]
+    assert history == [(NOW - 60 * (10 - minute), 12.0 + minute) for minute in range(10)] + [(NOW, 21.0)]
+    assert (await store.sensor("28-a")).value == 21.0  # the newest stays the current value

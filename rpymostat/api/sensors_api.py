@@ -31,28 +31,38 @@ async def sensor_users(storage, sensor_id) -> list:
     return users
 
 
-class ClockWarnings:
-    """Logs that a host's clock runs ahead, at most once per host every ``every`` seconds.
+class HostClocks:
+    """Hosts found with their clock running ahead: how far, and a warning at most every ``every`` s.
 
-    A host whose clock is wrong sends every reading ahead; one line every few
-    minutes says so without burying the log.  Times are the engine clock's
-    seconds; a clock stepped back simply allows the next warning.
+    The lead a host showed is remembered for ``remember`` seconds, so the
+    backlog it sends after its newest readings is moved back by the clock's
+    real lead, not by the smaller one its older readings seem to show.
+    Hosts not seen ahead for that long are forgotten: made-up host ids cannot
+    grow this without bound.  Times are the engine clock's seconds.
     """
 
-    def __init__(self, every=300.0):
-        self._every = every
-        self._last = {}
+    def __init__(self, every=300.0, remember=900.0):
+        self._every, self._remember = every, remember
+        self._ahead = {}  # host_id -> (seconds ahead, when found)
+        self._warned = {}  # host_id -> when last warned
 
-    def warn(self, host_id, ahead, now):
-        last = self._last.get(host_id)
+    def ahead(self, host_id, now):
+        """How far ``host_id``'s clock was found ahead within ``remember`` s, or None."""
+        found = self._ahead.get(host_id)
+        return found[0] if found is not None and 0 <= now - found[1] < self._remember else None
+
+    def found(self, host_id, ahead, now):
+        """``host_id``'s update ran ``ahead`` s ahead: remember it, and warn unless warned lately."""
+        self._ahead = {host: (lead, at) for host, (lead, at) in self._ahead.items() if 0 <= now - at < self._remember}
+        self._ahead[host_id] = (ahead, now)
+        last = self._warned.get(host_id)
         if last is not None and 0 <= now - last < self._every:
             return
-        # Forget hosts warned about long ago: made-up host ids cannot grow this without bound.
-        self._last = {host: at for host, at in self._last.items() if 0 <= now - at < self._every}
-        self._last[host_id] = now
+        self._warned = {host: at for host, at in self._warned.items() if 0 <= now - at < self._every}
+        self._warned[host_id] = now
         log.warn(
-            "host {host_id}'s clock runs {ahead:.0f} s ahead: its readings are stored at the time"
-            " received; set its clock (NTP)",
+            "host {host_id}'s clock runs {ahead:.0f} s ahead: its readings are stored {ahead:.0f} s"
+            " earlier; set its clock (NTP)",
             host_id=host_id,
             ahead=ahead,
         )
@@ -66,7 +76,7 @@ class SensorsApi:
     def __init__(self, storage, clock, events, access, validator):
         self._storage, self._clock, self._events, self._access = storage, clock, events, access
         self._validator = validator
-        self._clock_warnings = ClockWarnings()
+        self._host_clocks = HostClocks()
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -77,9 +87,11 @@ class SensorsApi:
         self._access.authorize(request, "sensors:update")
         document = read_json(request)
         received_at = self._clock.seconds()
-        update = self._validator.sensor_update(document, now=received_at)
+        update = self._validator.sensor_update(
+            document, now=received_at, known_ahead=lambda host_id: self._host_clocks.ahead(host_id, received_at)
+        )
         if update.clock_ahead is not None:
-            self._clock_warnings.warn(update.host_id, update.clock_ahead, received_at)
+            self._host_clocks.found(update.host_id, update.clock_ahead, received_at)
         if not update.readings:
             refused = update.refused
             message = "; ".join(refused[sensor_id] for sensor_id in sorted(refused))

@@ -135,7 +135,7 @@ class RequestValidator:
         if error is not None:
             raise InvalidContent(f"{field_path(error.absolute_path)}: {_message(error)}")
 
-    def sensor_update(self, document, now: float) -> "SensorUpdate":
+    def sensor_update(self, document, now: float, known_ahead=None) -> "SensorUpdate":
         """Check a ``PUT /v1/sensors/update`` body, each reading on its own.
 
         An invalid envelope (the body, ``host_id``, ``sensors`` and its keys)
@@ -143,8 +143,12 @@ class RequestValidator:
         readings PayloadTooLarge: the whole request is refused.  A reading
         that is invalid is only refused itself, so one broken sensor does not
         cost a host the readings of all the others.  ``now`` (epoch seconds,
-        from the injected clock) is the timestamp of readings that carry none,
-        and replaces one that lies more than :data:`MAX_FUTURE_SKEW_S` ahead.
+        from the injected clock) is the timestamp of readings that carry none.
+        When a reading lies more than :data:`MAX_FUTURE_SKEW_S` ahead, the
+        host's clock runs ahead, and the whole update moves back by that much,
+        or by ``known_ahead(host_id)`` (how far the host was found ahead
+        recently) when that is more: a backlog's newest reading is older than
+        the host's clock says, so its own lead understates the clock's.
 
         The whole document goes through fastjsonschema first, which accepts a
         sound update in microseconds; only one it doubts is checked again,
@@ -157,7 +161,7 @@ class RequestValidator:
                 pass
             else:
                 _check_count(document["sensors"])
-                return _build_update(document, now, refused={})
+                return _build_update(document, now, {}, known_ahead)
         self._check_with(self.reference_validator(ENVELOPE), document)
         _check_count(document["sensors"])
         refused = {}
@@ -171,7 +175,7 @@ class RequestValidator:
                 refused[sensor_id] = "; ".join(problems.values())
             else:
                 refused[sensor_id] = "; ".join(problems.values())
-        return _build_update({"host_id": document["host_id"], "sensors": sound}, now, refused)
+        return _build_update({"host_id": document["host_id"], "sensors": sound}, now, refused, known_ahead)
 
     def _check_with(self, validator, document, prefix=()):
         error = best_match(validator.iter_errors(document))
@@ -243,17 +247,22 @@ def _check_count(entries) -> None:
         )
 
 
-def _build_update(document, now, refused) -> SensorUpdate:
-    """Readings of a schema-valid update; timestamps refused (before 2000) or adjusted (future)."""
+def _build_update(document, now, refused, known_ahead=None) -> SensorUpdate:
+    """Readings of a schema-valid update; timestamps refused (before 2000) or shifted (a clock ahead).
+
+    A host's readings share its clock: when any is stamped more than
+    :data:`MAX_FUTURE_SKEW_S` ahead, the host's clock runs at least that far
+    ahead, so every stamped reading of the update is moved back by as much
+    (the newest lands at the time received).  Their order and spacing stay as
+    they were, so a backlog keeps its history and never overtakes the newer
+    readings already stored.
+    """
     entries = document["sensors"]
-    readings = []
-    adjusted = {}
-    most_ahead = None
+    parsed = []  # (sensor_id, fields, timestamp or None)
     for sensor_id, entry in entries.items():
-        ahead_here = []
         problems = []
         for index, fields in enumerate(entry) if type(entry) is list else ((None, entry),):
-            timestamp = now
+            timestamp = None
             if "timestamp" in fields:
                 where = f"sensors.{sensor_id}" + ("" if index is None else f".{index}") + ".timestamp"
                 try:
@@ -261,30 +270,34 @@ def _build_update(document, now, refused) -> SensorUpdate:
                 except InvalidContent as error:
                     problems.append(error.message)
                     continue
-                if timestamp > now + MAX_FUTURE_SKEW_S:
-                    ahead_here.append((timestamp - now, fields["timestamp"]))
-                    timestamp = now
-            value = fields["value"]
-            readings.append(
-                Reading(
-                    sensor_id=sensor_id,
-                    sensor_type=fields["type"],
-                    value=None if value is None else float(value),
-                    timestamp=timestamp,
-                    alias=fields.get("alias"),
-                    extra=fields.get("extra"),
-                )
-            )
+            parsed.append((sensor_id, fields, timestamp))
         if problems:
             refused[sensor_id] = "; ".join(filter(None, [refused.get(sensor_id), *problems]))
-        if ahead_here:
-            ahead, text = max(ahead_here)
+    stamped = [(timestamp, fields["timestamp"]) for _, fields, timestamp in parsed if timestamp is not None]
+    newest, newest_text = max(stamped) if stamped else (now, None)
+    ahead = 0.0
+    if newest > now + MAX_FUTURE_SKEW_S:
+        recently = known_ahead(document["host_id"]) if known_ahead is not None else None
+        ahead = max(newest - now, recently or 0.0)
+    readings, adjusted = [], {}
+    for sensor_id, fields, timestamp in parsed:
+        if timestamp is not None and ahead:
             adjusted[sensor_id] = (
-                f"timestamp {text} is {ahead:.0f} s in the future (the sending host's clock is wrong);"
-                " stored at the time received" + (f" ({len(ahead_here)} readings)" if len(ahead_here) > 1 else "")
+                f"the sending host's clock runs {ahead:.0f} s ahead (newest timestamp {newest_text});"
+                f" stored {ahead:.0f} s earlier, keeping the readings' spacing"
             )
-            most_ahead = ahead if most_ahead is None else max(most_ahead, ahead)
-    return SensorUpdate(document["host_id"], tuple(readings), refused, adjusted, most_ahead)
+        value = fields["value"]
+        readings.append(
+            Reading(
+                sensor_id=sensor_id,
+                sensor_type=fields["type"],
+                value=None if value is None else float(value),
+                timestamp=now if timestamp is None else timestamp - ahead,
+                alias=fields.get("alias"),
+                extra=fields.get("extra"),
+            )
+        )
+    return SensorUpdate(document["host_id"], tuple(readings), refused, adjusted, ahead or None)
 
 
 def parse_timestamp(text: str, field: str) -> float:
@@ -292,7 +305,7 @@ def parse_timestamp(text: str, field: str) -> float:
 
     It may not lie before the year 2000: that comes from a host whose clock
     was never set, and would poison history.  (One in the future is the
-    caller's business: it is stored at the time received.)
+    caller's business: the update is moved back by how far it runs ahead.)
     """
     try:
         moment = datetime.datetime.fromisoformat(text)
