@@ -66,10 +66,16 @@ def clock():
 
 @pytest.fixture
 def log_lines():
-    """The lines logged so far, each as the journal would show it."""
+    """The switchboard's lines logged so far, each as the journal would show it.
+
+    Only the switchboard's own: pytest-twisted runs the reactor during every test, so
+    a line from another test's service (a registration) may arrive meanwhile.
+    """
     events = []
     globalLogPublisher.addObserver(events.append)
-    yield lambda: [formatEvent(event) for event in events]
+    yield lambda: [
+        formatEvent(event) for event in events if event.get("log_namespace") == "rpymostat_control.switchboard"
+    ]
     globalLogPublisher.removeObserver(events.append)
 
 
@@ -83,6 +89,15 @@ def sim(count=2, on=()):
 def board(tmp_path, clock, backends, min_on=300.0, min_off=300.0, safe_states=None, monotonic=None):
     return Switchboard(
         backends, clock, StateFile(tmp_path), min_on, min_off, safe_states or {}, monotonic=monotonic or clock.seconds
+    )
+
+
+def test_a_relay_found_on_with_no_record_is_switched_safe_and_the_log_says_why(tmp_path, clock, log_lines):
+    backend = sim(count=1, on=["sim-1"])
+    board(tmp_path, clock, [backend])
+    assert backend.get("sim-1") is False
+    assert (
+        log_lines()[0] == "relay sim-1 is on at start but this unit has no record of it: switched off, its safe state"
     )
 
 
@@ -162,6 +177,16 @@ def test_a_safety_command_to_switch_on_is_refused_saying_why(tmp_path, clock):
         switchboard.command("sim-1", True, safety="frost")
     assert str(refused.value) == "a safety command only switches off"
     assert backend.get("sim-1") is False
+
+
+def test_an_off_for_a_relay_that_cannot_be_read_is_written_all_the_same(tmp_path, clock, log_lines):
+    backend = Board({"boiler": None})
+    switchboard = board(tmp_path, clock, [backend], min_on=0, min_off=0)
+    backend.states["boiler"] = True  # on behind the unit's back, and then unreadable
+    backend.read_error = RelayFault("i2c timeout")
+    assert switchboard.command("boiler", False) is False  # recorded off: nothing to switch, but written
+    assert backend.states["boiler"] is False
+    assert log_lines()[-1] == "cannot read relay boiler (i2c timeout); switching it off all the same"
 
 
 def test_a_safety_off_writes_off_to_the_hardware(tmp_path, clock):
@@ -261,3 +286,27 @@ def test_a_lease_renewed_before_it_was_started_runs_from_that_renewal():
     assert lease.expires_in() == 10.0
     clock.advance(10)
     assert expiries == [10.0]
+
+
+def test_a_lease_whose_timer_fires_early_waits_for_what_is_really_left():
+    # the reactor's timer follows the wall clock: NTP setting it forward fires the timer early
+    clock, monotonic, expiries = Clock(), Clock(), []
+    lease = Lease(clock, 10.0, lambda: expiries.append(monotonic.seconds()), monotonic=monotonic.seconds)
+    lease.start()
+    monotonic.advance(9.5)
+    clock.advance(10)  # the timer fires half a second early
+    assert expiries == [] and lease.expires_in() == 0.5
+    monotonic.advance(0.5)
+    clock.advance(0.5)
+    assert expiries == [10.0]
+
+
+def test_a_lease_found_run_out_by_the_heartbeat_leaves_no_timer_behind():
+    # the wall clock was set back: the timer is late, the heartbeat's check() ends the lease
+    clock, monotonic, expiries = Clock(), Clock(), []
+    lease = Lease(clock, 10.0, lambda: expiries.append(monotonic.seconds()), monotonic=monotonic.seconds)
+    lease.start()
+    monotonic.advance(10)
+    lease.check()
+    assert expiries == [10.0] and lease.expires_in() is None
+    assert clock.getDelayedCalls() == []

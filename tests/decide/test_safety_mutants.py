@@ -9,7 +9,7 @@ worked out by hand from the rule, never taken from the code.
 
 from rpymostat.decide.safety import Limits, review
 from rpymostat.decide.state import COOL, HEAT, Adjustment, Decision, OutputState, ZoneState
-from rpymostat.decide.temperature import Sample, effective_temperature
+from rpymostat.decide.temperature import Sample, effective_temperature, is_jump
 
 #: 2026-11-25T12:00:00Z
 NOW = 1795608000.0
@@ -61,6 +61,39 @@ def test_a_sensor_with_weight_zero_is_dropped_and_counts_for_no_quorum():
     alone = effective_temperature({"garage": 0.0}, {"garage": Sample(2.0, NOW)}, NOW)
     assert alone.value is None and alone.used == {}
     assert alone.reason == "only 0 of 1 sensors usable, 1 needed"
+
+
+def test_a_sensor_chip_reading_exactly_the_top_of_its_range_is_used():
+    # a DHT22 measures -40..80 C: 80.0 is within it, 80.5 is not
+    top = effective_temperature({"attic": 1.0}, {"attic": Sample(80.0, NOW, "DHT22")}, NOW)
+    assert top.value == 80.0 and top.dropped == {}
+    above = effective_temperature({"attic": 1.0}, {"attic": Sample(80.5, NOW, "DHT22")}, NOW)
+    assert above.dropped == {"attic": "outside the DHT22's range of -40..80 C: 80.5 C"}
+
+
+def test_a_jump_of_exactly_twenty_kelvin_in_exactly_a_minute_is_a_fault():
+    jumped = Sample(40.0, NOW, "DS18B20", previous=Sample(20.0, NOW - 60))
+    result = effective_temperature({"hall": 1.0}, {"hall": jumped}, NOW)
+    assert result.value is None
+    assert result.dropped == {"hall": "jumped +20.0 C in 60 s, from 20 C: a fault, not the room"}
+
+
+def test_a_stuck_fault_stays_dropped_however_long_it_lasts():
+    # the sensor jumped from 20 C to 45 C ten minutes ago and has read 45 C since: still a fault
+    stuck = Sample(45.0, NOW, "DS18B20", previous=Sample(20.0, NOW - 600), suspect=True)
+    result = effective_temperature({"hall": 1.0}, {"hall": stuck}, NOW)
+    assert result.value is None
+    assert result.dropped == {"hall": "jumped +25.0 C in 600 s, from 20 C: a fault, not the room"}
+    # the same change over ten minutes, without a jump at its start, is the room
+    slow = Sample(45.0, NOW, "DS18B20", previous=Sample(20.0, NOW - 600))
+    assert effective_temperature({"hall": 1.0}, {"hall": slow}, NOW).value == 45.0
+
+
+def test_a_reading_that_is_not_a_number_is_never_called_a_jump():
+    trusted = Sample(20.0, NOW - 10)
+    assert is_jump(float("inf"), NOW, trusted, False) is False
+    assert is_jump(float("nan"), NOW, trusted, False) is False
+    assert is_jump(45.0, NOW, Sample(float("inf"), NOW - 10), False) is False
 
 
 def test_two_sensors_give_their_weighted_mean_to_a_thousandth_of_a_degree():
