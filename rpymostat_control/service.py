@@ -24,7 +24,7 @@ import time
 
 from twisted.application.internet import TimerService
 from twisted.application.service import MultiService
-from twisted.internet.defer import Deferred, ensureDeferred
+from twisted.internet.defer import Deferred, ensureDeferred, maybeDeferred
 from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 
@@ -258,17 +258,19 @@ class ControlService(MultiService):
         self.lease.stop()
         self._cancel_safe_retry()
         self.registrar.stop()
-        if self.port is not None:
-            port, self.port = self.port, None
-            await port.stopListening()
-        if self.heartbeat.running:
-            await self.heartbeat.stopService()
-        await super().stopService()
         try:
-            self.switchboard.to_safe_states("stopping")
-        finally:
-            self.switchboard.close()
-            await self.state_writer.stop()
+            if self.port is not None:
+                port, self.port = self.port, None
+                await maybeDeferred(port.stopListening)  # may answer None once the port is gone
+            if self.heartbeat.running:
+                await self.heartbeat.stopService()
+            await super().stopService()
+        finally:  # whatever went wrong above, a stopping unit leaves every output safe
+            try:
+                self.switchboard.to_safe_states("stopping")
+            finally:
+                self.switchboard.close()
+                await self.state_writer.stop()
         await self.client.close()
         log.info("control daemon stopped")
 

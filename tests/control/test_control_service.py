@@ -364,3 +364,27 @@ def test_unit_urls(address, url):
 def test_no_route_to_the_engine_is_an_os_error():
     with pytest.raises(OSError):
         local_address_towards("http://[ff02::1]:8088/v1")
+
+
+@pytest.mark.parametrize("port_stop", ["none", "raises"])
+@pytest_twisted.ensureDeferred
+async def test_stopping_leaves_every_output_safe_even_when_the_port_stops_badly(config, port_stop):
+    """Twisted's stopListening() may answer None once the port is gone, or fail: the outputs go safe anyway."""
+    unit = await Running(config).start()
+    unit.service.switchboard.command("sim-1", True)
+    real = unit.service.port
+    await real.stopListening()
+
+    class GonePort:
+        def stopListening(self):
+            if port_stop == "raises":
+                raise OSError("the port is already gone")
+            return None
+
+    unit.service.port = GonePort()
+    try:
+        await unit.service.stopService()
+    except OSError:
+        assert port_stop == "raises"
+    saved = StateFile(config.data_dir).load()
+    assert saved["sim-1"].state is False and saved["sim-2"].state is True  # each in its safe state
