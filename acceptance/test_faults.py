@@ -247,8 +247,14 @@ def test_mongodb_stopped_and_started_again_engine_recovers_by_itself(tmp_path):
         # Writes work again, and the zone is decided on them.
         assert timed_request(url(), "PUT", "/v1/zones/default", {"sensors": {"hall": 3.0}})[0] == 200
         assert timed_request(url(), "PUT", "/v1/sensors/update", reading(time.time(), 22.0))[0] == 201
+
+        def decided_on_new_reading():
+            # A reading is decided on at the next tick (1 s here), not when it arrives.
+            state = timed_request(url(), "GET", "/v1/zones/default/state")[1]
+            return (state["temperature"]["value"], state["temperature"]["used"]) == (22.0, {"hall": 3.0})
+
+        wait_for(decided_on_new_reading, 10, f"the zone decided on the new reading\n{engine.log()}")
         state = timed_request(url(), "GET", "/v1/zones/default/state")[1]
-        assert (state["temperature"]["value"], state["temperature"]["used"]) == (22.0, {"hall": 3.0})
         assert "22 C" in state["decision"]["reason"]
     finally:
         engine.stop()

@@ -1,5 +1,6 @@
 """The real sensor daemon and the real engine: discovery by mDNS, delivery, outage, recovery."""
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -56,7 +57,7 @@ def wait_for(predicate, timeout, what, log):
 
 
 def history(data_dir, sensor_id):
-    with sqlite3.connect(data_dir / "rpymostat.sqlite3") as database:
+    with contextlib.closing(sqlite3.connect(data_dir / "rpymostat.sqlite3")) as database:
         return database.execute(
             "SELECT timestamp, value FROM readings WHERE sensor_id = ? ORDER BY timestamp", (sensor_id,)
         ).fetchall()
@@ -92,7 +93,15 @@ def test_readings_arrive_and_an_engine_outage_loses_none(tmp_path):
             latest = engine.request("GET", "/v1/sensors/28-0000075565ad")[1]
             return latest["value"] == 21.875 and latest["last_seen"] > outage_started_iso
 
-        wait_for(caught_up, 30, "buffered readings delivered after the restart", sensor.log)
+        wait_for(caught_up, 30, "the newest reading delivered first after the restart", sensor.log)
+
+        def backlog_delivered():
+            # The backlog follows the newest reading in later requests: on a slow
+            # machine it is still on its way when the newest one is already shown.
+            during = {value for _, value in history(tmp_path / "engine", "28-0000075565ad")}
+            return {21.0 + step / 8 for step in range(1, 8)} <= during
+
+        wait_for(backlog_delivered, 30, "the readings buffered in the outage delivered", sensor.log)
     finally:
         assert sensor.stop() == 0
         engine.stop()
