@@ -61,6 +61,8 @@ class FakeStorage:
         self._relay_units = {}
         self._output_states = {}
         self._runs = {}
+        self._tokens = {}  # name -> TokenRecord
+        self._pairings = {}  # pair_id -> PairingRecord
 
     def open(self):
         return succeed(None)
@@ -224,11 +226,75 @@ class FakeStorage:
         found = [run for run in self._runs.values() if run.zone == zone]
         return sorted(found, key=lambda run: (run.started_at, run.run_id), reverse=True)[:limit]
 
+    # Tokens and pairing requests: records are frozen, so keeping them is copying them.
+
+    @_while_available
+    def put_token(self, record):
+        if record.name in self._tokens or any(t.token_hash == record.token_hash for t in self._tokens.values()):
+            return False
+        self._tokens[record.name] = record
+        return True
+
+    @_while_available
+    def token(self, name):
+        return self._tokens.get(name)
+
+    @_while_available
+    def token_by_hash(self, token_hash):
+        return next((t for t in self._tokens.values() if t.token_hash == token_hash), None)
+
+    @_while_available
+    def tokens(self):
+        return [self._tokens[name] for name in sorted(self._tokens)]
+
+    @_while_available
+    def delete_token(self, name):
+        return self._tokens.pop(name, None) is not None
+
+    @_while_available
+    def bind_token_host(self, name, host_id):
+        token = self._tokens.get(name)
+        if token is not None and token.host_id is None:
+            token = self._tokens[name] = dataclasses.replace(token, host_id=host_id)
+        return token is not None and token.host_id == host_id
+
+    @_while_available
+    def put_pairing(self, record, now):
+        for pair_id in [p.pair_id for p in self._pairings.values() if p.expires_at <= now]:
+            del self._pairings[pair_id]
+        if record.pair_id in self._pairings or any(p.code == record.code for p in self._pairings.values()):
+            return False
+        self._pairings[record.pair_id] = record
+        return True
+
+    @_while_available
+    def pairing(self, pair_id):
+        return self._pairings.get(pair_id)
+
+    @_while_available
+    def pairings(self):
+        return sorted(self._pairings.values(), key=lambda p: (p.requested_at, p.pair_id))
+
+    @_while_available
+    def approve_pairing(self, pair_id, token):
+        request = self._pairings.get(pair_id)
+        if request is None or request.approved_as is not None:
+            return False
+        if token.name in self._tokens or any(t.token_hash == token.token_hash for t in self._tokens.values()):
+            return False
+        self._tokens[token.name] = token
+        self._pairings[pair_id] = dataclasses.replace(request, approved_as=token.name)
+        return True
+
+    @_while_available
+    def delete_pairing(self, pair_id):
+        return self._pairings.pop(pair_id, None) is not None
+
 
 class NoRelayUnits:
     """A relay client for engines under test that have no relay units: every request is unreachable."""
 
-    def request(self, method, url, document=None):
+    def request(self, method, url, document=None, headers=None):
         from rpymostat.protocol.client import Unreachable
 
         return fail(Unreachable(f"{method} {url}: this test engine reaches no relay unit"))

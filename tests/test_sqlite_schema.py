@@ -314,7 +314,7 @@ def v3_database(tmp_path, rules=V3_RULES):
 
 
 @pytest_twisted.ensureDeferred
-async def test_packaged_v3_database_upgrades_to_v4_moving_every_record_home(tmp_path):
+async def test_packaged_v3_database_upgrades_to_v5_moving_every_record_home(tmp_path):
     from twisted.internet import reactor
 
     path = v3_database(tmp_path)
@@ -391,7 +391,8 @@ async def test_packaged_v3_database_upgrades_to_v4_moving_every_record_home(tmp_
         await storage.close()
 
     connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA user_version").fetchone() == (4,)
+    assert connection.execute("PRAGMA user_version").fetchone() == (5,)
+    assert connection.execute("SELECT count(*) FROM tokens").fetchone() == (0,)  # v5 on top of v4
     assert connection.execute("SELECT kind, rule_id FROM rules ORDER BY kind").fetchall() == [
         ("hold", "attic"),
         ("override", "party"),
@@ -408,8 +409,8 @@ async def test_packaged_v3_database_upgrades_to_v4_moving_every_record_home(tmp_
     backup.close()
 
 
-def test_v4_is_the_newest_schema_and_the_upgrade_reads_queries_through_indexes(tmp_path):
-    assert sqlite_schema.latest_version() == 4
+def test_v5_is_the_newest_schema_and_the_upgrade_reads_queries_through_indexes(tmp_path):
+    assert sqlite_schema.latest_version() == 5
     connection = sqlite_schema.connect(tmp_path / "db.sqlite3")
     plans = {
         "open": "SELECT run_id FROM runs WHERE ended_at IS NULL ORDER BY run_id",
@@ -437,3 +438,16 @@ def test_a_v3_database_the_upgrade_cannot_read_is_left_as_it_was(tmp_path):
     tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"sensors", "readings", "rules"}
     connection.close()
+
+
+def test_a_fresh_v5_database_and_an_upgraded_v4_one_have_the_same_schema(tmp_path):
+    fresh = sqlite_schema.connect(tmp_path / "fresh.sqlite3")
+    old = sqlite3.connect(tmp_path / "old.sqlite3")
+    old.executescript((sqlite_schema.SCHEMA_FILES / "v4.sql").read_text() + "PRAGMA user_version=4;")
+    old.close()
+    upgraded = sqlite_schema.connect(tmp_path / "old.sqlite3")
+    query = "SELECT type, name, sql FROM sqlite_master ORDER BY type, name"
+    assert upgraded.execute(query).fetchall() == fresh.execute(query).fetchall()
+    assert (tmp_path / "old.sqlite3.v4.bak").exists()
+    fresh.close()
+    upgraded.close()

@@ -146,6 +146,45 @@ class RunRecord:
     samples: tuple[RunSample, ...] = ()
 
 
+@dataclasses.dataclass(frozen=True)
+class TokenRecord:
+    """An API token as the engine keeps it: never the token, only its SHA-256 (hex).
+
+    ``host_id`` binds a ``sensor`` or ``control`` token to one host (None: not
+    yet bound, or a role that needs no host).  ``peer_secret`` is the pairing
+    secret of a token made by pairing, with which the engine proves itself to
+    that daemon (None for a token made by hand).
+    """
+
+    name: str
+    role: str
+    token_hash: str
+    created_at: float
+    host_id: str | None = None
+    peer_secret: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PairingRecord:
+    """A daemon's request to pair, waiting for an admin (see docs/security.rst).
+
+    ``code`` is what the admin approves by; ``token_hash`` is the hash of the
+    token the daemon made itself; ``approved_as`` names the token approval
+    created (None while pending).
+    """
+
+    pair_id: str
+    code: str
+    host_id: str
+    role: str
+    token_hash: str
+    peer_secret: str
+    address: str
+    requested_at: float
+    expires_at: float
+    approved_as: str | None = None
+
+
 class IStorage(Interface):
     """Asynchronous storage of everything the engine must not lose."""
 
@@ -272,3 +311,42 @@ class IStorage(Interface):
         Only those runs are read, through an index: never a year of them to
         show the latest.
         """
+
+    def put_token(record):
+        """Store the :class:`TokenRecord`; fire with True, or False (nothing stored) when
+        a token of that name or hash exists already."""
+
+    def token(name):
+        """Fire with the :class:`TokenRecord` named ``name``, or None."""
+
+    def token_by_hash(token_hash):
+        """Fire with the :class:`TokenRecord` whose hash is ``token_hash``, or None."""
+
+    def tokens():
+        """Fire with every :class:`TokenRecord`, by name."""
+
+    def delete_token(name):
+        """Remove the token; fire with True if it existed, False if not."""
+
+    def bind_token_host(name, host_id):
+        """Bind an unbound token to ``host_id``; fire with True if the token is now bound to
+        ``host_id`` (just now or before), False if it is bound to another host or gone."""
+
+    def put_pairing(record, now):
+        """Store the pending :class:`PairingRecord`, first removing requests expired at
+        ``now``; fire with True, or False (nothing stored) when a request with that code
+        or id is already kept."""
+
+    def pairing(pair_id):
+        """Fire with the :class:`PairingRecord` ``pair_id`` (expired or not), or None."""
+
+    def pairings():
+        """Fire with every kept :class:`PairingRecord` (expired ones included), oldest first."""
+
+    def approve_pairing(pair_id, token):
+        """Store ``token`` (a :class:`TokenRecord`) and mark the request approved as its
+        name, in one step; fire with True, or False (nothing changed) when the request is
+        gone or approved, or the token's name or hash exists."""
+
+    def delete_pairing(pair_id):
+        """Remove the request; fire with True if it existed, False if not."""

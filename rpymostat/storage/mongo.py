@@ -54,8 +54,9 @@ from txmongo.errors import TimeExceeded
 from txmongo.filter import ASCENDING, sort
 from zope.interface import implementer
 
-from rpymostat.storage import mongo_records, mongo_runs
+from rpymostat.storage import mongo_credentials, mongo_records, mongo_runs
 from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+from rpymostat.storage.mongo_credentials import MongoCredentials
 from rpymostat.storage.mongo_migration import move_records_out_of_rules
 from rpymostat.storage.mongo_records import MongoRecords, projection
 from rpymostat.storage.mongo_runs import MongoRuns
@@ -94,6 +95,7 @@ _INDEXES = (
     ("readings", ["sensor_id", "timestamp"], True),
     *mongo_records.INDEXES,
     *mongo_runs.INDEXES,
+    *mongo_credentials.INDEXES,
 )
 
 
@@ -119,7 +121,7 @@ def _check_server(url, timeout):
 
 
 @implementer(IStorage)
-class MongoStorage(MongoRuns, MongoRecords):
+class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
     """:class:`IStorage` on the database named in ``url`` (``mongodb://host:port/dbname``).
 
     ``timeout`` bounds the start-up check and every later call, in seconds;

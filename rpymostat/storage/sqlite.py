@@ -6,9 +6,10 @@ are committed in groups (:mod:`~rpymostat.storage.group_commit`), each write
 still all or nothing; WAL with ``synchronous=FULL`` makes an acknowledged write
 durable, even across a power cut, before its Deferred fires.
 
-The tables (``schema/v4.sql``): ``sensors``, ``readings``, ``rules``,
+The tables (``schema/v5.sql``): ``sensors``, ``readings``, ``rules``,
 ``zones``, ``relay_units`` and ``output_states`` are served here, ``runs``
-and ``run_samples`` by :class:`~.sqlite_runs.SQLiteRuns`.
+and ``run_samples`` by :class:`~.sqlite_runs.SQLiteRuns`, ``tokens`` and
+``pairings`` by :class:`~.sqlite_credentials.SQLiteCredentials`.
 """
 
 import json
@@ -32,6 +33,7 @@ from rpymostat.storage.interface import (
     StorageError,
     ZoneRecord,
 )
+from rpymostat.storage.sqlite_credentials import SQLiteCredentials
 from rpymostat.storage.sqlite_runs import SQLiteRuns
 
 _SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name, received_at"
@@ -68,8 +70,9 @@ def json_text(what, document):
 
 
 @implementer(IStorage)
-class SQLiteStorage(SQLiteRuns):
-    """:class:`IStorage` on a SQLite file at ``path`` (runs: :class:`~.sqlite_runs.SQLiteRuns`)."""
+class SQLiteStorage(SQLiteRuns, SQLiteCredentials):
+    """:class:`IStorage` on a SQLite file at ``path`` (runs: :class:`~.sqlite_runs.SQLiteRuns`,
+    tokens and pairings: :class:`~.sqlite_credentials.SQLiteCredentials`)."""
 
     def __init__(self, path: Path, reactor, schema_files=sqlite_schema.SCHEMA_FILES):
         self.path = Path(path)
