@@ -39,6 +39,10 @@ EXTRAS = {
         "phidget22>=1.19",
         "gpiozero>=2.0",
     ],
+    # TLS to the engine (RPYMOSTAT_LISTEN=ssl:..., daemons pinning its certificate): pyOpenSSL.
+    "tls": [
+        "twisted[tls]>=25.5",
+    ],
     "webui": [
         "flask>=3.0",
         "requests>=2.31",

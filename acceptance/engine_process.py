@@ -74,11 +74,28 @@ class EngineProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
-    def request(self, method, path, body=None):
-        """``(status, decoded JSON body)`` of one HTTP request."""
+    @property
+    def admin_token(self) -> str | None:
+        """The admin token the engine wrote at its first start (None before, or with auth off)."""
+        path = self.data_dir / "admin-token"
+        return path.read_text().strip() if path.exists() else None
+
+    def make_token(self, role, name, host_id=None) -> str:
+        """A token made with ``rpymostat-engine token create`` on this engine's data, as an admin would."""
+        command = engine_command() + ["token", "create", "--role", role, "--name", name]
+        command += ["--host", host_id] if host_id else []
+        made = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=30)
+        assert made.returncode == 0, made.stderr
+        return made.stdout.split()[-1]
+
+    def request(self, method, path, body=None, token=None):
+        """``(status, decoded JSON body)`` of one HTTP request, with the admin token unless another is given."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.url + path, data=data, method=method)
         request.add_header("Content-Type", "application/json")
+        token = token if token is not None else self.admin_token
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, json.loads(response.read() or b"null")

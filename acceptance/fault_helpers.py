@@ -5,6 +5,7 @@ Every process logs to a file in the test's directory, and every wait here is
 bounded: a fault test must fail with the logs, never hang.
 """
 
+import contextlib
 import datetime
 import json
 import math
@@ -39,8 +40,8 @@ def wait_for(condition, timeout, what):
     raise AssertionError(f"not within {timeout} s: {what}")
 
 
-def timed_request(url, method, path, body=None, timeout=30.0):
-    """``(status, decoded JSON body, seconds it took)`` of one HTTP request.
+def timed_request(url, method, path, body=None, timeout=30.0, token=None):
+    """``(status, decoded JSON body, seconds it took)`` of one HTTP request, with ``token`` if given.
 
     Unlike :meth:`EngineProcess.request` the timeout is the caller's, so a test
     can watch an answer that is slow on purpose (a storage timeout) arrive.
@@ -48,6 +49,8 @@ def timed_request(url, method, path, body=None, timeout=30.0):
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     started = time.monotonic()
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
@@ -161,7 +164,7 @@ class DatabaseServer(LoggedProcess):
 class SensorDaemon(LoggedProcess):
     """``rpymostat-sensor`` with ``count`` simulated sensors, finding the engine by mDNS on loopback."""
 
-    def __init__(self, work_dir, interval, count=1):
+    def __init__(self, work_dir, interval, count=1, token=None):
         script = shutil.which("rpymostat-sensor")
         assert script, "rpymostat-sensor is not installed"
         env = {
@@ -171,6 +174,7 @@ class SensorDaemon(LoggedProcess):
             "RPYMOSTAT_SENSOR_INTERVAL": str(interval),
             "RPYMOSTAT_DATA_DIR": str(Path(work_dir) / "sensor-data"),
             "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1",
+            **({"RPYMOSTAT_TOKEN": token} if token else {}),
         }
         env.pop("RPYMOSTAT_ENGINE_URL", None)
         super().__init__([script, "-vv"], env, Path(work_dir) / "sensor.log")
@@ -181,7 +185,8 @@ class RelayUnit(LoggedProcess):
 
     relay = "sim-1"
 
-    def __init__(self, work_dir, lease_s, min_on_s, min_off_s):
+    def __init__(self, work_dir, lease_s, min_on_s, min_off_s, engine_db, token=None):
+        self.engine_db = Path(engine_db)
         script = shutil.which("rpymostat-control")
         assert script, "rpymostat-control is not installed"
         self.port = free_port()
@@ -196,11 +201,26 @@ class RelayUnit(LoggedProcess):
             "RPYMOSTAT_MIN_OFF_S": str(min_off_s),
             "RPYMOSTAT_DATA_DIR": str(Path(work_dir) / "unit-data"),
             "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1",
+            **({"RPYMOSTAT_TOKEN": token} if token else {}),
         }
         env.pop("RPYMOSTAT_ENGINE_URL", None)
         super().__init__([script, "-vv"], env, Path(work_dir) / "unit.log")
 
+    def secret(self):
+        """The secret of this unit's latest registration, as the engine stored it (no API shows it)."""
+        uri = self.engine_db.resolve().as_uri() + "?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as database:
+            rows = database.execute("SELECT registration FROM relay_units").fetchall()
+        for (registration,) in rows:
+            document = json.loads(registration)
+            if document["url"].endswith(f":{self.port}"):
+                return document["secret"]
+        raise OSError("the unit has not registered yet")  # wait_for takes it as "not yet"
+
     def is_on(self):
-        """Whether the heat relay is closed, as the unit itself reports it."""
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/relays", timeout=5) as response:
+        """Whether the heat relay is closed, as the unit itself reports it (asked as its engine asks)."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/v1/relays", headers={"Authorization": f"Bearer {self.secret()}"}
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())["relays"][self.relay]["state"]

@@ -4,15 +4,22 @@ The same scenario runs against ``rpymostat-control`` with simulated relays
 (finding the engine by mDNS) and against a relay unit written with the
 standard library from the protocol docs alone (acceptance/third_party_relay.py).
 Times are shortened by settings so the whole story takes seconds.
+
+A unit answers only the engine it registered with, so the test reads a unit's
+relays with the secret of its registration, taken from the engine's SQLite
+database: no API of the engine shows it.
 """
 
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -41,6 +48,8 @@ class Unit:
 
     def __init__(self, kind, data_dir, engine):
         self.kind, self.port = kind, free_port()
+        self.engine_db = Path(engine.data_dir) / "rpymostat.sqlite3"
+        self.host_id = self.secret = None
         self.log_path = Path(data_dir) / f"unit-{kind}.log"
         if kind == "rpymostat-control":
             script = shutil.which("rpymostat-control")
@@ -57,7 +66,8 @@ class Unit:
                 "RPYMOSTAT_MIN_OFF_S": "1",
                 "RPYMOSTAT_DATA_DIR": str(data_dir),
                 "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1",
-            }  # finds the engine by mDNS
+                "RPYMOSTAT_TOKEN": engine.make_token("control", "boiler-unit"),
+            }  # finds the engine by mDNS; a token given by hand (acceptance/test_pairing.py pairs)
             self.relay = "sim-1"
         else:
             script = Path(__file__).with_name("third_party_relay.py")
@@ -71,7 +81,7 @@ class Unit:
                 "boiler",
                 "pump",
             ]
-            self.env = dict(os.environ)
+            self.env = {**os.environ, "RPYMOSTAT_TOKEN": engine.make_token("control", "stdlib-unit")}
             self.relay = "boiler"
 
     def start(self):
@@ -79,8 +89,20 @@ class Unit:
             self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         return self
 
-    def relays(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v1/relays", timeout=5) as response:
+    def registered_secret(self):
+        """The secret of this unit's registration, as the engine stored it."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.engine_db}?mode=ro", uri=True)) as db:
+            (registration,) = db.execute("SELECT registration FROM relay_units WHERE host_id = ?", (self.host_id,))
+        return json.loads(registration[0])["secret"]
+
+    def relays(self, authorization=True):
+        """The unit's relays as it reports them, asked with its secret (``authorization``
+        False: without it, which raises the 401 as an HTTPError)."""
+        if authorization and self.secret is None:
+            self.secret = self.registered_secret()
+        headers = {"Authorization": f"Bearer {self.secret}"} if authorization else {}
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/relays", headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())["relays"]
 
     def is_on(self):
@@ -99,6 +121,7 @@ class Readings:
 
     def __init__(self, engine):
         self.engine, self.value, self.running = engine, None, True
+        self.token = engine.make_token("sensor", "test-sensors", host_id="test-sensors")
         self.thread = threading.Thread(target=self._push, daemon=True)
         self.thread.start()
 
@@ -110,6 +133,7 @@ class Readings:
                         "PUT",
                         "/v1/sensors/update",
                         {"host_id": "test-sensors", "sensors": {"living": {"type": "test", "value": self.value}}},
+                        token=self.token,
                     )
                 except OSError:
                     pass  # the engine is down for a while in this story
@@ -138,7 +162,15 @@ def test_heat_follows_the_schedule_safely_and_fails_safe_without_the_engine(tmp_
     try:
         controls = lambda: engine.request("GET", "/v1/controls")[1]["controls"]  # noqa: E731
         wait_for(lambda: controls(), 20, f"the unit registers\n{unit.log()}")
-        host_id = controls()[0]["host_id"]
+        host_id = unit.host_id = controls()[0]["host_id"]
+        assert "secret" not in controls()[0]
+        with pytest.raises(urllib.error.HTTPError) as refused:  # the unit obeys only its engine
+            unit.relays(authorization=False)
+        assert refused.value.code == 401
+        assert refused.value.headers["WWW-Authenticate"] == 'Bearer realm="rpymostat-control"'
+        assert json.loads(refused.value.read())["status"] == "error"
+        refusal = "refused GET /v1/relays from 127.0.0.1: no Authorization header"
+        wait_for(lambda: refusal in unit.log(), 5, f"the unit logs the refusal\n{unit.log()}")
         readings.value = 19.0
         wait_for(lambda: engine.request("GET", "/v1/sensors/living")[0] == 200, 5, "first reading")
         assert (

@@ -42,6 +42,7 @@ class Burst:
 
     def __init__(self, engine, sensor_id, first, step, most):
         self.engine, self.sensor_id = engine, sensor_id
+        self.token = engine.make_token("sensor", "burst", host_id="pi-burst")
         self.stamps = [first + index * step for index in range(most)]
         self.sent, self.acknowledged, self.failure = [], [], None
         self.thread = threading.Thread(target=self._send, daemon=True)
@@ -55,7 +56,9 @@ class Burst:
             }
             self.sent.append(stamp)
             try:
-                code, answer, _ = timed_request(self.engine.url, "PUT", "/v1/sensors/update", body, timeout=10)
+                code, answer, _ = timed_request(
+                    self.engine.url, "PUT", "/v1/sensors/update", body, timeout=10, token=self.token
+                )
             except OSError as error:
                 self.failure = error
                 return
@@ -117,8 +120,12 @@ AWAY_ENV = {
 def test_engine_away_sensor_buffers_relay_falls_safe_and_both_come_back(tmp_path):
     port = free_port()
     engine = EngineProcess(tmp_path / "engine", port=port, advertise=True, extra_env=AWAY_ENV).start()
-    sensor = SensorDaemon(tmp_path, INTERVAL).start()
-    unit = RelayUnit(tmp_path, lease_s=LEASE_S, min_on_s=1, min_off_s=1).start()
+    # Tokens given by hand (RPYMOSTAT_TOKEN); acceptance/test_pairing.py pairs instead.
+    sensor = SensorDaemon(tmp_path, INTERVAL, token=engine.make_token("sensor", "sensor")).start()
+    engine_db = tmp_path / "engine" / "rpymostat.sqlite3"
+    unit_token = engine.make_token("control", "unit")
+    unit = RelayUnit(tmp_path, lease_s=LEASE_S, min_on_s=1, min_off_s=1, engine_db=engine_db, token=unit_token)
+    unit.start()
     logs = lambda: f"{engine.log()}\n--- sensor\n{sensor.log()}\n--- unit\n{unit.log()}"  # noqa: E731
     try:
         controls = lambda: engine.request("GET", "/v1/controls")[1]["controls"]  # noqa: E731
@@ -181,28 +188,32 @@ def test_mongodb_stopped_and_started_again_engine_recovers_by_itself(tmp_path):
         tmp_path / "engine",
         extra_env={"RPYMOSTAT_DB": f"{database.uri}/house", "RPYMOSTAT_DECISION_INTERVAL": "1"},
     )
-    url = lambda: engine.url  # noqa: E731
     try:
         engine.start()
+        token = engine.admin_token
+
+        def call(method, path, body=None, timeout=30.0):
+            return timed_request(engine.url, method, path, body, timeout=timeout, token=token)
+
         before = time.time() - 60
         reading = lambda stamp, value: {  # noqa: E731
             "host_id": "pi-hall",
             "sensors": {"hall": {"type": "DS18B20", "value": value, "timestamp": iso(stamp)}},
         }
-        assert timed_request(url(), "PUT", "/v1/sensors/update", reading(before, 19.0))[0] == 201
-        assert timed_request(url(), "PUT", "/v1/zones/default", {"sensors": {"hall": 1.0}})[0] == 200
+        assert call("PUT", "/v1/sensors/update", reading(before, 19.0))[0] == 201
+        assert call("PUT", "/v1/zones/default", {"sensors": {"hall": 1.0}})[0] == 200
         schedule = {"name": "all day", "start": "0 0 * * *", "duration": "P1D", "heat_setpoint": 21.0}
-        assert timed_request(url(), "POST", "/v1/schedules", schedule)[0] == 201
+        assert call("POST", "/v1/schedules", schedule)[0] == 201
         # Waited for, not read at once: right after a rule change the target can still be the
         # old one for a moment (a timeline fill begun before the change lands after it).
-        target = lambda: timed_request(url(), "GET", "/v1/zones/default/target")[1]["now"]  # noqa: E731
+        target = lambda: call("GET", "/v1/zones/default/target")[1]["now"]  # noqa: E731
         wait_for(lambda: target()["source"]["type"] == "schedule", 5, "the schedule in force")
         target_before = target()
-        heating = lambda: timed_request(url(), "GET", "/v1/zones/default/state")[1]["decision"]["outputs"]["heat"]  # noqa: E731
+        heating = lambda: call("GET", "/v1/zones/default/state")[1]["decision"]["outputs"]["heat"]  # noqa: E731
         wait_for(heating, 5, f"heat on at 19 C\n{engine.log()}")
 
         assert database.stop() == 0
-        code, status, took = timed_request(url(), "GET", "/v1/status")
+        code, status, took = call("GET", "/v1/status")
         assert (code, status) == (503, {"status": False, "dependencies": {"database": False}})
         assert took < DOWN_WITHIN_S
 
@@ -214,7 +225,7 @@ def test_mongodb_stopped_and_started_again_engine_recovers_by_itself(tmp_path):
             "state": ("GET", "/v1/zones/default/state", None),
         }
         with ThreadPoolExecutor(len(asked)) as pool:
-            futures = {name: pool.submit(timed_request, url(), *request) for name, request in asked.items()}
+            futures = {name: pool.submit(call, *request) for name, request in asked.items()}
             answers = {name: future.result() for name, future in futures.items()}
         for name in ("zone", "reading", "state"):
             code, body, took = answers[name]
@@ -230,13 +241,13 @@ def test_mongodb_stopped_and_started_again_engine_recovers_by_itself(tmp_path):
         assert engine.process.poll() is None
 
         database.start()
-        wait_for(lambda: timed_request(url(), "GET", "/v1/status")[0] == 200, 20, f"status 200\n{engine.log()}")
+        wait_for(lambda: call("GET", "/v1/status")[0] == 200, 20, f"status 200\n{engine.log()}")
         assert engine.process.poll() is None  # recovered without a restart
 
         # Nothing the outage refused was stored, then or on reconnection.
-        code, zone, _ = timed_request(url(), "GET", "/v1/zones/default")
+        code, zone, _ = call("GET", "/v1/zones/default")
         assert (code, zone["sensors"]) == (200, {"hall": 1.0})
-        hall = timed_request(url(), "GET", "/v1/sensors/hall")[1]
+        hall = call("GET", "/v1/sensors/hall")[1]
         assert (hall["value"], hall["last_seen"]) == (19.0, iso(before))
         client = pymongo.MongoClient(database.uri, serverSelectionTimeoutMS=5000)
         try:
@@ -245,16 +256,16 @@ def test_mongodb_stopped_and_started_again_engine_recovers_by_itself(tmp_path):
             client.close()
 
         # Writes work again, and the zone is decided on them.
-        assert timed_request(url(), "PUT", "/v1/zones/default", {"sensors": {"hall": 3.0}})[0] == 200
-        assert timed_request(url(), "PUT", "/v1/sensors/update", reading(time.time(), 22.0))[0] == 201
+        assert call("PUT", "/v1/zones/default", {"sensors": {"hall": 3.0}})[0] == 200
+        assert call("PUT", "/v1/sensors/update", reading(time.time(), 22.0))[0] == 201
 
         def decided_on_new_reading():
             # A reading is decided on at the next tick (1 s here), not when it arrives.
-            state = timed_request(url(), "GET", "/v1/zones/default/state")[1]
+            state = call("GET", "/v1/zones/default/state")[1]
             return (state["temperature"]["value"], state["temperature"]["used"]) == (22.0, {"hall": 3.0})
 
         wait_for(decided_on_new_reading, 10, f"the zone decided on the new reading\n{engine.log()}")
-        state = timed_request(url(), "GET", "/v1/zones/default/state")[1]
+        state = call("GET", "/v1/zones/default/state")[1]
         assert "22 C" in state["decision"]["reason"]
     finally:
         engine.stop()

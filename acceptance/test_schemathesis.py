@@ -43,11 +43,6 @@ pytestmark = pytest.mark.acceptance
 MAX_EXAMPLES = 30
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
-# Headers every generated request carries.  The engine has no authentication
-# today (OpenAccess); when the admin token arrives, put it here (for example
-# {"Authorization": "Bearer " + token}) or in the ``auth_headers`` fixture.
-AUTH_HEADERS: dict[str, str] = {}
-
 # Known bugs: {"PUT /v1/...": {"response_schema_conformance": "issue N: what is wrong"}}.
 # The named check is left out for that operation alone, and the bug gets a
 # plain test beside it that reproduces it with one fixed request, marked
@@ -105,10 +100,14 @@ def engine(tmp_path_factory):
         yield process
 
 
+def admin_headers(engine) -> dict[str, str]:
+    """The engine's first admin token, as every generated request carries it."""
+    return {"Authorization": f"Bearer {engine.admin_token}"}
+
+
 @pytest.fixture(scope="module")
-def auth_headers():
-    """The headers that authenticate a request; empty while the engine is open to all."""
-    return dict(AUTH_HEADERS)
+def auth_headers(engine):
+    return admin_headers(engine)
 
 
 @pytest.fixture(scope="module")
@@ -150,14 +149,16 @@ STATEFUL_SETTINGS = settings(
 )
 
 
-def test_stateful_workflows(tmp_path, session, auth_headers):
+def test_stateful_workflows(tmp_path):
     """Sequences of calls along the links schemathesis infers between operations (ids from one answer used in the next).
 
     An engine of its own, so what the per-operation tests left behind cannot
     change the sequences; the document is loaded as the engine serves it.
     """
-    with seeded_engine(tmp_path / "data") as engine:
-        run_workflows(engine, session, auth_headers)
+    with seeded_engine(tmp_path / "data") as engine, requests.Session() as session:
+        headers = admin_headers(engine)
+        session.headers.update(headers)
+        run_workflows(engine, session, headers)
 
 
 def run_workflows(engine, session, auth_headers):

@@ -22,7 +22,7 @@ INTERVAL = 0.5
 class SensorProcess:
     """``rpymostat-sensor`` reading a fake 1-wire tree, finding the engine by mDNS on loopback."""
 
-    def __init__(self, tmp_path, w1_base):
+    def __init__(self, tmp_path, w1_base, token):
         self.log_path = tmp_path / "sensor.log"
         self.env = {
             **os.environ,
@@ -32,6 +32,7 @@ class SensorProcess:
             "RPYMOSTAT_SENSOR_INTERVAL": str(INTERVAL),
             "RPYMOSTAT_DATA_DIR": str(tmp_path / "sensor-data"),
             "RPYMOSTAT_MDNS_INTERFACES": "127.0.0.1",
+            "RPYMOSTAT_TOKEN": token,  # given by hand; acceptance/test_pairing.py pairs instead
         }
         self.env.pop("RPYMOSTAT_ENGINE_URL", None)
         script = shutil.which("rpymostat-sensor")
@@ -69,7 +70,7 @@ def test_readings_arrive_and_an_engine_outage_loses_none(tmp_path):
     bus.add("28-000007a1b2c3", 18.25)
     port = free_port()
     engine = EngineProcess(tmp_path / "engine", port=port, advertise=True).start()
-    sensor = SensorProcess(tmp_path, tmp_path / "w1")
+    sensor = SensorProcess(tmp_path, tmp_path / "w1", engine.make_token("sensor", "kitchen-pi"))
     try:
 
         def both_known():

@@ -8,13 +8,21 @@ engine, serves ``GET /v1/relays``, ``GET /v1/relays/{id}`` and
 error (415 for a command not sent as ``application/json``), and switches
 everything off when the engine's lease runs out, then registers again.  It has
 no minimum times (it reports ``min_on_s`` and ``min_off_s`` as 0), so a safety
-off is an off like any other, and every relay's safe state is off.  tests/test_relay_unit_contract.py checks it against
-the protocol.  Usage::
+off is an off like any other, and every relay's safe state is off.  It obeys
+only the engine it registered with: each start makes a secret, every
+registration carries it, and any request without ``Authorization: Bearer
+<secret>`` is a 401 (logged), checked before routing.  It registers with
+the token in ``RPYMOSTAT_TOKEN`` (made with ``rpymostat-engine token create
+--role control``), as docs/security.rst tells a hand-provisioned unit to.
+tests/test_relay_unit_contract.py checks it against the protocol.  Usage::
 
-    python third_party_relay.py ENGINE_URL PORT HOST_ID LEASE_S RELAY_ID...
+    RPYMOSTAT_TOKEN=... python third_party_relay.py ENGINE_URL PORT HOST_ID LEASE_S RELAY_ID...
 """
 
+import hmac
 import json
+import os
+import secrets
 import sys
 import threading
 import time
@@ -30,6 +38,10 @@ MAX_BODY = 1024 * 1024
 MAX_DRAIN = 64 * MAX_BODY
 #: Each relay's state, its last switch by the wall clock (shown) and by the monotonic clock (ages).
 RELAYS = {relay_id: {"state": False, "since": time.time(), "switched": time.monotonic()} for relay_id in sys.argv[5:]}
+#: Made once per start; sent with every registration, required of every request.
+SECRET = secrets.token_urlsafe(32)
+#: Set once a registration carried SECRET: until then nobody can hold it, so everything is a 401.
+registered = threading.Event()
 lock = threading.Lock()
 lease_until = time.monotonic() + LEASE
 register_wanted = threading.Event()
@@ -69,12 +81,14 @@ def registrar():
                     "host_id": HOST_ID,
                     "url": f"http://127.0.0.1:{PORT}",
                     "relays": {r: {"type": "stdlib", "state": RELAYS[r]["state"]} for r in RELAYS},
+                    "secret": SECRET,
                 }
+            registered.set()
+            headers = {"Content-Type": "application/json"}
+            if os.environ.get("RPYMOSTAT_TOKEN"):
+                headers["Authorization"] = "Bearer " + os.environ["RPYMOSTAT_TOKEN"]
             request = urllib.request.Request(
-                ENGINE + "/v1/controls/register",
-                json.dumps(body).encode(),
-                {"Content-Type": "application/json"},
-                method="POST",
+                ENGINE + "/v1/controls/register", json.dumps(body).encode(), headers, method="POST"
             )
             try:
                 urllib.request.urlopen(request, timeout=5).close()
@@ -157,9 +171,27 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self.answer(400, {"status": "error", "error": "malformed Content-Length or chunked body"})
         try:
+            self.authorize()
             self.answer(200, self.route(body))
         except BadRequest as refused:
             self.answer(refused.code, {"status": "error", "error": str(refused)})
+
+    def authorize(self):
+        """A 401 unless the request carries ``Authorization: Bearer <SECRET>``; before any route."""
+        presented = self.headers.get_all("Authorization") or []
+        if not registered.is_set():
+            reason = "not registered with an engine yet"
+        elif len(presented) != 1:
+            reason = "no Authorization header" if not presented else "more than one Authorization header"
+        else:
+            scheme, _, token = presented[0].strip().partition(" ")
+            # http.server decodes headers as latin-1, so this gives back the bytes received.
+            if scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode("latin-1"), SECRET.encode()):
+                return
+            reason = "not the secret of this unit's registration"
+        path = self.path[:200].encode("ascii", "backslashreplace").decode()
+        print(f"refused {self.command} {path} from {self.client_address[0]}: {reason}", flush=True)
+        raise BadRequest(401, f"{reason}: send Authorization: Bearer <the secret of this unit's registration>")
 
     def route(self, body):
         path = urlsplit(self.path).path
@@ -252,6 +284,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         if code == 405:
             self.send_header("Allow", self.allowed)
+        if code == 401:
+            self.send_header("WWW-Authenticate", 'Bearer realm="rpymostat-control"')
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()

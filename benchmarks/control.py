@@ -2,8 +2,8 @@
 
 ``python benchmarks/control.py [--requests 2000] [--script PATH ...]`` starts the
 installed ``rpymostat-control`` (20 sim relays, minimum on/off times 0, a
-closed port as the engine, its own data directory) on a free 127.0.0.1 port
-and prints:
+stand-in engine that only takes its registration, its own data directory) on
+a free 127.0.0.1 port and prints:
 
 - its steady RSS and USS a few seconds after start, and again after the load
   (MB = 10^6 bytes; RSS counts shared library pages, USS only its own);
@@ -18,12 +18,16 @@ and prints:
 only ``pip install ".[control]"``: each installation gets its own figures,
 labelled with whether the process mapped pyOpenSSL's ``cryptography`` (treq,
 a test dependency, brings it into the development environment and Twisted
-then loads it).  Figures, not a test.  ``decision.py`` reuses
-:class:`ControlUnit` to give the decision loop a real relay unit.
+then loads it).  Every request carries ``Authorization: Bearer`` with the
+secret of the unit's registration, as the engine's do, so the figures include
+checking it.  Figures, not a test.  ``decision.py`` reuses :class:`ControlUnit`
+to give the decision loop a real relay unit (its registration must carry
+:attr:`ControlUnit.secret`).
 """
 
 import argparse
 import http.client
+import http.server
 import json
 import os
 import shutil
@@ -32,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -56,10 +61,41 @@ def percentile(values, fraction):
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
+class StandInEngine(http.server.ThreadingHTTPServer):
+    """Takes a unit's registrations (201) on 127.0.0.1 and keeps the latest: its secret opens the unit."""
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Registrations)
+        self.registration = None
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class _Registrations(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.server.registration = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
 class ControlUnit:
-    """One ``rpymostat-control`` process with sim relays on a free loopback port."""
+    """One ``rpymostat-control`` process with sim relays on a free loopback port.
+
+    It registers with a :class:`StandInEngine`; once started, :attr:`secret`
+    is the secret of that registration, which every request must carry.
+    """
 
     def __init__(self, script, data_dir, relays=RELAYS):
+        self.engine = StandInEngine()
+        self.secret = None
         self.port = free_port()
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -69,7 +105,7 @@ class ControlUnit:
             **os.environ,
             "RPYMOSTAT_RELAYS": "sim",
             "RPYMOSTAT_SIM_RELAYS": str(relays),
-            "RPYMOSTAT_ENGINE_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: we only need the relay API
+            "RPYMOSTAT_ENGINE_URL": self.engine.url,
             "RPYMOSTAT_CONTROL_HOST": "127.0.0.1",
             "RPYMOSTAT_CONTROL_PORT": str(self.port),
             "RPYMOSTAT_MIN_ON_S": "0",
@@ -82,8 +118,13 @@ class ControlUnit:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def headers(self):
+        """What the engine the unit registered with sends with every request."""
+        return {"Authorization": f"Bearer {self.secret}"}
+
     def start(self, timeout=30.0):
-        """Start it and wait until ``GET /v1/relays`` answers; returns that answer."""
+        """Start it and wait until it registered and ``GET /v1/relays`` answers; returns that answer."""
         with open(self.log_path, "ab") as log:  # own session: Ctrl-C reaches only us
             self.process = subprocess.Popen(
                 self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -92,11 +133,13 @@ class ControlUnit:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"rpymostat-control exited {self.process.returncode}:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + "/v1/relays", timeout=2) as response:
-                    return json.loads(response.read())
-            except OSError:  # not listening yet (an HTTP error would be one too)
+            if self.engine.registration is None:  # it registers once it listens
                 time.sleep(0.05)
+                continue
+            self.secret = self.engine.registration["secret"]
+            request = urllib.request.Request(self.url + "/v1/relays", headers=self.headers)
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return json.loads(response.read())
         raise RuntimeError(f"rpymostat-control did not answer within {timeout} s:\n{self.log()}")
 
     def log(self):
@@ -113,6 +156,8 @@ class ControlUnit:
 
     def stop(self, timeout=15.0):
         """SIGTERM (every relay goes to its safe state), then SIGKILL; the exit status."""
+        self.engine.shutdown()  # idempotent, as stop() may be
+        self.engine.server_close()
         if self.process is None or self.process.poll() is not None:
             return None if self.process is None else self.process.returncode
         self.process.send_signal(signal.SIGTERM)
@@ -133,10 +178,10 @@ def steady_memory(unit, seconds=3.0):
     return rss, unit.memory_mb()[1]
 
 
-def latencies(connection, method, path, bodies):
+def latencies(connection, method, path, bodies, authorization):
     """Seconds per request on one keep-alive connection, and how many sockets it took."""
     timings, sockets = [], set()
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **authorization}
     for body in bodies:
         started = time.perf_counter()
         connection.request(method, path, body, headers)
@@ -155,14 +200,16 @@ def measure(script, requests):
         unit = ControlUnit(script, data_dir)
         try:
             unit.start()
-            time.sleep(2.0)  # start-up done (the registration attempts fail and back off)
+            time.sleep(2.0)  # start-up done
             figures = {"start": steady_memory(unit), "openssl": unit.maps("cryptography")}
             connection = http.client.HTTPConnection("127.0.0.1", unit.port, timeout=10)
             switch = [json.dumps({"state": index % 2 == 0}) for index in range(requests)]
-            latencies(connection, "POST", "/v1/relays/sim-2", switch[:100])  # warm-up
-            figures["post"], figures["post_sockets"] = latencies(connection, "POST", "/v1/relays/sim-1", switch)
+            latencies(connection, "POST", "/v1/relays/sim-2", switch[:100], unit.headers)  # warm-up
+            figures["post"], figures["post_sockets"] = latencies(
+                connection, "POST", "/v1/relays/sim-1", switch, unit.headers
+            )
             figures["get"], figures["get_sockets"] = latencies(
-                connection, "GET", "/v1/relays", [None] * (requests // 4)
+                connection, "GET", "/v1/relays", [None] * (requests // 4), unit.headers
             )
             connection.close()
             time.sleep(1.0)

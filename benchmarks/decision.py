@@ -102,6 +102,7 @@ async def house(storage, unit, relays, count, now):
             "host_id": relays["host_id"],
             "url": unit.url,
             "relays": {relay: {"type": "sim", "state": found["state"]} for relay, found in relays["relays"].items()},
+            "secret": unit.secret,
         },
         now,
     )

@@ -73,6 +73,7 @@ class ServerProcess:
         self.name, self.command, self.port, self.log_path = name, command, port, log_path
         self.env = env
         self.process = None
+        self.token = None  # the bearer token its updates carry (the bare server checks none)
 
     def start(self, ready_path, timeout=30.0):
         """Start it and wait until ``GET ready_path`` gets any HTTP answer."""
@@ -119,11 +120,12 @@ class ServerProcess:
 class UpdateSource:
     """Request bytes for one host's updates, every reading's timestamp and value new."""
 
-    def __init__(self, port, host_id):
+    def __init__(self, port, host_id, token=None):
         self.host_id = host_id
         self.sensor_ids = [f"28-{host_id}-{index}" for index in range(SENSORS_PER_UPDATE)]
+        authorization = f"Authorization: Bearer {token}\r\n" if token else ""
         self.head = (
-            f"PUT {UPDATE_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"PUT {UPDATE_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{authorization}"
             "Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
         )
         self.sent = 0
@@ -151,14 +153,14 @@ async def measure(engine, bare, args, figures):
     for name, server in (("bare", bare), ("engine", engine)):
         print(f"closed loop, {name}: {args.clients} clients, {args.seconds:g} s ...", flush=True)
         server_cpu, own_cpu = server.cpu_seconds(), time.process_time()
-        sources = [UpdateSource(server.port, f"bench-{name}-{number}") for number in range(args.clients)]
+        sources = [UpdateSource(server.port, f"bench-{name}-{number}", server.token) for number in range(args.clients)]
         tally = await closed_loop(server.port, sources, args.seconds)
         wall = args.seconds + WARMUP_S
         tally.server_cpu = (server.cpu_seconds() - server_cpu) / wall
         tally.client_cpu = (time.process_time() - own_cpu) / wall
         figures[name] = tally
     print(f"open loop, engine: {args.rate:g} updates/s, {args.seconds:g} s ...", flush=True)
-    source = UpdateSource(engine.port, "bench-open")
+    source = UpdateSource(engine.port, "bench-open", engine.token)
     figures["open"] = await open_loop(engine.port, source, args.rate, args.seconds)
     await asyncio.sleep(SETTLE_S)
     figures["engine_after"], figures["bare_after"] = engine.memory_mb(), bare.memory_mb()
@@ -259,6 +261,8 @@ def main(argv=None) -> int:
         figures = {}
         try:
             engine.start("/v1/status")
+            # Tokens are on, as in every house: the engine checks the admin token on each update.
+            engine.token = (data / "admin-token").read_text().strip()
             bare.start("/")
             time.sleep(1.0)  # let both finish their start-up work before the idle figure
             asyncio.run(measure(engine, bare, args, figures))

@@ -62,10 +62,19 @@ def main(argv=None):
                 break
             except OSError:
                 time.sleep(0.05)
+        engine_env = {**base, "RPYMOSTAT_DATA_DIR": str(work / "engine")}
+        made = subprocess.run(
+            [script("rpymostat-engine"), "token", "create", "--role", "sensor", "--name", "bench"],
+            env=engine_env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         sensor = subprocess.Popen(
             [script("rpymostat-sensor")],
             env={
                 **base,
+                "RPYMOSTAT_TOKEN": made.stdout.split()[-1],  # tokens are on, as in every house
                 "RPYMOSTAT_ENGINE_URL": f"http://127.0.0.1:{port}",
                 "RPYMOSTAT_SENSOR_READERS": "sim",
                 "RPYMOSTAT_SIM_SENSORS": str(args.sensors),

@@ -31,6 +31,7 @@ import os
 import signal
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,6 +53,9 @@ LATE_S = 0.1  # a send this long after its scheduled time counts as late
 SAMPLE_EVERY_S = 5.0
 SETTLE_S = 2.0
 TARGET_GROWTH = 0.10  # RSS, after the warm-up to the end
+
+#: The engine's admin token, once it wrote it: every request here carries it (tokens are on).
+AUTHORIZATION = {}
 
 #: Every record the engine keeps that could grow, and what bounds it, read from
 #: the code (``rpymostat/control_loop/``, ``api/sensors_api.py``, ``events.py``,
@@ -91,7 +95,8 @@ class HostUpdates:
         self.sensor_ids = [f"28-soak{number:03d}{index}" for index in range(sensors)]
         self.head = (
             f"PUT /v1/sensors/update HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            "Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+            + "".join(f"{name}: {value}\r\n" for name, value in AUTHORIZATION.items())
+            + "Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
         )
         self.phase = number * 0.37  # hosts do not warm and cool in step
         self.sent = 0
@@ -115,7 +120,8 @@ class HostUpdates:
 def request(url, method="GET", body=None):
     """``(status, decoded JSON)`` of one request to the engine or the unit."""
     data = None if body is None else json.dumps(body).encode()
-    prepared = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", **AUTHORIZATION}
+    prepared = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(prepared, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -373,6 +379,15 @@ def main(argv=None) -> int:
         figures = {}
         try:
             engine.start("/v1/status")
+            AUTHORIZATION["Authorization"] = "Bearer " + (data / "engine" / "admin-token").read_text().strip()
+            made = subprocess.run(
+                engine_command() + ["token", "create", "--role", "control", "--name", "soak-unit"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            unit.env["RPYMOSTAT_TOKEN"] = made.stdout.split()[-1]
             relays = unit.start()
             engine_url = f"http://127.0.0.1:{port}"
             wait_for_unit(engine_url, relays["host_id"])

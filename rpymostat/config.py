@@ -46,6 +46,8 @@ class EngineConfig:
     max_cycles_per_hour: int = 6
     frost_c: float = 5.0
     schedule_plugin: str = "rules"
+    auth: bool = True
+    listen: str | None = None
 
     @property
     def limits(self) -> Limits:
@@ -147,6 +149,14 @@ def host_timezone(environ) -> str:
         return parse_timezone(name) if name else "UTC"
     except ValueError:  # pragma: no cover - depends on how the host is set up
         return "UTC"
+
+
+def parse_endpoint_string(text: str) -> str:
+    """A server endpoint string of a kind the API can serve on (``tcp``, ``tcp6`` or ``ssl``)."""
+    kind = text.split(":", 1)[0].strip().lower()
+    if kind not in ("tcp", "tcp6", "ssl"):
+        raise ValueError("expected a tcp:, tcp6: or ssl: endpoint, e.g. ssl:8443:privateKey=key.pem:certKey=cert.pem")
+    return text.strip()
 
 
 SETTINGS = (
@@ -276,6 +286,22 @@ SETTINGS = (
         parse_schedule_plugin,
         "the schedule plugin every zone's timeline comes from",
         default="rules",
+    ),
+    Setting(
+        "RPYMOSTAT_AUTH",
+        "auth",
+        "bool",
+        parse_bool,
+        "require a token on every request but a few (docs/security.rst); 0 only for a lab without strangers",
+        default=True,
+    ),
+    Setting(
+        "RPYMOSTAT_LISTEN",
+        "listen",
+        "endpoint",
+        parse_endpoint_string,
+        "a Twisted server endpoint string for the API instead of host and port, e.g. TLS:"
+        " ssl:8443:privateKey=/etc/rpymostat/key.pem:certKey=/etc/rpymostat/cert.pem",
     ),
 )
 

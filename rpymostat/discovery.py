@@ -25,7 +25,7 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from zeroconf import InterfaceChoice, ServiceInfo, Zeroconf
 
-from rpymostat.protocol import API_BASE_PATH, SERVICE_TYPE, TXT_API_PATH, TXT_VERSION
+from rpymostat.protocol import API_BASE_PATH, SERVICE_TYPE, TXT_API_PATH, TXT_TLS, TXT_VERSION
 from rpymostat.protocol.endpoints import WILDCARD_HOSTS
 
 #: DNS labels, and so DNS-SD instance names, hold at most 63 bytes.
@@ -108,8 +108,10 @@ class AdvertiseService(Service):
         version: str,
         instance_name: str | None = None,
         zeroconf_factory: Callable[..., Zeroconf] = default_zeroconf,
+        tls: bool = False,
     ):
         self._reactor = reactor
+        self.tls = tls
         self.port = port
         self.interfaces = tuple(interfaces)
         self.host = host
@@ -147,7 +149,11 @@ class AdvertiseService(Service):
             SERVICE_TYPE,
             f"{self.instance_name}.{SERVICE_TYPE}",
             port=self.port,
-            properties={TXT_VERSION: self.version, TXT_API_PATH: API_BASE_PATH},
+            properties={
+                TXT_VERSION: self.version,
+                TXT_API_PATH: API_BASE_PATH,
+                **({TXT_TLS: "1"} if self.tls else {}),
+            },
             server=self.server,
             parsed_addresses=advertised_addresses(self.host, self.interfaces),
         )

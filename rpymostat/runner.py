@@ -1,5 +1,10 @@
-"""``rpymostat-engine``: run the engine until SIGTERM."""
+"""``rpymostat-engine``: run the engine until SIGTERM, or run an admin command.
 
+``rpymostat-engine token ...`` and ``rpymostat-engine pair ...`` manage
+tokens and pairing requests on the engine's storage (:mod:`rpymostat.auth.cli`).
+"""
+
+import os
 import sys
 
 from rpymostat import config
@@ -8,6 +13,11 @@ from rpymostat.protocol import daemon
 
 def main(argv=None, environ=None, reactor=None) -> int:
     """Run the engine; returns the exit status (see :func:`rpymostat.protocol.daemon.run`)."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments and arguments[0] in ("token", "pair"):
+        from rpymostat.auth import cli
+
+        return cli.main(arguments, os.environ if environ is None else environ)
     from rpymostat.service import make_service
 
     return daemon.run(

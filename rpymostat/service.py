@@ -19,13 +19,16 @@ from twisted.logger import Logger
 
 from rpymostat.access import OpenAccess
 from rpymostat.api.site import build_site
+from rpymostat.api.validation import load_openapi
+from rpymostat.auth.admin import first_admin_token
+from rpymostat.auth.policy import TokenAccess
 from rpymostat.control_loop.loop import build_decision_loop
 from rpymostat.decide.plugin import GROUP as DECISION_GROUP
 from rpymostat.decide.plugin import IDecisionPlugin
 from rpymostat.discovery import AdvertiseService
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
-from rpymostat.protocol.endpoints import server_endpoint
+from rpymostat.protocol.endpoints import certificate_fingerprint, is_tls, listen_endpoint
 from rpymostat.protocol.plugins import load_plugins
 from rpymostat.protocol.watchdog import Watchdog
 from rpymostat.schedule.cache import TimelineCache
@@ -80,7 +83,10 @@ class EngineService(MultiService):
             monotonic=monotonic,
             watchdog=self.watchdog,
         )
-        self.access = OpenAccess()
+        if config.auth:
+            self.access = TokenAccess(self.storage, load_openapi(), monotonic)
+        else:
+            self.access = OpenAccess()
         self.port = None
         self._storage_open = False
         self._ready = None
@@ -96,6 +102,16 @@ class EngineService(MultiService):
         await self.storage.open()
         self._storage_open = True
         log.info("storage ready: {storage}", storage=self.storage.description)
+        if not self.config.auth:
+            log.warn(
+                "RPYMOSTAT_AUTH is off: anyone who can reach port {port} can change the heating"
+                " and switch its relays; turn it on unless this is a lab without strangers",
+                port=self.config.api_port,
+            )
+        else:
+            written = await first_admin_token(self.storage, self.reactor.seconds(), self.config.data_dir)
+            if written is not None:
+                log.info("first start: the admin token is in {path} (readable by this user only)", path=written)
         self.timelines.setServiceParent(self)
         await self.decisions.load()
         self.decisions.setServiceParent(self)
@@ -110,10 +126,21 @@ class EngineService(MultiService):
             self.schedule_plugins,
             self.decision_plugins,
         )
-        endpoint = server_endpoint(self.reactor, self.config.api_host, self.config.api_port)
+        endpoint = listen_endpoint(self.reactor, self.config.listen, self.config.api_host, self.config.api_port)
         self.port = await endpoint.listen(site)
         address = self.port.getHost()
-        log.info("API listening on http://{host}:{port}/", host=address.host, port=address.port)
+        tls = is_tls(self.config.listen)
+        log.info(
+            "API listening on {scheme}://{host}:{port}/",
+            scheme="https" if tls else "http",
+            host=address.host,
+            port=address.port,
+        )
+        if tls:
+            log.info(
+                "TLS certificate SHA-256 {fingerprint}: paired daemons pin it",
+                fingerprint=certificate_fingerprint(self.config.listen),
+            )
         if self.config.advertise:
             advertiser = AdvertiseService(
                 self.reactor,
@@ -121,6 +148,7 @@ class EngineService(MultiService):
                 interfaces=self.config.mdns_interfaces,
                 host=self.config.api_host,
                 version=__version__,
+                tls=tls,
             )
             advertiser.setServiceParent(self)
         self.watchdog.ready(f"API on port {address.port}")

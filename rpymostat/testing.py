@@ -338,7 +338,7 @@ def engine_parts(storage, clock, events=None, access=None, timelines=None, zone_
         storage=storage,
         clock=clock,
         events=events,
-        access=access or OpenAccess(),
+        access=access if access is not None else OpenAccess(),
         timelines=timelines,
         zone_info=zone_info,
         decisions=decisions,

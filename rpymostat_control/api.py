@@ -1,15 +1,19 @@
 """The relay unit's HTTP API: plain twisted.web, JSON in and out.
 
-``GET /v1/relays`` lists the outputs with the lease, ``GET /v1/relays/{id}``
-shows one, and ``POST /v1/relays/{id}`` with exactly ``{"state": true|false}``
-switches one; ``{"state": false, "safety": "<reason>"}`` is the engine's safety
-off, carried out at once whatever the minimum on time.  Every well-formed
-command for a known relay renews the lease,
-even one refused by a minimum time (409) or failed by the hardware (503): the
-engine is alive and will send again.  A rejected request (400, 404, 405, 413, 415,
-422) changes nothing.  Every error is ``{"status": "error", "error": "..."}``;
-no input may produce a 500.  A web framework would cost a Pi Zero more memory
-than these three routes are worth, so routing is done here by hand.
+Every request must carry ``Authorization: Bearer <secret>``, the secret of
+the unit's latest registration (:mod:`rpymostat_control.unit_secret`); any
+other is a 401, decided before routing, so only the engine the unit
+registered with can switch or even read it.  ``GET /v1/relays`` lists the
+outputs with the lease, ``GET /v1/relays/{id}`` shows one, and ``POST
+/v1/relays/{id}`` with exactly ``{"state": true|false}`` switches one;
+``{"state": false, "safety": "<reason>"}`` is the engine's safety off,
+carried out at once whatever the minimum on time.  Every well-formed command
+for a known relay renews the lease, even one refused by a minimum time (409)
+or failed by the hardware (503): the engine is alive and will send again.  A
+rejected request (400, 401, 404, 405, 413, 415, 422) changes nothing.  Every
+error is ``{"status": "error", "error": "..."}``; no input may produce a 500.
+A web framework would cost a Pi Zero more memory than these three routes are
+worth, so routing is done here by hand.
 """
 
 import json
@@ -23,6 +27,7 @@ from rpymostat.protocol import MAX_BODY_BYTES, RELAYS_PATH
 from rpymostat.protocol.jsonbody import BodyRefused, read_json_body
 from rpymostat_control.relays.interface import RelayFault
 from rpymostat_control.switchboard import TooSoon
+from rpymostat_control.unit_secret import CHALLENGE
 
 log = Logger()
 
@@ -102,18 +107,27 @@ def parse_command(document) -> Command:
 
 
 class RelayApi(Resource):
-    """The whole API as one leaf resource; mount it as a Site's root."""
+    """The whole API as one leaf resource; mount it as a Site's root.
+
+    ``secret`` is the :class:`~rpymostat_control.unit_secret.UnitSecret` the
+    unit's registrations carry: it decides which requests are answered.
+    """
 
     isLeaf = True
 
-    def __init__(self, switchboard, lease, host_id: str):
+    def __init__(self, switchboard, lease, host_id: str, secret):
         super().__init__()
         self._switchboard = switchboard
         self._lease = lease
         self._host_id = host_id
+        self._secret = secret
 
     def render(self, request):
         try:
+            refusal = self._secret.refusal(request)
+            if refusal is not None:
+                request.setHeader(b"WWW-Authenticate", CHALLENGE)
+                raise Refused(401, refusal)
             code, document = self._answer(request)
         except Refused as refused:
             code = refused.code

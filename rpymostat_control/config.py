@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rpymostat.protocol import DEFAULT_CONTROL_PORT
+from rpymostat.protocol.credentials import TOKEN_SETTINGS
 from rpymostat.protocol.settings import (
     ConfigError,
     Setting,
@@ -56,6 +57,8 @@ class ControlConfig:
     phidget_serial: int | None = None
     phidget_channels: int = 4
     phidget_attach_timeout: float = 5.0
+    token: str | None = dataclasses.field(default=None, repr=False)  # never in a log line
+    token_file: Path | None = None
 
 
 def parse_unit_url(text: str) -> str:
@@ -258,6 +261,7 @@ SETTINGS = (
         "how long to wait for the Phidget board at start",
         default=5.0,
     ),
+    *TOKEN_SETTINGS,
 )
 
 

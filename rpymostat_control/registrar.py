@@ -31,6 +31,9 @@ class Registrar:
     ``engine_url()`` returns the engine's API base URL or None while none is
     known; ``document`` may return the registration or a Deferred/awaitable of
     it, and may raise OSError (e.g. no route to the engine) to be retried.
+    ``headers()`` authenticates each attempt (empty: not paired yet, so none
+    is sent until :meth:`register` is called again; None: an engine that
+    needs no token); a 401 calls ``refused()``.
     """
 
     def __init__(
@@ -41,9 +44,13 @@ class Registrar:
         document: Callable[[str], dict | Awaitable[dict]],
         first_backoff: float = 1.0,
         max_backoff: float = 300.0,
+        headers: Callable[[], dict] | None = None,
+        refused: Callable[[], object] = lambda: None,
     ):
         self._clock = clock
         self._client = client
+        self._headers = headers
+        self._refused = refused
         self._engine_url = engine_url
         self._document = document
         self._backoff = Backoff(first_backoff, max_backoff)
@@ -92,13 +99,17 @@ class Registrar:
         if url is None:
             log.info("no engine known yet; will register once one is")
             return self._back_off(self._backoff.next_delay())
+        headers = self._headers() if self._headers is not None else {}
+        if self._headers is not None and not headers:
+            log.info("not paired with the engine yet; registering once an admin approves the pairing")
+            return None  # the link calls register() once paired
         try:
             document = await maybeDeferred(self._document, url)
         except OSError as error:
             log.warn("cannot register with the engine at {url}: {error}", url=url, error=error)
             return self._back_off(self._backoff.next_delay())
         try:
-            response = await self._client.request("POST", url + REGISTER_SUFFIX, document)
+            response = await self._client.request("POST", url + REGISTER_SUFFIX, document, headers=headers)
         except Unreachable as error:
             if not self._stopped:
                 log.warn("engine unreachable for registration: {error}", error=error)
@@ -112,6 +123,9 @@ class Registrar:
                 unit_url=document.get("url"),
                 relays=", ".join(sorted(document.get("relays", {}))),
             )
+        elif response.code == 401:
+            log.error("the engine at {url} does not know this unit's token: {message}", url=url, message=response.error)
+            self._refused()  # forget it and pair again; registering follows the approval
         elif 400 <= response.code < 500:
             log.error(
                 "the engine at {url} refused the registration ({code}): {message}; retrying in {delay} s",

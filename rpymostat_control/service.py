@@ -4,7 +4,8 @@ Building it finds the relay outputs (none is fatal), reads their state and
 their persisted switch times.  Starting it starts the lease at once (a
 restarted unit holds its outputs for one lease while the engine finds it),
 listens for HTTP, then registers with the engine: the configured URL, or the
-one DNS-SD finds.  When the lease runs out, every output goes to its safe
+one DNS-SD finds, once it proves it is the engine this unit paired with (a
+unit without a token pairs first; see docs/security.rst).  When the lease runs out, every output goes to its safe
 state and the unit registers again; an output whose hardware fails then is
 tried again every :data:`SAFE_RETRY_S` seconds until every output is safe or
 a command starts a new lease.  Stopping (SIGTERM) stops listening, sends every
@@ -30,9 +31,12 @@ from twisted.logger import Logger
 
 from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.credentials import hand_given
 from rpymostat.protocol.endpoints import WILDCARD_HOSTS, server_endpoint
 from rpymostat.protocol.host_id import host_id
 from rpymostat.protocol.jsonsite import json_site
+from rpymostat.protocol.peer import EngineLink
+from rpymostat.protocol.vetting import FixedEngine
 from rpymostat.protocol.watchdog import Watchdog
 from rpymostat_control.address import http_url, local_address_towards
 from rpymostat_control.api import RelayApi
@@ -41,6 +45,7 @@ from rpymostat_control.registrar import Registrar
 from rpymostat_control.state_file import StateFile
 from rpymostat_control.state_writer import StateWriter
 from rpymostat_control.switchboard import Switchboard
+from rpymostat_control.unit_secret import UnitSecret
 
 log = Logger()
 
@@ -55,6 +60,10 @@ SAFE_RETRY_S = 5.0
 
 #: Seconds between heartbeats: every output's hardware re-read, then a watchdog ping.
 HEARTBEAT_S = 15.0
+
+#: The relay unit's own credentials file in its data directory: a sensor daemon on
+#: the same host (and data directory) keeps ``engine-credentials.json``.
+CREDENTIALS_FILE = "control-credentials.json"
 
 
 class NoRelays(RuntimeError):
@@ -96,6 +105,7 @@ class ControlService(MultiService):
         self.config = config
         self.reactor = reactor
         self.clock = clock if clock is not None else reactor
+        given = hand_given(config.token, config.token_file)  # before any hardware opens: it may raise
         self.watchdog = watchdog if watchdog is not None else Watchdog()
         #: ``{loop name: runs that raised}``; each was logged with its traceback.
         self.loop_failures = collections.Counter()
@@ -127,17 +137,46 @@ class ControlService(MultiService):
             raise
         self.lease = Lease(self.clock, config.lease, self._lease_expired, monotonic)
         self.client = JsonClient(reactor)
-        self.finder = None
-        #: The engine's API base URL: the configured one, else the one discovery chose (or None).
-        self.engine_url = config.engine_url + API_BASE_PATH if config.engine_url else None
-        if not config.engine_url:
+        self.link = EngineLink(
+            self.client,
+            self.clock,
+            config.data_dir,
+            self.host_id,
+            "control",
+            engine_url=lambda: self.engine_url,
+            hand_given=given,
+            credentials_file=CREDENTIALS_FILE,
+            on_paired=self._paired,
+        )
+        self.link.setServiceParent(self)
+        self.finder = self.fixed = None
+        self._found_url = None
+        if config.engine_url:
+            self.fixed = FixedEngine(config.engine_url + API_BASE_PATH, self.link.vet, self.clock)
+            self.fixed.setServiceParent(self)
+        else:
             if finder_factory is None:
                 # Imported here: python-zeroconf costs a few MB a host with a fixed URL need not pay.
                 from rpymostat.protocol.browse import EngineFinder as finder_factory
-            self.finder = finder_factory(reactor, interfaces=config.mdns_interfaces, on_change=self.on_engine_change)
+            self.finder = finder_factory(
+                reactor,
+                interfaces=config.mdns_interfaces,
+                on_change=self.on_engine_change,
+                vet=self.link.vet,
+                clock=self.clock,
+            )
             self.finder.setServiceParent(self)
-        self.registrar = Registrar(self.clock, self.client, lambda: self.engine_url, self._registration)
-        self.site = json_site(RelayApi(self.switchboard, self.lease, self.host_id))
+        #: Made once per daemon start; every registration carries it, every request must.
+        self.secret = UnitSecret()
+        self.registrar = Registrar(
+            self.clock,
+            self.client,
+            lambda: self.engine_url,
+            self._registration,
+            headers=self.link.headers,
+            refused=self.link.refused,
+        )
+        self.site = json_site(RelayApi(self.switchboard, self.lease, self.host_id, self.secret))
         self.heartbeat = TimerService(HEARTBEAT_S, self._heartbeat)
         # The pings vouch for the real reactor, so they follow it, not a test's clock.
         self.heartbeat.clock = heartbeat_clock if heartbeat_clock is not None else reactor
@@ -226,19 +265,33 @@ class ControlService(MultiService):
             self._safe_retry.cancel()
         self._safe_retry = None
 
+    @property
+    def engine_url(self) -> str | None:
+        """The engine's API base URL once it proved itself: the configured one, or the one discovery chose."""
+        return self.fixed.current() if self.fixed is not None else self._found_url
+
     def on_engine_change(self, url):
-        """Discovery chose another engine, or lost it: register with each newly found one.
+        """Discovery chose another engine (one that proved itself), or lost it: register with each new one.
 
         An engine that vanished and came back at the same URL may have restarted,
         so it is registered with again too.
         """
-        previous, self.engine_url = self.engine_url, url
+        previous, self._found_url = self._found_url, url
         if url is not None and url != previous and self.port is not None:
             log.info("registering with the engine found at {url}", url=url)
             self.registrar.register()
 
+    def _paired(self):
+        """An admin approved this unit's pairing: register at once."""
+        if self.port is not None:
+            self.registrar.register()
+
     async def _registration(self, engine_url: str) -> dict:
-        """The registration document for ``engine_url``; OSError if no route leads there."""
+        """The registration document for ``engine_url``; OSError if no route leads there.
+
+        It carries the unit's secret, which from then on opens the API: only
+        the engine that receives it can command the unit.
+        """
         url = self.config.url
         if url is None:
             port = self.port.getHost().port
@@ -248,7 +301,12 @@ class ControlService(MultiService):
                     self.reactor, self.reactor.getThreadPool(), local_address_towards, engine_url
                 )
             url = http_url(address, port)
-        return {"host_id": self.host_id, "url": url, "relays": self.switchboard.registration()}
+        return {
+            "host_id": self.host_id,
+            "url": url,
+            "relays": self.switchboard.registration(),
+            "secret": self.secret.for_registration(),
+        }
 
     def stopService(self):
         return ensureDeferred(self._stop())

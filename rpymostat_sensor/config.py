@@ -3,6 +3,7 @@
 import dataclasses
 from pathlib import Path
 
+from rpymostat.protocol.credentials import TOKEN_SETTINGS
 from rpymostat.protocol.settings import (
     Setting,
     default_data_dir,
@@ -29,6 +30,8 @@ class SensorConfig:
     mdns_interfaces: tuple[str, ...] = ()
     buffer_max: int = 20000
     sim_sensors: int = 0
+    token: str | None = dataclasses.field(default=None, repr=False)  # never in a log line
+    token_file: Path | None = None
 
 
 SETTINGS = (
@@ -69,7 +72,7 @@ SETTINGS = (
         "data_dir",
         "directory",
         parse_directory,
-        "where the host id and the buffer of unsent readings live",
+        "where the host id, the engine credentials and the buffer of unsent readings live",
         default_factory=default_data_dir,
     ),
     Setting(
@@ -96,6 +99,7 @@ SETTINGS = (
         "simulated sensors the sim reader provides (for demos and tests)",
         default=0,
     ),
+    *TOKEN_SETTINGS,
 )
 
 

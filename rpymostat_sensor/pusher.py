@@ -22,6 +22,16 @@ except that a backlog update with several readings per sensor refused that
 way makes the pusher fall back to one reading per sensor and update, as an
 engine older than that takes.
 
+Every update carries this host's token (``link.headers()``, see
+:class:`~rpymostat.protocol.peer.EngineLink`).  Until the host is paired
+nothing is sent: readings are taken and buffered as usual and go out, with
+their original timestamps, once an admin approved the pairing.  An engine
+that answers ``401`` no longer knows the token (revoked, or its database
+replaced): the link forgets it and pairs again, and the readings stay
+buffered.  ``403`` (a token for another host or role) is an admin's mistake
+to fix: it is logged with the engine's message and retried with backoff,
+again without dropping anything.
+
 The loop never stops: an iteration that raises anything (a buffer on a full
 SD card, a client that chokes on an address) is logged with its traceback,
 counted in :attr:`Pusher.errors`, and the next tick runs as usual.  Each
@@ -59,6 +69,9 @@ class Pusher:
     ``watchdog`` (a :class:`~rpymostat.protocol.watchdog.Watchdog`) is pinged
     at the end of every loop iteration and after each update the loop's own
     delivery gets through, so a long drain does not look like a hang.
+    ``link`` (an :class:`~rpymostat.protocol.peer.EngineLink`) authenticates
+    the updates; without one they carry no token, as an engine without
+    authentication takes them.
     """
 
     def __init__(
@@ -74,6 +87,7 @@ class Pusher:
         max_backoff=300.0,
         watchdog=None,
         batch_readings=BATCH_READINGS,
+        link=None,
     ):
         self._clock = clock
         self._readers = readers
@@ -85,6 +99,7 @@ class Pusher:
         self._backoff = Backoff(first_backoff, max_backoff)
         self._watchdog = watchdog if watchdog is not None else _NoWatchdog()
         self._batch_readings = batch_readings
+        self._link = link
         self._delivering = False
         self._retry = None
         self._one_per_sensor = False
@@ -153,6 +168,9 @@ class Pusher:
     async def _drain(self, progress):
         newest_first = True
         while True:
+            if self._link is not None and not self._link.paired:
+                log.debug("waiting for this host to be paired with the engine; readings stay buffered")
+                return None  # the next tick tries again: no backoff to wait out once approved
             url = self._engine_url()
             if url is None:
                 log.info("no engine known yet; readings stay buffered")
@@ -168,7 +186,7 @@ class Pusher:
                 return None
             body = {"host_id": self._host_id, "sensors": sensors}
             try:
-                response = await self._client.request("PUT", url + UPDATE_SUFFIX, body)
+                response = await self._client.request("PUT", url + UPDATE_SUFFIX, body, headers=self._headers())
             except Unreachable as error:
                 log.warn("engine unreachable: {error}", error=error)
                 return self._back_off()
@@ -180,6 +198,9 @@ class Pusher:
                     progress()
             elif response.code in REFUSED:
                 await self._refused(response, seqs, sensors)
+            elif response.code in (401, 403):
+                self._unauthorised(response)
+                return self._back_off()
             else:
                 log.warn("engine answered {code}: {message}", code=response.code, message=response.error)
                 return self._back_off()
@@ -208,6 +229,20 @@ class Pusher:
             )
         await self._run(self._buffer.remove, seqs)
 
+    def _headers(self) -> dict:
+        return {} if self._link is None else self._link.headers()
+
+    def _unauthorised(self, response):
+        """The engine refused this host's token (401) or what it may do (403); readings stay."""
+        if response.code == 401 and self._link is not None:
+            self._link.refused()
+            return
+        log.error(
+            "engine refused this host's update ({code}): {message}; readings stay buffered",
+            code=response.code,
+            message=response.error,
+        )
+
     def _report(self, body):
         """Log what the engine refused (dropped for good) or adjusted in an update."""
         for sensor_id, why in sorted(_notes(body, "refused").items()):
@@ -221,6 +256,8 @@ class Pusher:
         return self._backoff.failures
 
     def _back_off(self):
+        if self._stopped:
+            return  # a delivery that was under way when the daemon began to stop
         delay = self._backoff.next_delay()
         self._retry = self._clock.callLater(delay, self.deliver)
         log.info("retrying delivery in {delay} s", delay=delay)

@@ -2,10 +2,13 @@
 
 Starting it opens the buffer, loads the readers, finds the engine (the
 configured URL, or DNS-SD), then reads and delivers every ``interval``
-seconds.  Reads and buffer writes run on one worker thread; the engine is
-only ever talked to over HTTP.  systemd hears ``READY=1`` once started,
-``WATCHDOG=1`` from every iteration of the reading loop (so a loop that stops
-gets the daemon restarted) and ``STOPPING=1`` on shutdown.
+seconds.  The :class:`~rpymostat.protocol.peer.EngineLink` holds this host's
+token (given by hand, stored, or got by pairing with the first engine found)
+and vets every engine before it is used, so readings go only to the engine
+this host paired with.  Reads and buffer writes run on one worker thread;
+the engine is only ever talked to over HTTP.  systemd hears ``READY=1`` once
+started, ``WATCHDOG=1`` from every iteration of the reading loop (so a loop
+that stops gets the daemon restarted) and ``STOPPING=1`` on shutdown.
 """
 
 from twisted.application.internet import TimerService
@@ -17,7 +20,10 @@ from twisted.python.threadpool import ThreadPool
 
 from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.credentials import hand_given
 from rpymostat.protocol.host_id import host_id
+from rpymostat.protocol.peer import EngineLink
+from rpymostat.protocol.vetting import FixedEngine
 from rpymostat.protocol.watchdog import Watchdog
 from rpymostat_sensor.buffer import ReadingBuffer
 from rpymostat_sensor.pusher import Pusher
@@ -27,45 +33,62 @@ log = Logger()
 
 
 class SensorService(MultiService):
-    """Readers, buffer, engine discovery and the delivery timer.
+    """Readers, buffer, the link to the engine, engine discovery and the delivery timer.
 
     ``watchdog`` and ``buffer`` are injected by tests; by default systemd's
     (from the environment) and the buffer file in the data directory.
+    ``engine`` is the configured engine or the mDNS finder (then also
+    ``finder``); either gives ``current()``, a vetted engine URL or None.
+    ``clock`` times the loop, retries and pairing (default: ``reactor``, which
+    still carries the HTTP and the worker thread).
     """
 
-    def __init__(self, config, reactor, readers=None, watchdog=None, buffer=None):
+    def __init__(self, config, reactor, readers=None, watchdog=None, buffer=None, clock=None):
         super().__init__()
         self.config = config
         self.reactor = reactor
+        self.clock = clock = clock or reactor
         self.readers = readers if readers is not None else load_readers(config)
+        given = hand_given(config.token, config.token_file)  # before anything opens: it may raise
         self.host_id = host_id(config.data_dir)
         self.buffer = buffer if buffer is not None else ReadingBuffer(config.data_dir, config.buffer_max)
         self.watchdog = watchdog if watchdog is not None else Watchdog()
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name="rpymostat-sensor")
         self.client = JsonClient(reactor)
+        self.link = EngineLink(
+            self.client,
+            clock,
+            config.data_dir,
+            self.host_id,
+            "sensor",
+            engine_url=lambda: self.engine.current(),
+            hand_given=given,
+        )
         self.finder = None
         if config.engine_url:
-            fixed = config.engine_url + API_BASE_PATH
-            engine_url = lambda: fixed  # noqa: E731 - the configured engine never moves
+            self.engine = FixedEngine(config.engine_url + API_BASE_PATH, self.link.vet, clock)
         else:
             # Imported here: python-zeroconf costs a few MB a host with a fixed URL need not pay.
             from rpymostat.protocol.browse import EngineFinder
 
-            self.finder = EngineFinder(reactor, interfaces=config.mdns_interfaces)
-            self.finder.setServiceParent(self)
-            engine_url = self.finder.current
+            self.engine = self.finder = EngineFinder(
+                reactor, interfaces=config.mdns_interfaces, vet=self.link.vet, clock=clock
+            )
+        self.engine.setServiceParent(self)
+        self.link.setServiceParent(self)
         self.pusher = Pusher(
-            reactor,
+            clock,
             self.readers,
             self.buffer,
             self.client,
             self.host_id,
-            engine_url,
+            self.engine.current,
             self._in_worker,
             watchdog=self.watchdog,
+            link=self.link,
         )
         self.timer = TimerService(config.interval, self.pusher.take_readings)
-        self.timer.clock = reactor
+        self.timer.clock = clock
         self.timer.setServiceParent(self)
 
     def _in_worker(self, function, *args):

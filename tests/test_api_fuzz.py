@@ -224,6 +224,9 @@ def test_any_timeline_query_gets_a_clear_answer(query):
     assert code in (200, 404, 422), (code, body)
 
 
+#: A relay unit's secret as its registration must carry it (43 URL-safe characters).
+UNIT_SECRET = "fuzz-unit-secret_" + "s" * 26
+
 #: Every route that reads a JSON body, with a body otherwise acceptable there.
 JSON_BODY_ROUTES = [
     ("PUT", "/v1/sensors/update", {"host_id": "pi", "sensors": {"28-a": {"type": "t", "value": 20.0}}}),
@@ -231,7 +234,12 @@ JSON_BODY_ROUTES = [
     (
         "POST",
         "/v1/controls/register",
-        {"host_id": "pi", "url": "http://192.168.1.20:8089", "relays": {"r": {"type": "sim", "state": False}}},
+        {
+            "host_id": "pi",
+            "url": "http://192.168.1.20:8089",
+            "relays": {"r": {"type": "sim", "state": False}},
+            "secret": UNIT_SECRET,
+        },
     ),
     ("PUT", "/v1/zones/default", {"sensors": {}}),
     ("POST", "/v1/schedules", {"name": "x", "start": "0 6 * * *", "duration": "PT1H", "heat_setpoint": 20.0}),
@@ -315,7 +323,12 @@ def engine_with_a_sensor_and_a_unit():
         (
             "POST",
             "/v1/controls/register",
-            {"host_id": "boiler", "url": "http://192.168.1.20:8089", "relays": {"r1": {"type": "sim", "state": False}}},
+            {
+                "host_id": "boiler",
+                "url": "http://192.168.1.20:8089",
+                "relays": {"r1": {"type": "sim", "state": False}},
+                "secret": UNIT_SECRET,
+            },
         ),
         ("PUT", "/v1/zones/upstairs", {"outputs": {"heat": "boiler/r1"}, "sensors": {"28-a": 1.0}}),
     ):
@@ -440,6 +453,10 @@ registrations = st.one_of(
                     ),
                     max_size=3,
                 ),
+            ),
+            "secret": st.one_of(
+                st.sampled_from([UNIT_SECRET, "x" * 31, "x" * 256, "x" * 257, "a b" * 20, "é" * 40, ""]),
+                json_values,
             ),
             "extra": json_values,
         },

@@ -352,3 +352,74 @@ async def test_a_browser_that_cannot_start_closes_zeroconf_and_is_logged():
         await until(lambda: zeroconf.closed)
     (error,) = [e for e in events if e["log_level"] == LogLevel.error]
     assert error["error_type"] == "RuntimeError"
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_engine_that_cannot_prove_itself_is_ignored_and_the_real_one_followed(tmp_path):
+    """A rogue advertising a lower name never gets the choice; the real engine is followed when it moves."""
+    from twisted.internet.task import Clock
+
+    from rpymostat.protocol.client import JsonClient
+    from rpymostat.protocol.credentials import Credentials, save
+    from rpymostat.protocol.peer import EngineLink
+    from rpymostat.protocol.tokens import token_hash
+    from rpymostat.protocol.vetting import REFUSAL_S, RETRY_S
+    from tests.sensor.fake_engine import FakeEngine
+
+    clock, reactor = Clock(), get_reactor()
+    real, rogue = await FakeEngine(clock).listen(reactor), await FakeEngine(clock).listen(reactor)
+    moved = await FakeEngine(clock).listen(reactor)  # the real engine after a restart on another port
+    credentials = Credentials("rpy_paired", "sensor-pi", "the-secret")
+    for engine in (real, moved):
+        engine.tokens[token_hash(credentials.token)] = {"name": credentials.name, "secret": credentials.secret}
+    save(tmp_path, credentials)
+    client = JsonClient(reactor, timeout=2)
+    link = EngineLink(client, clock, tmp_path, "pi", "sensor", lambda: None)
+    port = lambda engine: engine.port.getHost().port  # noqa: E731
+    answers = {
+        f"a.{SERVICE_TYPE}": info("a", port(rogue), [LOOPBACK]),
+        f"b.{SERVICE_TYPE}": info("b", port(real), [LOOPBACK]),
+        f"c.{SERVICE_TYPE}": info("c", 9, [LOOPBACK]),  # nothing listens: cannot be asked
+    }
+    changes = DeferredQueue()
+    finder, _, browser = await fake_finder(answers, vet=link.vet, clock=clock, on_change=changes.put)
+    try:
+        with capturedLogs() as events:
+            browser.hear("c")
+            browser.hear("a")
+            browser.hear("b")
+            assert await next_url(changes) == real.url
+            await until(lambda: rogue.proofs_asked() and real.proofs_asked() and clock.getDelayedCalls())
+            assert finder.current() == real.url and changes.pending == []
+            assert rogue.updates == [] and len(real.proofs_asked()) == 1
+            # The rogue's refusal stands until it expires; the silent one is asked again sooner.
+            clock.advance(RETRY_S)
+            clock.advance(REFUSAL_S - RETRY_S)
+            await until(lambda: len(rogue.proofs_asked()) == 2)
+            assert finder.current() == real.url
+            # The real engine moves: asked again at its new address, then followed.
+            answers[f"b.{SERVICE_TYPE}"] = info("b", port(moved), [LOOPBACK])
+            browser.hear("b", ServiceStateChange.Updated)
+            assert await next_url(changes) is None  # not used at the new address before its proof
+            assert await next_url(changes) == moved.url == finder.current()
+            assert moved.proofs_asked() == ["/v1/pair/proof"]
+        warnings = [e for e in events if e["log_level"] == LogLevel.warn]
+        assert [e["url"] for e in warnings] == [rogue.url]
+        assert "cannot prove it is the one this host paired with" in warnings[0]["log_format"]
+        assert all(rogue.url not in str(e.get("url")) for e in events if "using engine" in e["log_format"])
+    finally:
+        await finder.stopService()
+        assert clock.getDelayedCalls() == []
+        await client.close()
+        for engine in (real, rogue, moved):
+            await engine.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_without_a_vet_every_engine_is_accepted_as_before():
+    answers = {f"a.{SERVICE_TYPE}": info("a")}
+    finder, _, browser = await fake_finder(answers)
+    browser.hear("a")
+    await until(lambda: finder.current())
+    assert finder.current() == "http://10.0.0.2:8088/v1"
+    await finder.stopService()

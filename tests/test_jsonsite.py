@@ -51,6 +51,7 @@ async def test_engine_and_relay_unit_answer_a_broken_multipart_post_with_json_41
     from rpymostat_control.relays.sim import SimRelays
     from rpymostat_control.state_file import StateFile
     from rpymostat_control.switchboard import Switchboard
+    from rpymostat_control.unit_secret import UnitSecret
 
     clock = Clock()
     clock.advance(1795608000.0)
@@ -58,11 +59,14 @@ async def test_engine_and_relay_unit_answer_a_broken_multipart_post_with_json_41
     switchboard = Switchboard(
         [SimRelays(ControlConfig(sim_relays=1))], clock, StateFile(tmp_path), 0.0, 0.0, {}, monotonic=clock.seconds
     )
-    unit = json_site(RelayApi(switchboard, Lease(clock, 360.0, lambda: None), "pi"))
-    for site, path in ((engine, "/v1/zones/default/hold"), (unit, "/v1/relays/sim-1")):
+    secret = UnitSecret()
+    unit = json_site(RelayApi(switchboard, Lease(clock, 360.0, lambda: None), "pi", secret))
+    authorized = {"Authorization": f"Bearer {secret.for_registration()}"}  # the unit's own, as its engine sends
+    for site, path, extra in ((engine, "/v1/zones/default/hold", {}), (unit, "/v1/relays/sim-1", authorized)):
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(site)
         try:
             body, headers = BROKEN_MULTIPART
+            headers = {**headers, **extra}
             response = await treq.post(f"http://127.0.0.1:{port.getHost().port}{path}", data=body, headers=headers)
             assert response.code == 415
             document = await response.json()

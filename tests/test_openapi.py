@@ -9,10 +9,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from rpymostat.api.controls_api import ControlsApi
+from rpymostat.api.pairing_api import PairingApi
 from rpymostat.api.root import RootApi
 from rpymostat.api.rules_api import RuleCollection
 from rpymostat.api.sensors_api import SensorsApi
 from rpymostat.api.timeline_api import TimelineApi
+from rpymostat.api.tokens_api import PairingsApi, TokensApi
 from rpymostat.api.v1 import V1Api
 from rpymostat.api.validation import load_openapi
 from rpymostat.api.zones_api import ZonesApi
@@ -33,6 +35,9 @@ MOUNTS = {
     "/v1/zones": ZonesApi.app,
     "/v1/timeline": TimelineApi.app,
     "/v1/controls": ControlsApi.app,
+    "/v1/pair": PairingApi.app,
+    "/v1/tokens": TokensApi.app,
+    "/v1/pairings": PairingsApi.app,
 }
 
 

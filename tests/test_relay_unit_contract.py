@@ -15,9 +15,17 @@ Each implementation listens on 127.0.0.1 and is only talked to over HTTP:
     standard library, in a subprocess.
 ``RPYMOSTAT_RELAY_UNIT_URL``
     Your own unit, when that variable holds its base URL (``http://host:port``,
-    without ``/v1``); this parametrization exists only then.  The suite
+    without ``/v1``) and ``RPYMOSTAT_RELAY_UNIT_SECRET`` the secret of its
+    latest registration; this parametrization exists only then.  The suite
     switches its relays: wire nothing to them, and give it short minimum times
-    (5 s, say; zero skips the ``409`` tests).
+    (5 s, say; zero skips the ``409`` tests).  ``python -m
+    tests.test_relay_unit_contract PORT`` is a stand-in engine that accepts
+    registrations and prints their secrets: point your unit at it.
+
+A unit obeys only the engine it registered with: every request carries
+``Authorization: Bearer <secret>``, the secret of the unit's registration,
+which the built-in units send to a stand-in engine here
+(:class:`RegistrationCatcher`); the ``401`` tests send none or a wrong one.
 
 Every test reads the unit's state before acting, so one running unit can serve
 them all.  The ``409`` tests need minimum times: each implementation declares
@@ -31,6 +39,7 @@ import contextlib
 import dataclasses
 import datetime
 import http.client
+import http.server
 import importlib.util
 import json
 import math
@@ -38,6 +47,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -56,6 +66,11 @@ from tests.control_loop.relay_unit import start_unit
 REPO = Path(__file__).resolve().parent.parent
 STDLIB_UNIT = REPO / "acceptance" / "third_party_relay.py"
 UNIT_URL_VARIABLE = "RPYMOSTAT_RELAY_UNIT_URL"
+UNIT_SECRET_VARIABLE = "RPYMOSTAT_RELAY_UNIT_SECRET"
+#: What a unit's 401 says in ``WWW-Authenticate``.
+CHALLENGE = 'Bearer realm="rpymostat-control"'
+#: Send the unit's own secret (the default of :meth:`Unit.call`).
+SECRET = object()
 MAX_BODY_BYTES = 1024 * 1024
 #: At least the minimum times, as docs/control.rst requires of a unit.
 LEASE_S = 360.0
@@ -82,13 +97,22 @@ class Unit:
     url: str
     #: Whether the unit has minimum on or off times over zero, which the 409 tests need.
     min_times: bool
+    #: The secret of the unit's latest registration, which opens its API.
+    secret: str
 
-    async def call(self, method, path, body=None, raw=None, chunked=False, content_type="application/json") -> Answer:
+    async def call(
+        self, method, path, body=None, raw=None, chunked=False, content_type="application/json", authorization=SECRET
+    ) -> Answer:
         """Send a request (``body`` as JSON, or ``raw`` bytes; ``chunked`` without a
         Content-Length; a POST's ``content_type`` None sends none) and check what every
-        answer must be."""
+        answer must be.  ``authorization`` is the Authorization header, None for none;
+        by default ``Bearer`` and the unit's secret."""
         data = raw if raw is not None else None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": content_type} if content_type and (data is not None or method == "POST") else {}
+        if authorization is SECRET:
+            authorization = f"Bearer {self.secret}"
+        if authorization is not None:
+            headers["Authorization"] = authorization
         answer = await deferToThread(self._exchange, method, path, data, chunked, headers)
         check_answer(method, answer)
         return answer
@@ -132,6 +156,8 @@ def relay_path(relay_id):
 
 def check_answer(method, answer):
     assert answer.code != 500, answer.document
+    if answer.code == 401:
+        assert answer.headers.get_all("WWW-Authenticate") == [CHALLENGE], answer.headers.items()
     if method == "HEAD" or answer.code < 400:
         return
     error = answer.document
@@ -171,13 +197,71 @@ def free_port():
         return probe.getsockname()[1]
 
 
+class RegistrationCatcher(http.server.ThreadingHTTPServer):
+    """A stand-in engine on 127.0.0.1: it accepts every registration (201) and keeps the
+    latest of each host, whose secret opens the unit's API; ``verbose`` prints each.
+
+    ``python -m tests.test_relay_unit_contract PORT`` runs one on every address,
+    verbose, for a unit of your own (docs/control.rst, "Checking a unit")."""
+
+    verbose = False
+
+    def __init__(self, port=0, host="127.0.0.1"):
+        super().__init__((host, port), _CatcherHandler)
+        self.registrations = {}
+        self.url = f"http://{host}:{self.server_address[1]}"
+
+    def forget(self, host_id):
+        self.registrations.pop(host_id, None)
+
+    def secret_of(self, host_id, timeout=10.0):
+        """The secret of ``host_id``'s latest registration, waiting for one to arrive."""
+        deadline = time.monotonic() + timeout
+        while host_id not in self.registrations:
+            assert time.monotonic() < deadline, f"{host_id} did not register within {timeout} s"
+            time.sleep(0.02)
+        return self.registrations[host_id]["secret"]
+
+
+class _CatcherHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        document = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        if self.path == "/v1/controls/register":
+            self.server.registrations[document["host_id"]] = document
+            if self.server.verbose:
+                print(f"{document['host_id']} at {document['url']}: secret {document['secret']}", flush=True)
+        body = b"{}"
+        self.send_response(201 if self.path == "/v1/controls/register" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def catcher():
+    server = RegistrationCatcher()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
 # The implementations.
 
 
 @contextlib.asynccontextmanager
 async def control_daemon(request, tmp_path):
+    catcher = request.getfixturevalue("catcher")
     config = ControlConfig(
-        engine_url="http://127.0.0.1:9",
+        token="rpy_given-by-hand",  # pairing has tests of its own
+        engine_url=catcher.url,
         host="127.0.0.1",
         port=0,
         data_dir=tmp_path / "control",
@@ -189,19 +273,21 @@ async def control_daemon(request, tmp_path):
         safe_states={"sim-2": True},
     )
     service = make_service(config, reactor)
+    catcher.forget(service.host_id)  # the registration of an earlier test's daemon on this host
     service.startService()
     port = await service.when_ready()
     try:
-        yield Unit("control-daemon", f"http://127.0.0.1:{port.getHost().port}", min_times=True)
+        secret = await deferToThread(catcher.secret_of, service.host_id)
+        yield Unit("control-daemon", f"http://127.0.0.1:{port.getHost().port}", min_times=True, secret=secret)
     finally:
         await service.stopService()
 
 
 @contextlib.asynccontextmanager
 async def engine_test_fake(request, tmp_path):
-    _, port, url = await start_unit(reactor, reactor, ["r1", "r2"], min_on=MIN_ON_S, lease=LEASE_S)
+    fake, port, url = await start_unit(reactor, reactor, ["r1", "r2"], min_on=MIN_ON_S, lease=LEASE_S)
     try:
-        yield Unit("engine-test-fake", url, min_times=True)
+        yield Unit("engine-test-fake", url, min_times=True, secret=fake.secret)
     finally:
         await port.stopListening()
 
@@ -214,7 +300,10 @@ async def stdlib_unit(request, tmp_path):
 @contextlib.asynccontextmanager
 async def your_unit(request, tmp_path):
     url = os.environ[UNIT_URL_VARIABLE].rstrip("/")
-    unit = Unit(UNIT_URL_VARIABLE, url, min_times=False)
+    secret = os.environ.get(UNIT_SECRET_VARIABLE)
+    if not secret:
+        pytest.fail(f"set {UNIT_SECRET_VARIABLE} to the secret of the unit's latest registration (see the docstring)")
+    unit = Unit(UNIT_URL_VARIABLE, url, min_times=False, secret=secret)
     relays = (await unit.listing())["relays"].values()
     unit.min_times = any(doc["min_on_s"] > 0 or doc["min_off_s"] > 0 for doc in relays)
     yield unit
@@ -226,16 +315,17 @@ if os.environ.get(UNIT_URL_VARIABLE):
 
 
 @pytest.fixture(scope="module")
-def stdlib_unit_process(tmp_path_factory):
-    """acceptance/third_party_relay.py, with an engine URL nobody answers (it keeps retrying)."""
+def stdlib_unit_process(tmp_path_factory, catcher):
+    """acceptance/third_party_relay.py, registered with the stand-in engine."""
     port = free_port()
+    catcher.forget("stdlib-unit")
     log_path = tmp_path_factory.mktemp("stdlib-unit") / "unit.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [
                 sys.executable,
                 str(STDLIB_UNIT),
-                "http://127.0.0.1:9",
+                catcher.url,
                 str(port),
                 "stdlib-unit",
                 str(LEASE_S),
@@ -247,14 +337,13 @@ def stdlib_unit_process(tmp_path_factory):
         )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
-    while True:
-        try:
-            urllib.request.urlopen(url + "/v1/relays", timeout=1).close()
-            break
-        except OSError:
-            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.05)
-    yield Unit("stdlib-unit", url, min_times=False)
+    while "stdlib-unit" not in catcher.registrations:  # it registers once it listens
+        assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        time.sleep(0.05)
+    secret = catcher.secret_of("stdlib-unit")
+    request = urllib.request.Request(url + "/v1/relays", headers={"Authorization": f"Bearer {secret}"})
+    urllib.request.urlopen(request, timeout=5).close()
+    yield Unit("stdlib-unit", url, min_times=False, secret=secret)
     process.terminate()
     process.wait(10)
 
@@ -506,6 +595,90 @@ async def test_a_command_not_sent_as_application_json_is_415_and_changes_nothing
     assert answer.code == 200, answer.document
 
 
+# Only the engine the unit registered with: the secret of the registration, or 401.
+
+UNAUTHORIZED = {
+    "the listing": ("GET", "/v1/relays", None),
+    "HEAD the listing": ("HEAD", "/v1/relays", None),
+    "a relay": ("GET", "/v1/relays/{relay}", None),
+    "a command": ("POST", "/v1/relays/{relay}", {"state": "{other}"}),
+    "a safety off": ("POST", "/v1/relays/{relay}", {"state": False, "safety": "overheat"}),
+    "an unknown path": ("GET", "/v1/nothing", None),
+    "a method the path lacks": ("PUT", "/v1/relays/{relay}", {"state": True}),
+    "a malformed command": ("POST", "/v1/relays/{relay}", [True]),
+}
+WRONG_AUTHORIZATION = {
+    "none": None,
+    "another secret": "Bearer {other}",
+    "the secret and more": "Bearer {secret}x",
+    "the secret without its scheme": "{secret}",
+    "the secret as Basic": "Basic {secret}",
+    "the scheme alone": "Bearer",
+}
+
+
+def wrong_authorization(unit, case):
+    template = WRONG_AUTHORIZATION[case]
+    if template is None:
+        return None
+    return template.format(secret=unit.secret, other="x" * max(43, len(unit.secret)))
+
+
+@pytest.mark.parametrize("case", list(UNAUTHORIZED))
+@pytest_twisted.ensureDeferred
+async def test_without_the_secret_every_request_is_401_before_routing_and_changes_nothing(unit, case):
+    method, path, body = UNAUTHORIZED[case]
+    relay_id, doc = min((await unit.listing())["relays"].items())
+    assert (await unit.command(relay_id, doc["state"])).code == 200  # renews the lease
+    renewed = await unit.listing()
+    await sleep(0.3)
+    if isinstance(body, dict) and body["state"] == "{other}":
+        body = {"state": not doc["state"]}
+    answer = await unit.call(method, path.replace("{relay}", quote(relay_id, safe="")), body, authorization=None)
+    assert answer.code == 401, answer.document
+    after = await unit.listing()
+    assert {r: d["state"] for r, d in after["relays"].items()} == {r: d["state"] for r, d in renewed["relays"].items()}
+    assert after["lease"]["expires_in_s"] <= renewed["lease"]["expires_in_s"] - 0.2  # not renewed
+
+
+@pytest.mark.parametrize("case", list(WRONG_AUTHORIZATION))
+@pytest_twisted.ensureDeferred
+async def test_a_wrong_secret_is_401_on_the_listing_a_relay_and_a_command(unit, case):
+    authorization = wrong_authorization(unit, case)
+    relay_id, doc = min((await unit.listing())["relays"].items())
+    for method, path, body in (
+        ("GET", "/v1/relays", None),
+        ("GET", relay_path(relay_id), None),
+        ("POST", relay_path(relay_id), {"state": not doc["state"]}),
+    ):
+        answer = await unit.call(method, path, body, authorization=authorization)
+        assert answer.code == 401, (method, path, answer.document)
+    assert (await unit.relay(relay_id))["state"] is doc["state"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_scheme_is_matched_without_regard_to_case(unit):
+    for scheme in ("bearer", "BEARER"):
+        answer = await unit.call("GET", "/v1/relays", authorization=f"{scheme} {unit.secret}")
+        assert answer.code == 200, (scheme, answer.document)
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_command_with_a_wrong_secret_leaves_an_off_relay_off(unit):
+    relay_id, doc = await switchable_relay(unit)
+    if doc["state"]:
+        if minimum(doc, False) > SLACK_S:
+            pytest.skip(f"switching {relay_id} off would hold it off; the test above covers refusals")
+        assert (await unit.command(relay_id, False)).code == 200
+    for case in WRONG_AUTHORIZATION:
+        answer = await unit.call(
+            "POST", relay_path(relay_id), {"state": True}, authorization=wrong_authorization(unit, case)
+        )
+        assert answer.code == 401, (case, answer.document)
+    relay = await unit.relay(relay_id)  # read with the right secret
+    assert relay["state"] is False
+
+
 # Minimum times.
 
 
@@ -625,7 +798,11 @@ def test_the_suite_runs_against_a_unit_named_by_its_url(stdlib_unit_process):
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", UNIT_URL_VARIABLE, __file__],
         cwd=REPO,
-        env={**os.environ, UNIT_URL_VARIABLE: stdlib_unit_process.url},
+        env={
+            **os.environ,
+            UNIT_URL_VARIABLE: stdlib_unit_process.url,
+            UNIT_SECRET_VARIABLE: stdlib_unit_process.secret,
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -634,3 +811,10 @@ def test_the_suite_runs_against_a_unit_named_by_its_url(stdlib_unit_process):
     assert run.returncode == 0, run.stdout + run.stderr
     summary = run.stdout.strip().splitlines()[-1]
     assert " passed" in summary and "failed" not in summary and "error" not in summary, summary
+
+
+if __name__ == "__main__":  # a stand-in engine for your unit: prints the secret of each registration
+    catcher = RegistrationCatcher(int(sys.argv[1]) if len(sys.argv) > 1 else 8088, host="0.0.0.0")
+    catcher.verbose = True
+    print(f"a stand-in engine on port {catcher.server_address[1]}: register your unit here; Ctrl-C stops", flush=True)
+    catcher.serve_forever()

@@ -62,7 +62,7 @@ async def house(clock, tmp_path):
     built = House(storage, clock, unit, url)
     await built.loop.load()
     code, _, _ = await built.api.post(
-        "/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {"r1": {"type": "test", "state": False}}}
+        "/v1/controls/register", unit.registration(url, "unit1", {"r1": {"type": "test", "state": False}})
     )
     assert code == 201
     await built.reading(20.9)
@@ -101,7 +101,7 @@ async def test_zone_state_of_a_zone_that_cannot_be_decided_is_a_documented_503(c
     unit, port, url = await start_unit(reactor, clock, ["r1"])
     house = House(ControlReadsFail(), clock, unit, url)
     try:
-        await house.api.post("/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {}})
+        await house.api.post("/v1/controls/register", unit.registration(url, "unit1", {}))
         await house.reading(20.9)
         assert (await house.api.put("/v1/zones/default", ZONE))[0] == 200
         answer = await house.api.get("/v1/zones/default/state")

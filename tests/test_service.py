@@ -19,6 +19,12 @@ from rpymostat.storage.sqlite import SQLiteStorage
 JSON = {"Content-Type": "application/json"}
 
 
+def admin(config):
+    """The headers of the admin token the engine wrote at its first start."""
+    token = (config.data_dir / "admin-token").read_text().strip()
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
 def config(tmp_path):
     return EngineConfig(api_host="127.0.0.1", api_port=0, data_dir=tmp_path / "data", advertise=False)
@@ -44,14 +50,18 @@ async def test_serves_http_on_loopback_and_stops_cleanly(config):
     try:
         body = {"host_id": "h", "sensors": {"28-a": {"type": "DS18B20", "value": 20.25}}}
         response = await treq.put(url + "/v1/sensors/update", json.dumps(body).encode(), headers=JSON)
+        assert response.code == 401  # a fresh engine refuses strangers
+        await response.content()
+        headers = {**JSON, **admin(config)}
+        response = await treq.put(url + "/v1/sensors/update", json.dumps(body).encode(), headers=headers)
         assert response.code == 201
         await response.content()
-        response = await treq.get(url + "/v1/sensors/28-a")
+        response = await treq.get(url + "/v1/sensors/28-a", headers=headers)
         assert (await response.json())["value"] == 20.25
         zone = {"sensors": {"28-a": 1.0}, "default_heat_setpoint": 21.0}
-        response = await treq.put(url + "/v1/zones/default", json.dumps(zone).encode(), headers=JSON)
+        response = await treq.put(url + "/v1/zones/default", json.dumps(zone).encode(), headers=headers)
         assert response.code == 200, await response.text()
-        state = await (await treq.get(url + "/v1/zones/default/state")).json()
+        state = await (await treq.get(url + "/v1/zones/default/state", headers=headers)).json()
         assert state["decision"]["reason"] == "heat target 21 C: 20.25 C is at or below 20.7 C: heat on"
     finally:
         await service.stopService()
@@ -94,7 +104,7 @@ async def test_declared_oversized_body_is_413_over_real_http(config):
     port = await service.when_ready()
     try:
         url = f"http://127.0.0.1:{port.getHost().port}/v1/sensors/update"
-        response = await treq.put(url, b"x" * (2 * 1024 * 1024), headers=JSON)
+        response = await treq.put(url, b"x" * (2 * 1024 * 1024), headers={**JSON, **admin(config)})
         assert response.code == 413
         assert (await response.json())["status"] == "error"
     finally:

@@ -29,11 +29,11 @@ class ControlsApi:
 
     @app.route("/register", methods=["POST"])
     async def register(self, request):
-        self._access.authorize(request, "controls:register")
         document = read_json(request)
         self._validator.check("ControlRegistration", document)
         _check_url(document["url"])
         host_id = document["host_id"]
+        await self._access.authorize(request, "controls:register", host_id=host_id)
         record = await self._storage.put_relay_unit(host_id, document, self._clock.seconds())
         self._events.publish("control.registered", self._clock.seconds(), host_id=host_id)
         return json_bytes(request, 201, control_document(record))

@@ -12,6 +12,7 @@ from klein import Klein
 from twisted.logger import Logger
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
+from rpymostat.auth.refusals import Refused
 from rpymostat.schedule.cache import TimelineUnavailable
 from rpymostat.storage.interface import StorageError
 
@@ -74,11 +75,22 @@ def error_bytes(request, code, message) -> bytes:
     return json_bytes(request, code, {"status": "error", "error": message})
 
 
+def refused_bytes(request, refusal: Refused) -> bytes:
+    """The JSON answer to an access refusal, with the header its status calls for."""
+    if refusal.code == 401:
+        request.setHeader(b"WWW-Authenticate", b'Bearer realm="rpymostat"')
+    if refusal.retry_after is not None:
+        request.setHeader(b"Retry-After", str(refusal.retry_after).encode("ascii"))
+    return error_bytes(request, refusal.code, refusal.message)
+
+
 def render_failure(request, failure) -> bytes:
     """Answer any failure raised while handling ``request`` with a JSON error."""
     error = failure.value
     if isinstance(error, ApiError):
         return error_bytes(request, error.code, error.message)
+    if isinstance(error, Refused):
+        return refused_bytes(request, error)
     if isinstance(error, StorageError):
         log.error("storage failed: {error}", error=error)
         return error_bytes(request, 503, f"database unavailable: {error}")

@@ -22,10 +22,10 @@ class RuleCollection:
 
     app = api_app()
 
-    def __init__(self, kind, plural, normalize, storage, clock, events, access):
+    def __init__(self, kind, plural, normalize, storage, clock, events):
         self.kind, self.plural = kind, plural
         self._normalize = normalize
-        self._storage, self._clock, self._events, self._access = storage, clock, events, access
+        self._storage, self._clock, self._events = storage, clock, events
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -42,21 +42,18 @@ class RuleCollection:
 
     @app.route("/", methods=["POST"])
     async def create(self, request):
-        self._access.authorize(request, f"{self.plural}:write")
         record = await self._store(uuid.uuid4().hex, read_json(request), previous=None)
         request.setHeader(b"Location", f"/v1/{self.plural}/{record.rule_id}".encode())
         return json_bytes(request, 201, rule_document(record))
 
     @app.route("/<rule_id>", methods=["PUT"])
     async def replace(self, request, rule_id):
-        self._access.authorize(request, f"{self.plural}:write")
         previous = await self._existing(rule_id)
         record = await self._store(rule_id, read_json(request), previous)
         return json_bytes(request, 200, rule_document(record))
 
     @app.route("/<rule_id>", methods=["DELETE"])
     async def delete(self, request, rule_id):
-        self._access.authorize(request, f"{self.plural}:write")
         previous = await self._existing(rule_id)
         await self._storage.delete_rule(self.kind, rule_id)
         self._changed(previous.zone, rule_id)

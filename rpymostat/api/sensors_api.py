@@ -84,12 +84,12 @@ class SensorsApi:
 
     @app.route("/update", methods=["PUT"])
     async def update(self, request):
-        self._access.authorize(request, "sensors:update")
         document = read_json(request)
         received_at = self._clock.seconds()
         update = self._validator.sensor_update(
             document, now=received_at, known_ahead=lambda host_id: self._host_clocks.ahead(host_id, received_at)
         )
+        await self._access.authorize(request, "sensors:update", host_id=update.host_id)
         if update.clock_ahead is not None:
             self._host_clocks.found(update.host_id, update.clock_ahead, received_at)
         if not update.readings:
@@ -125,7 +125,6 @@ class SensorsApi:
 
     @app.route("/<sensor_id>", methods=["PATCH"])
     async def rename(self, request, sensor_id):
-        self._access.authorize(request, "sensors:update")
         document = read_json(request)
         self._validator.check("SensorPatch", document)
         record = await self._storage.set_sensor_name(sensor_id, document["name"])
@@ -136,7 +135,6 @@ class SensorsApi:
 
     @app.route("/<sensor_id>", methods=["DELETE"])
     async def delete(self, request, sensor_id):
-        self._access.authorize(request, "sensors:delete")
         users = await sensor_users(self._storage, sensor_id)
         if users:
             raise Conflict(f"sensor {sensor_id!r} is still used by {', '.join(users)}; remove it there first")

@@ -59,8 +59,13 @@ def plugin_document(plugin) -> dict:
 
 
 def control_document(record) -> dict:
-    """``#/components/schemas/Control``: a relay unit's registration and when it came."""
-    return {**record.registration, "registered_at": iso_utc(record.registered_at)}
+    """``#/components/schemas/Control``: a relay unit's registration and when it came.
+
+    The registration's ``secret`` is left out: it is what lets the engine, and
+    only the engine, command the unit, so no API answer ever shows it.
+    """
+    shown = {key: value for key, value in record.registration.items() if key != "secret"}
+    return {**shown, "registered_at": iso_utc(record.registered_at)}
 
 
 def run_document(run) -> dict:

@@ -6,6 +6,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import Site  # the type build_site returns
 
 from rpymostat.api.errors import error_bytes
+from rpymostat.api.gate import AccessGate
 from rpymostat.api.root import RootApi
 from rpymostat.api.v1 import V1Api
 from rpymostat.protocol.jsonsite import json_site
@@ -20,7 +21,7 @@ def build_site(
     makes, so they exercise exactly what the engine serves.
     """
     v1 = V1Api(storage, clock, events, access, timelines, zone_info, decisions, schedule_plugins, decision_plugins)
-    return json_site(Utf8PathGuard(RootApi(v1).app.resource()))
+    return json_site(Utf8PathGuard(AccessGate(RootApi(v1).app.resource(), access)))
 
 
 class Utf8PathGuard(Resource):

@@ -11,11 +11,13 @@ plugins.  What each route accepts and answers is specified in
 
 from rpymostat.api.controls_api import ControlsApi
 from rpymostat.api.errors import api_app, json_bytes, mounted, render_failure
+from rpymostat.api.pairing_api import PairingApi
 from rpymostat.api.rules_api import RuleCollection
 from rpymostat.api.rules_input import RulesInput
 from rpymostat.api.sensors_api import SensorsApi
 from rpymostat.api.shapes import plugin_document
 from rpymostat.api.timeline_api import TimelineApi
+from rpymostat.api.tokens_api import PairingsApi, TokensApi
 from rpymostat.api.validation import RequestValidator
 from rpymostat.api.zones_api import ZonesApi
 
@@ -48,12 +50,17 @@ class V1Api:
         self._schedule_plugins, self._decision_plugins = schedule_plugins, decision_plugins
         rules_input = RulesInput(self._validator, storage, zone_info, clock)
         shared = (storage, clock, events, access)
+        rules = (storage, clock, events)
         self._sensors = SensorsApi(*shared, self._validator).app.resource()
-        self._schedules = RuleCollection("schedule", "schedules", rules_input.schedule, *shared).app.resource()
-        self._overrides = RuleCollection("override", "overrides", rules_input.override, *shared).app.resource()
+        self._schedules = RuleCollection("schedule", "schedules", rules_input.schedule, *rules).app.resource()
+        self._overrides = RuleCollection("override", "overrides", rules_input.override, *rules).app.resource()
         self._zones = ZonesApi(rules_input, timelines, zone_info, decisions, decision_plugins, *shared).app.resource()
         self._timeline = TimelineApi(timelines, zone_info, clock).app.resource()
         self._controls = ControlsApi(self._validator, *shared).app.resource()
+        throttle = getattr(access, "throttle", None)
+        self._pair = PairingApi(self._validator, storage, clock, throttle).app.resource()
+        self._tokens = TokensApi(self._validator, storage, clock, access).app.resource()
+        self._pairings = PairingsApi(storage, clock).app.resource()
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -103,3 +110,15 @@ class V1Api:
     @app.route("/controls", branch=True)
     def controls(self, request):
         return mounted(request, self._controls)
+
+    @app.route("/pair", branch=True)
+    def pair(self, request):
+        return mounted(request, self._pair)
+
+    @app.route("/tokens", branch=True)
+    def tokens(self, request):
+        return mounted(request, self._tokens)
+
+    @app.route("/pairings", branch=True)
+    def pairings(self, request):
+        return mounted(request, self._pairings)

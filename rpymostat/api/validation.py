@@ -72,7 +72,13 @@ def _non_finite_path(value, path=()):
 
 
 def _message(error) -> str:
-    """jsonschema's message, or the schema's ``x-pattern-error`` where a regex means nothing to people."""
+    """jsonschema's message, or the schema's ``x-pattern-error`` where a regex means nothing to people.
+
+    A field marked ``x-secret`` (a pairing or relay unit secret) is never
+    echoed back: its error says what is wrong without showing the value.
+    """
+    if isinstance(error.schema, dict) and error.schema.get("x-secret"):
+        return f"is not valid here ({error.validator} check failed; the value is not shown)"
     if error.validator == "pattern" and isinstance(error.schema, dict):
         explanation = error.schema.get("x-pattern-error")
         if explanation:
@@ -281,6 +287,15 @@ def _build_update(document, now, refused, known_ahead=None) -> SensorUpdate:
         ahead = max(newest - now, recently or 0.0)
     readings, adjusted = [], {}
     for sensor_id, fields, timestamp in parsed:
+        if timestamp is not None and timestamp - ahead < MIN_READING_TIMESTAMP:
+            # Moved back by a lead this large it would lie before 2000 (or before year 1):
+            # the host's clocks are nonsense, and such a reading would poison history.
+            problem = (
+                f"sensors.{sensor_id}.timestamp: {fields['timestamp']!r} moved back by the host's clock lead"
+                f" ({ahead:.0f} s) lies before 2000; check the sending host's clock"
+            )
+            refused[sensor_id] = "; ".join(filter(None, [refused.get(sensor_id), problem]))
+            continue
         if timestamp is not None and ahead:
             adjusted[sensor_id] = (
                 f"the sending host's clock runs {ahead:.0f} s ahead (newest timestamp {newest_text});"

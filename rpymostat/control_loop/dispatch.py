@@ -10,7 +10,9 @@ exception, so one dead unit cannot stop the other zones.
 An "off" the safety layer decided carries its reason as ``"safety"``; the
 relay unit then switches at once instead of waiting out its minimum on time
 (docs/control.rst).  Units are found in the storage's relay units, by the
-host id before the ``/`` of an output address.  Their addresses are
+host id before the ``/`` of an output address; each command carries the
+secret of the unit's registration (``Authorization: Bearer``), as a unit
+obeys only the engine it registered with.  Their addresses are
 remembered from the last successful read, so that a database outage, which
 itself sends every output to its safe state, cannot keep those commands from
 the units.
@@ -78,7 +80,7 @@ class RelayDispatcher:
         if safety is not None and not desired:
             command["safety"] = safety[:200]
         try:
-            response = await self._client.request("POST", url, command)
+            response = await self._client.request("POST", url, command, headers=_authorization(registration))
         except Exception as error:  # Unreachable, or a URL the HTTP client cannot use
             self._down[host_id] = f"relay unit {host_id!r} unreachable: {error}"
             return Delivery(address, desired, note=self._down[host_id])
@@ -88,6 +90,16 @@ class RelayDispatcher:
         if response.code == 409 and isinstance(body.get("relay"), dict):
             return _reported(address, desired, body["relay"], f"the unit refused: {response.error}")
         return Delivery(address, desired, note=f"relay unit {host_id!r} answered {response.code}: {response.error}")
+
+
+def _authorization(registration):
+    """``Authorization: Bearer <secret>`` from the unit's registration, without which it obeys nobody.
+
+    A registration stored before units had secrets has none: the request then
+    goes without, and the unit's 401 becomes a delivery note like any refusal.
+    """
+    secret = registration.get("secret")
+    return {"Authorization": f"Bearer {secret}"} if isinstance(secret, str) else None
 
 
 def _reported(address, desired, relay, note):

@@ -17,6 +17,8 @@ API_BASE_PATH = "/v1"
 #: TXT record keys of the engine's DNS-SD advertisement.
 TXT_VERSION = "version"
 TXT_API_PATH = "api"
+#: Present (``"1"``) when the engine's API speaks TLS: daemons then use ``https``.
+TXT_TLS = "tls"
 
 #: Where sensor daemons push readings (``PUT``).
 SENSORS_UPDATE_PATH = API_BASE_PATH + "/sensors/update"
@@ -39,6 +41,13 @@ MAX_BODY_BYTES = 1024 * 1024
 
 #: Where relay units register with the engine (``POST``).
 CONTROLS_REGISTER_PATH = API_BASE_PATH + "/controls/register"
+
+#: Where a daemon without a token asks to pair (``POST``), and polls its
+#: request (``GET PAIR_PATH + "/" + id``); see docs/security.rst.
+PAIR_PATH = API_BASE_PATH + "/pair"
+
+#: Where a paired daemon asks an engine to prove it holds the pairing secret (``POST``).
+PAIR_PROOF_PATH = API_BASE_PATH + "/pair/proof"
 
 #: A relay unit's own API: ``GET`` lists its relays, ``POST`` to
 #: ``RELAYS_PATH + "/" + relay_id`` with ``{"state": true|false}`` switches one.

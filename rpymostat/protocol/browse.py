@@ -6,6 +6,11 @@ survivable one: the choice (:func:`choose`) is deterministic, so every daemon
 talks to the same engine, and logged.  python-zeroconf calls browser handlers
 on its own thread; they only hop to the reactor thread, where all state lives.
 Blocking calls run in the reactor's thread pool.  Failures are logged, never raised.
+
+A paired daemon gives the finder a ``vet``: then an engine is used only once
+it has proved it is the one this host paired with, candidates being asked in
+the same name order (:class:`~rpymostat.protocol.vetting.Vetting`), so a rogue
+advertisement is skipped and the real engine still followed when it moves.
 """
 
 import ipaddress
@@ -18,7 +23,8 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.logger import Logger
 from zeroconf import InterfaceChoice, ServiceBrowser, ServiceStateChange, Zeroconf
 
-from rpymostat.protocol import API_BASE_PATH, SERVICE_TYPE, TXT_API_PATH, TXT_VERSION
+from rpymostat.protocol import API_BASE_PATH, SERVICE_TYPE, TXT_API_PATH, TXT_TLS, TXT_VERSION
+from rpymostat.protocol.vetting import Vetting
 
 #: How long to wait for one engine's SRV, TXT and address records, in milliseconds.
 RESOLVE_TIMEOUT_MS = 3000
@@ -32,13 +38,14 @@ class Engine(NamedTuple):
     port: int
     api_path: str
     version: str | None
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        """The API's base URL on the first address, e.g. ``http://[fd00::2]:8088/v1``."""
+        """The API's base URL on the first address, e.g. ``http://[fd00::2]:8088/v1`` (``https`` with TLS)."""
         host = self.addresses[0]
         host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self.port}{self.api_path}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{self.api_path}"
 
 
 def name_order(engine: Engine):
@@ -64,7 +71,8 @@ def engine_from_info(info) -> Engine | None:
     api_path = properties.get(TXT_API_PATH) or API_BASE_PATH
     if not api_path.startswith("/"):
         api_path = "/" + api_path
-    return Engine(info.name, addresses, info.port, api_path, properties.get(TXT_VERSION))
+    tls = properties.get(TXT_TLS) == "1"
+    return Engine(info.name, addresses, info.port, api_path, properties.get(TXT_VERSION), tls)
 
 
 def default_zeroconf(interfaces) -> Zeroconf:
@@ -84,9 +92,12 @@ class EngineFinder(Service):
     is called on the reactor thread with the chosen engine's URL, or None,
     each time the choice changes.  ``name_filter(full_name)`` (called on the
     reactor thread) may exclude advertisements, e.g. to pin one engine or to
-    ignore developers' engines in tests.  ``zeroconf_factory(interfaces)`` and
-    ``browser_factory(zeroconf, handler)`` are for tests.  Stopping forgets
-    every engine without calling ``on_change``; pending ``when_found()`` wait on.
+    ignore developers' engines in tests.  ``vet(url)`` (returning a bool or a
+    Deferred of one; by default every engine is accepted) must pass before an
+    engine is chosen; ``clock`` times its retries (default: ``reactor``).
+    ``zeroconf_factory(interfaces)`` and ``browser_factory(zeroconf, handler)``
+    are for tests.  Stopping forgets every engine and verdict without calling
+    ``on_change``; pending ``when_found()`` wait on.
     """
 
     log = Logger()
@@ -99,8 +110,11 @@ class EngineFinder(Service):
         zeroconf_factory: Callable[..., Zeroconf] | None = None,
         name_filter: Callable[[str], bool] | None = None,
         browser_factory: Callable[..., ServiceBrowser] = default_browser,
+        vet: Callable[[str], object] | None = None,
+        clock=None,
     ):
         self._reactor = reactor
+        self._vetting = None if vet is None else Vetting(vet, clock or reactor, self._choose)
         self.interfaces = tuple(interfaces)
         self._on_change = on_change
         self._zeroconf_factory = zeroconf_factory or default_zeroconf
@@ -112,6 +126,8 @@ class EngineFinder(Service):
         self._forget()
 
     def _forget(self):
+        if self._vetting is not None:
+            self._vetting.stop()
         self._engines = {}
         self._events = {}  # name -> events heard, so a resolve overtaken by one is dropped
         self._chosen, self._others = None, ()
@@ -200,14 +216,24 @@ class EngineFinder(Service):
         if zeroconf is self._zeroconf:  # else it was closed under the resolve: no news
             self.log.warn("resolving engine {name} failed: {error}", name=name, error=failure.value)
 
+    def _pick(self) -> Engine | None:
+        """The engine to use: the first in name order, or the first that passed the vet."""
+        if self._vetting is None:
+            return choose(self._engines.values())
+        engines = self.engines()
+        url = self._vetting.pick([engine.url for engine in engines])
+        return next((engine for engine in engines if engine.url == url), None)
+
     def _choose(self):
         """Re-pick after any change; log when the choice or the other engines change."""
-        chosen, previous = choose(self._engines.values()), self._chosen
-        others = tuple(e.name for e in self.engines() if chosen and e.name != chosen.name)
+        chosen, previous = self._pick(), self._chosen
+        others = tuple(e.name for e in self.engines() if chosen is None or e.name != chosen.name)
         if (chosen, others) == (previous, self._others):
             return
         self._chosen, self._others = chosen, others
-        if chosen is None:
+        if chosen is None and others:
+            self.log.info("no engine has proved itself yet; answering: {others}", others=list(others))
+        elif chosen is None:
             self.log.warn("no engine answers on mDNS any more")
         else:
             self.log.info(

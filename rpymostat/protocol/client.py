@@ -23,11 +23,13 @@ class Unreachable(Exception):
 
 
 class JsonResponse:
-    """An HTTP answer: status ``code`` and the decoded JSON ``body`` (None if not JSON)."""
+    """An HTTP answer: status ``code``, the decoded JSON ``body`` (None if not JSON) and its
+    ``headers`` (Twisted ``Headers``; empty when not given), for ``Retry-After`` and the like."""
 
-    def __init__(self, code, body):
+    def __init__(self, code, body, headers=None):
         self.code = code
         self.body = body
+        self.headers = headers if headers is not None else Headers()
 
     @property
     def error(self) -> str:
@@ -38,25 +40,49 @@ class JsonResponse:
 
 
 class JsonClient:
-    """Sends JSON requests with persistent connections and a timeout each."""
+    """Sends JSON requests with persistent connections and a timeout each.
 
-    def __init__(self, reactor, timeout=DEFAULT_TIMEOUT):
+    ``https`` URLs are checked against ``pins`` (a
+    :class:`~rpymostat.protocol.pinning.Pins`: the engine's certificate
+    fingerprint learned at pairing), not against certificate authorities.
+    """
+
+    def __init__(self, reactor, timeout=DEFAULT_TIMEOUT, pins=None):
         self._reactor = reactor
         self._timeout = timeout
         self._pool = HTTPConnectionPool(reactor, persistent=True)
-        self._agent = Agent(reactor, pool=self._pool)
+        self.pins = pins
+        self._agent = None
 
-    def request(self, method, url, document=None):
-        """Fire with a :class:`JsonResponse`, or fail with :class:`Unreachable`."""
-        return ensureDeferred(self._request(method, url, document))
+    @property
+    def agent(self):
+        """The Agent, made at first use: pinned TLS needs pyOpenSSL only if an https URL is asked."""
+        if self._agent is None:
+            if self.pins is not None:
+                from rpymostat.protocol.pinning import PinningPolicy
 
-    async def _request(self, method, url, document):
+                self._agent = Agent(self._reactor, contextFactory=PinningPolicy(self.pins), pool=self._pool)
+            else:
+                self._agent = Agent(self._reactor, pool=self._pool)
+        return self._agent
+
+    def request(self, method, url, document=None, headers=None):
+        """Fire with a :class:`JsonResponse`, or fail with :class:`Unreachable`.
+
+        ``headers`` (``{name: value}``, both str) are added to the request: the
+        engine sends a relay unit its secret as ``Authorization`` this way.
+        """
+        return ensureDeferred(self._request(method, url, document, headers or {}))
+
+    async def _request(self, method, url, document, extra):
         headers = Headers({b"Accept": [b"application/json"]})
+        for name, value in extra.items():
+            headers.addRawHeader(name.encode("ascii"), value.encode("utf-8"))
         body = None
         if document is not None:
             headers.addRawHeader(b"Content-Type", b"application/json")
             body = FileBodyProducer(BytesIO(json.dumps(document).encode("utf-8")))
-        sent = self._agent.request(method.encode("ascii"), url.encode("utf-8"), headers, body)
+        sent = self.agent.request(method.encode("ascii"), url.encode("utf-8"), headers, body)
         sent.addTimeout(self._timeout, self._reactor)
         try:
             response = await sent
@@ -67,7 +93,7 @@ class JsonClient:
             decoded = json.loads(raw.decode("utf-8")) if raw.strip() else None
         except (UnicodeDecodeError, ValueError):
             decoded = None
-        return JsonResponse(response.code, decoded)
+        return JsonResponse(response.code, decoded, response.headers)
 
     def close(self):
         """Close idle connections; fires when done."""

@@ -29,7 +29,8 @@ class Setting:
     ``default`` is either a value or, when ``default_factory`` is given, computed
     at load time (for things such as the host's time zone).  ``parse`` turns the
     variable's text into the field's value and raises ``ValueError`` with a
-    human-readable reason when it cannot.
+    human-readable reason when it cannot.  A ``secret`` setting (a token) is
+    never printed by ``--show-config`` or in an error: only whether it is set.
     """
 
     env: str
@@ -39,6 +40,7 @@ class Setting:
     description: str
     default: Any = None
     default_factory: Callable[[Mapping[str, str]], Any] | None = None
+    secret: bool = False
 
     def default_value(self, environ: Mapping[str, str]):
         """The value used when the variable is unset or empty.
@@ -62,7 +64,8 @@ def load(config_class, settings: Sequence[Setting], environ: Mapping[str, str]):
         try:
             values[setting.field] = setting.parse(raw)
         except ValueError as e:
-            raise ConfigError(f"{setting.env}={raw!r} is invalid: {e}") from None
+            shown = "(hidden)" if setting.secret else repr(raw)  # an almost-right token is still a secret
+            raise ConfigError(f"{setting.env}={shown} is invalid: {e}") from None
     return config_class(**values)
 
 
@@ -76,7 +79,7 @@ def describe(settings: Sequence[Setting], config) -> str:
                 setting.env,
                 setting.type_name,
                 default,
-                _show(getattr(config, setting.field)),
+                _show_value(setting, getattr(config, setting.field)),
                 setting.description,
             )
         )
@@ -86,6 +89,13 @@ def describe(settings: Sequence[Setting], config) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row, widths)]
         lines.append("  ".join(cells + [row[4]]).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def _show_value(setting: Setting, value) -> str:
+    """A setting's effective value as ``--show-config`` prints it: a secret's only as ``(hidden)``."""
+    if setting.secret and value is not None:
+        return "(hidden)"
+    return _show(value)
 
 
 def _show(value) -> str:

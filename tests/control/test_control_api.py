@@ -26,11 +26,15 @@ from rpymostat_control.lease import Lease
 from rpymostat_control.relays.sim import SimRelays
 from rpymostat_control.state_file import StateFile
 from rpymostat_control.switchboard import Switchboard
+from rpymostat_control.unit_secret import UnitSecret
 
 NOW = 1795608000.0
 BASE = "http://unit.test"
 LEASE = 180.0
-JSON = {"Content-Type": "application/json"}
+#: The secret of the unit's registration, and the header the engine sends it in.
+SECRET = "unit-secret_" + "k" * 31
+AUTHORIZATION = f"Bearer {SECRET}"
+JSON = {"Content-Type": "application/json", "Authorization": AUTHORIZATION}
 
 
 class Unit:
@@ -53,16 +57,21 @@ class Unit:
         self.expired = []
         self.lease = Lease(self.clock, LEASE, lambda: self.expired.append(self.clock.seconds()))
         self.lease.start()
-        self.resource = RelayApi(self.switchboard, self.lease, "pi-0000abcd")
+        self.secret = UnitSecret(SECRET)
+        self.secret.for_registration()  # registered: the engine now holds SECRET
+        self.resource = RelayApi(self.switchboard, self.lease, "pi-0000abcd", self.secret)
         self.treq = StubTreq(self.resource)
 
-    def call(self, method, path, body=None, raw=None, headers=None):
+    def call(self, method, path, body=None, raw=None, headers=None, authorization=AUTHORIZATION):
         """``(status, decoded JSON or None, response)``; StubTreq answers at once.
 
-        A body (and any POST) is sent as ``application/json`` unless ``headers`` say otherwise."""
+        A body (and any POST) is sent as ``application/json`` unless ``headers`` say otherwise;
+        ``authorization`` is the Authorization header (None: none), by default the engine's."""
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         if headers is None and (data is not None or method in ("POST", "PUT", "PATCH")):
             headers = {"Content-Type": "application/json"}
+        if authorization is not None:
+            headers = {**(headers or {}), "Authorization": authorization}
         outcome = ensureDeferred(self._call(method, path, data, headers))
         assert outcome.called
         return outcome.result
@@ -341,7 +350,7 @@ async def test_over_real_http_including_an_oversized_chunked_body(tmp_path):
         response = await treq.post(url, data=Chunked(b" " * MAX_BODY_BYTES + b"{}"), headers=JSON)
         assert response.code == 413
         assert (await response.json())["error"] == f"request body over {MAX_BODY_BYTES} bytes"
-        response = await treq.post(url, data=BytesIO(b'{"state": false}'), headers={"Content-Type": "application/json"})
+        response = await treq.post(url, data=BytesIO(b'{"state": false}'), headers=JSON)
         assert (response.code, (await response.json())["state"]) == (200, False)
     finally:
         await port.stopListening()

@@ -50,6 +50,7 @@ async def engine():
 @pytest.fixture
 def config(tmp_path, engine):
     return ControlConfig(
+        token="rpy_given-by-hand",  # pairing has tests of its own
         engine_url=engine.base,
         host="127.0.0.1",
         port=0,
@@ -90,11 +91,16 @@ class Running:
                 await _turn()
         return engine.received[-1][1]
 
+    @property
+    def authorization(self):
+        """The header the engine the unit registered with sends (its secret is fixed per start)."""
+        return {"Authorization": f"Bearer {self.service.secret.value}"}
+
     async def post(self, relay_id, state):
         response = await treq.post(
             f"{self.url}/v1/relays/{relay_id}",
             json.dumps({"state": state}).encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", **self.authorization},
         )
         return response.code, await response.json()
 
@@ -119,6 +125,7 @@ async def test_start_registers_then_serves_and_a_lease_expiry_goes_safe_and_re_r
             "host_id": unit.service.host_id,
             "url": unit.url,
             "relays": {"sim-1": {"type": "sim", "state": False}, "sim-2": {"type": "sim", "state": True}},
+            "secret": registration["secret"],  # tests/control/test_unit_secret.py checks it
         }
         code, body = await unit.post("sim-1", True)
         assert (code, body["changed"], unit.relays.get("sim-1")) == (200, True, True)
@@ -134,7 +141,7 @@ async def test_start_registers_then_serves_and_a_lease_expiry_goes_safe_and_re_r
         ) in logged()
         registration = await unit.registered(engine, 2)
         assert registration["relays"]["sim-1"]["state"] is False
-        response = await treq.get(unit.url + "/v1/relays")
+        response = await treq.get(unit.url + "/v1/relays", headers=unit.authorization)
         assert (await response.json())["lease"]["expires_in_s"] is None
     finally:
         await unit.stop()
@@ -270,9 +277,10 @@ async def test_a_configured_unit_url_is_sent_as_is(config, engine):
 class StubFinder(Service):
     """Stands in for EngineFinder: the test announces engines through ``announce``."""
 
-    def __init__(self, reactor, interfaces, on_change):
+    def __init__(self, reactor, interfaces, on_change, vet, clock):
         self.interfaces = interfaces
         self.announce = on_change
+        self.vet = vet  # the unit's link: the real finder asks it before announcing an engine
 
 
 @pytest_twisted.ensureDeferred

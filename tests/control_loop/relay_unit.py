@@ -12,6 +12,12 @@ reason of every safety off, as ``(relay_id, reason)``.  A safety off
 (``{"state": false, "safety": "<reason>"}``) is carried out at once, minimum
 on time notwithstanding, as docs/control.rst requires.
 
+Like a real unit it obeys only the engine it registered with: every request
+must carry ``Authorization: Bearer`` with :attr:`RelayUnit.secret` (a test
+registers the unit with that ``"secret"``, or replaces it to play a unit that
+registered again), else it is a ``401`` with ``WWW-Authenticate``, counted in
+``unauthorized``.
+
 It reports a lease, renewed by every ``200`` and ``409``, but never acts on its
 expiry: the loop tests turn a Clock by hours and are about the engine.
 tests/test_relay_unit_contract.py runs the relay unit contract against it over
@@ -19,7 +25,9 @@ HTTP, as against the real daemon, so it cannot drift from the protocol.
 """
 
 import datetime
+import hmac
 import json
+import secrets
 from urllib.parse import unquote_to_bytes
 
 from twisted.internet.endpoints import TCP4ServerEndpoint
@@ -45,8 +53,10 @@ class Refused(Exception):
 class RelayUnit(Resource):
     isLeaf = True
 
-    def __init__(self, clock, relays, min_on=0.0, min_off=0.0, lease=180.0, host_id="test-unit"):
+    def __init__(self, clock, relays, min_on=0.0, min_off=0.0, lease=180.0, host_id="test-unit", secret=None):
         super().__init__()
+        self.secret = secret if secret is not None else secrets.token_urlsafe(32)
+        self.unauthorized = 0
         self.clock = clock
         self.relays = {relay_id: {"state": False, "since": clock.seconds()} for relay_id in relays}
         self.min_on, self.min_off, self.lease, self.host_id = min_on, min_off, lease, host_id
@@ -72,6 +82,7 @@ class RelayUnit(Resource):
 
     def render(self, request):
         try:
+            self._authorize(request)
             code, body = self._route(request)
         except Refused as refused:
             code, body = refused.code, refused.document
@@ -84,6 +95,26 @@ class RelayUnit(Resource):
             request.setHeader(b"content-length", str(len(body)).encode())
             return b""
         return body
+
+    def registration(self, url, host_id=None, relays=None):
+        """The registration this unit would send to an engine: ``host_id``, ``url``, relays, secret."""
+        return {
+            "host_id": host_id or self.host_id,
+            "url": url,
+            "relays": {r: {"type": "test", "state": self.relays[r]["state"]} for r in self.relays}
+            if relays is None
+            else relays,
+            "secret": self.secret,
+        }
+
+    def _authorize(self, request):
+        """A 401 unless the request carries exactly one ``Authorization: Bearer <secret>``."""
+        presented = request.requestHeaders.getRawHeaders(b"authorization") or []
+        scheme, _, token = presented[0].strip().partition(b" ") if len(presented) == 1 else (b"", b"", b"")
+        if scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(), self.secret.encode()):
+            self.unauthorized += 1
+            request.setHeader(b"www-authenticate", b'Bearer realm="rpymostat-control"')
+            raise Refused(401, "missing or wrong Authorization: Bearer <secret of the registration>")
 
     def _route(self, request):
         segments = request.path.split(b"/")

@@ -21,6 +21,8 @@ from tests.conftest import NOW
 from tests.control_loop.relay_unit import start_unit
 
 ZONE = {"sensors": {"s1": 1.0}, "default_heat_setpoint": 21.0, "outputs": {"heat": "unit1/r1"}}
+#: The secret of units registered at an address where nothing listens.
+GHOST_SECRET = "ghost-secret-" + "g" * 30
 
 
 class House:
@@ -71,7 +73,7 @@ async def house(store, clock):
     built = House(store, clock, unit, url)
     await built.loop.load()
     code, _, _ = await built.api.post(
-        "/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {"r1": {"type": "test", "state": False}}}
+        "/v1/controls/register", unit.registration(url, "unit1", {"r1": {"type": "test", "state": False}})
     )
     assert code == 201
     await built.reading(20.9)  # inside the dead band: heat stays off
@@ -190,7 +192,12 @@ async def test_unregistered_or_unreachable_units_are_noted(house):
     assert (await house.state())["outputs"]["heat"]["note"] == "no relay unit 'ghost' has registered"
     await house.api.post(
         "/v1/controls/register",
-        {"host_id": "ghost", "url": "http://127.0.0.1:9", "relays": {"r1": {"type": "test", "state": False}}},
+        {
+            "host_id": "ghost",
+            "url": "http://127.0.0.1:9",
+            "relays": {"r1": {"type": "test", "state": False}},
+            "secret": GHOST_SECRET,
+        },
     )
     await house.tick()
     note = (await house.state())["outputs"]["heat"]["note"]
@@ -260,7 +267,7 @@ class FailingSchedule:
 async def test_a_failing_schedule_means_safe_state_with_the_reason(store, clock):
     unit, port, url = await start_unit(reactor, clock, ["r1"])
     house = House(store, clock, unit, url, plugin=FailingSchedule())
-    await house.api.post("/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {}})
+    await house.api.post("/v1/controls/register", unit.registration(url, "unit1", {}))
     await house.reading(20.0)
     assert (await house.api.put("/v1/zones/default", ZONE))[0] == 200
     clock.advance(400)
@@ -369,7 +376,12 @@ async def test_cooling_starts_only_after_the_unit_confirms_heating_off(house):
 async def test_a_dead_unit_costs_one_attempt_per_run_and_a_bad_url_is_only_a_note(house):
     await house.api.post(
         "/v1/controls/register",
-        {"host_id": "ghost", "url": "http://127.0.0.1:9", "relays": {"a": {"type": "t", "state": False}}},
+        {
+            "host_id": "ghost",
+            "url": "http://127.0.0.1:9",
+            "relays": {"a": {"type": "t", "state": False}},
+            "secret": GHOST_SECRET,
+        },
     )
     house.loop._dispatcher.begin_run()
     first = await house.loop._dispatcher.send("ghost/a", True)
@@ -389,7 +401,7 @@ class ControlReadsFail(FakeStorage):
 async def test_a_zone_that_cannot_be_decided_answers_503_not_an_old_decision(clock):
     unit, port, url = await start_unit(reactor, clock, ["r1"])
     house = House(ControlReadsFail(), clock, unit, url)
-    await house.api.post("/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {}})
+    await house.api.post("/v1/controls/register", unit.registration(url, "unit1", {}))
     await house.reading(20.9)
     assert (await house.api.put("/v1/zones/default", ZONE))[0] == 200
     code, body, _ = await house.api.get("/v1/zones/default/state")

@@ -70,6 +70,7 @@ class RealHouse(House):
 async def real_house(tmp_path, storage=None, plugin=None):
     clocks = Clocks()
     config = ControlConfig(
+        token="rpy_given-by-hand",  # pairing has tests of its own
         engine_url="http://127.0.0.1:9",
         host="127.0.0.1",
         port=0,
@@ -89,7 +90,13 @@ async def real_house(tmp_path, storage=None, plugin=None):
     house.clocks, house.relays, house.control = clocks, relays, unit
     await house.loop.load()
     code, body, _ = await house.api.post(
-        "/v1/controls/register", {"host_id": "unit1", "url": url, "relays": {"sim-1": {"type": "sim", "state": False}}}
+        "/v1/controls/register",
+        {
+            "host_id": "unit1",
+            "url": url,
+            "relays": {"sim-1": {"type": "sim", "state": False}},
+            "secret": unit.secret.value,  # what the unit sent to its engine URL, where nothing listens
+        },
     )
     assert code == 201, body
     await house.reading(19.0)

@@ -83,7 +83,7 @@ async def test_changes_during_a_slow_run_are_coalesced(house):
         await house.api.post("/v1/zones/default/hold", {"heat_setpoint": setpoint})
         await house.api.post(
             "/v1/controls/register",
-            {"host_id": "unit1", "url": house.url, "relays": {"r1": {"type": "test", "state": False}}},
+            house.unit.registration(house.url, "unit1", {"r1": {"type": "test", "state": False}}),
         )
     gate.callback(None)
     await house.loop.settled()

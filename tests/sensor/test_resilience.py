@@ -75,6 +75,7 @@ async def test_a_disk_error_on_one_tick_does_not_stop_the_loop_and_systemd_hears
         readers=("sim",),
         data_dir=tmp_path / "data",
         sim_sensors=1,
+        token="rpy_sensor-test",  # a token given by hand: the engine site here checks none
     )
     buffer = FailingDisk(tmp_path / "data", 100)
     logged = []
@@ -191,3 +192,20 @@ async def test_a_delivery_that_raises_is_counted_and_retried_later(tmp_path, clo
     clock.advance(retry.getTime() - clock.seconds())
     assert (pusher.errors, pusher.failures) == (2, 2)
     pusher.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_delivery_under_way_at_stop_schedules_no_retry(tmp_path, clock):
+    """TimerService lets the last iteration finish after ``stop()``: it must not leave a retry behind."""
+    pusher = Pusher(
+        clock,
+        [ScriptedReader({"28-a": 20.5})],
+        ReadingBuffer(tmp_path, 100),
+        None,
+        "pi",
+        lambda: None,
+        lambda f, *a: maybeDeferred(f, *a),
+    )
+    pusher.stop()
+    await pusher.take_readings()
+    assert clock.getDelayedCalls() == [] and pusher.failures == 0

@@ -25,6 +25,7 @@ async def test_sim_readings_reach_the_engine_and_stop_is_clean(tmp_path):
         readers=("sim",),
         data_dir=tmp_path,
         sim_sensors=2,
+        token="rpy_sensor-test",  # a token given by hand: the engine site here checks none
     )
     service = SensorService(config, reactor)
     assert [reader.name for reader in service.readers] == ["sim"]

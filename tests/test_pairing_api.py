@@ -1,0 +1,126 @@
+"""Pairing at the API: a daemon asks, an admin approves, the daemon's own token works, the engine proves itself."""
+
+import hashlib
+import hmac
+import secrets
+
+import pytest_twisted
+
+from rpymostat.auth.admin import MAX_PENDING_PER_ADDRESS, PAIRING_TTL_S
+from tests.auth_engine import Engine, clock, sqlite  # noqa: F401 - fixtures
+
+SECRET = "Xq3bC9vT1nM0pL8sK2rH7dF4gJ6wY5zAbCdEfGhIjKl"
+
+
+def request_body(host_id="pi-attic", role="sensor", code="K7M2QX", token="rpy_the-daemons-own-token"):
+    return {
+        "host_id": host_id,
+        "role": role,
+        "code": code,
+        "token_hash": hashlib.sha256(token.encode()).hexdigest(),
+        "secret": SECRET,
+    }
+
+
+@pytest_twisted.async_fixture
+async def engine(sqlite, clock):  # noqa: F811 - the fixtures imported above
+    built = Engine(sqlite, clock)
+    await built.make("admin")
+    return built
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_daemon_pairs_once_an_admin_approves_its_code_and_then_its_own_token_works(engine):
+    token = "rpy_" + secrets.token_urlsafe(32)
+    code, waiting, response = await engine.call("POST", "/v1/pair", request_body(token=token))
+    assert code == 202 and waiting["status"] == "pending" and waiting["code"] == "K7M2QX"
+    assert response.headers.getRawHeaders(b"location") == [f"/v1/pair/{waiting['id']}".encode()]
+    update = {"host_id": "pi-attic", "sensors": {"28-a": {"type": "DS18B20", "value": 19.5}}}
+    assert (await engine.call("PUT", "/v1/sensors/update", update, token=token))[0] == 401  # not yet
+
+    assert (await engine.call("GET", f"/v1/pair/{waiting['id']}"))[1]["status"] == "pending"
+    code, listed, _ = await engine.call("GET", "/v1/pairings", as_="admin")
+    assert [(p["code"], p["host_id"], p["role"]) for p in listed["pairings"]] == [("K7M2QX", "pi-attic", "sensor")]
+    assert SECRET not in str(listed)
+
+    code, made, _ = await engine.call("POST", "/v1/pairings/k7m2qx/approve", as_="admin")  # typed in lower case
+    assert code == 201 and made["name"] == "sensor-pi-attic" and made["paired"] is True
+    code, status, _ = await engine.call("GET", f"/v1/pair/{waiting['id']}")
+    assert (code, status["status"], status["name"]) == (200, "approved", "sensor-pi-attic")
+    assert (await engine.call("PUT", "/v1/sensors/update", update, token=token))[0] == 201
+    other = {"host_id": "pi-rogue", "sensors": {"28-b": {"type": "DS18B20", "value": 30.0}}}
+    assert (await engine.call("PUT", "/v1/sensors/update", other, token=token))[0] == 403
+    assert (await engine.call("GET", "/v1/pairings", as_="admin"))[1] == {"pairings": []}
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_engine_proves_it_holds_the_secret_without_showing_it(engine):
+    _, waiting, _ = await engine.call("POST", "/v1/pair", request_body())
+    await engine.call("POST", "/v1/pairings/K7M2QX/approve", as_="admin")
+    nonce = secrets.token_hex(32)
+    code, body, _ = await engine.call("POST", "/v1/pair/proof", {"name": "sensor-pi-attic", "nonce": nonce})
+    expected = hmac.new(SECRET.encode(), b"rpymostat-engine-proof:" + nonce.encode(), hashlib.sha256).hexdigest()
+    assert (code, body) == (200, {"proof": expected})
+    code, body, _ = await engine.call("POST", "/v1/pair/proof", {"name": "admin", "nonce": nonce})
+    assert code == 404  # a token made by hand has no pairing secret
+    code, body, _ = await engine.call("POST", "/v1/pair/proof", {"name": "sensor-pi-attic", "nonce": "xyz"})
+    assert code == 422 and body["error"].startswith("nonce:")
+
+
+@pytest_twisted.ensureDeferred
+async def test_nothing_is_approved_by_itself_and_a_request_expires(engine):
+    _, waiting, _ = await engine.call("POST", "/v1/pair", request_body())
+    engine.clock.advance(PAIRING_TTL_S)
+    code, body, _ = await engine.call("GET", f"/v1/pair/{waiting['id']}")
+    assert code == 404 and "expired" in body["error"]
+    assert (await engine.call("GET", "/v1/pairings", as_="admin"))[1] == {"pairings": []}
+    code, body, _ = await engine.call("POST", "/v1/pairings/K7M2QX/approve", as_="admin")
+    assert code == 404
+    assert await engine.storage.token("sensor-pi-attic") is None
+    assert (await engine.call("POST", "/v1/pair", request_body()))[0] == 202  # its code is free again
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_code_already_waiting_is_refused_and_a_rejected_request_is_gone(engine):
+    assert (await engine.call("POST", "/v1/pair", request_body()))[0] == 202
+    code, body, _ = await engine.call("POST", "/v1/pair", request_body(host_id="pi-other"))
+    assert code == 409 and "K7M2QX" in body["error"]
+    assert (await engine.call("DELETE", "/v1/pairings/K7M2QX", as_="admin"))[0] == 204
+    assert (await engine.call("DELETE", "/v1/pairings/K7M2QX", as_="admin"))[0] == 404
+    assert await engine.storage.pairings() == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_one_address_cannot_flood_the_admins_list(engine):
+    for n in range(MAX_PENDING_PER_ADDRESS):
+        code, _, _ = await engine.call("POST", "/v1/pair", request_body(host_id=f"pi-{n}", code=f"AAAAA{n + 2}"))
+        assert code == 202
+    code, body, _ = await engine.call("POST", "/v1/pair", request_body(host_id="pi-9", code="BBBBBB"))
+    assert code == 429 and "too many pairing requests" in body["error"]
+    assert len(await engine.storage.pairings()) == MAX_PENDING_PER_ADDRESS
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_host_that_pairs_again_replaces_its_old_token(engine):
+    await engine.call("POST", "/v1/pair", request_body(token="rpy_first"))
+    await engine.call("POST", "/v1/pairings/K7M2QX/approve", as_="admin")
+    await engine.call("POST", "/v1/pair", request_body(token="rpy_second", code="ABCDEF"))
+    assert (await engine.call("POST", "/v1/pairings/ABCDEF/approve", as_="admin"))[0] == 201
+    assert (await engine.storage.token("sensor-pi-attic")).token_hash == hashlib.sha256(b"rpy_second").hexdigest()
+    assert (await engine.call("GET", "/v1/controls", token="rpy_first"))[0] == 401
+
+
+@pytest_twisted.ensureDeferred
+async def test_bad_pairing_requests_are_refused_and_store_nothing(engine):
+    for field, value in [
+        ("role", "admin"),
+        ("code", "K7M2Q0"),
+        ("token_hash", "A" * 64),
+        ("secret", "short"),
+        ("host_id", "a/b"),
+    ]:
+        code, body, _ = await engine.call("POST", "/v1/pair", {**request_body(), field: value})
+        assert code == 422 and body["error"].startswith(f"{field}:"), (field, body)
+    code, body, _ = await engine.call("POST", "/v1/pair")  # no body at all
+    assert code == 415
+    assert await engine.storage.pairings() == []

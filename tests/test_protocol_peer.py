@@ -1,0 +1,245 @@
+"""The EngineLink: token headers, proofs asked of engines, and pairing again after a 401.
+
+Real HTTP on loopback against :class:`tests.sensor.fake_engine.FakeEngine`
+(one real engine, one rogue that knows nothing of this host); the link's
+waits run on an injected Clock.
+"""
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor
+from twisted.logger import LogLevel, capturedLogs, formatEvent
+
+from rpymostat.protocol.client import JsonClient, Unreachable
+from rpymostat.protocol.credentials import CREDENTIALS_FILE, Credentials, load, save
+from rpymostat.protocol.peer import EngineLink
+from rpymostat.protocol.tokens import new_secret, token_hash
+from tests.sensor.fake_engine import FakeEngine, advance, until
+
+HAND_GIVEN = Credentials("rpy_by-hand")
+
+
+@pytest_twisted.async_yield_fixture
+async def engines(clock):
+    real, rogue = await FakeEngine(clock).listen(reactor), await FakeEngine(clock).listen(reactor)
+    yield real, rogue
+    await real.close()
+    await rogue.close()
+
+
+@pytest_twisted.async_yield_fixture
+async def client():
+    json_client = JsonClient(reactor, timeout=2)
+    yield json_client
+    await json_client.close()
+
+
+def paired_with(engine, data_dir) -> Credentials:
+    """Credentials as pairing with ``engine`` leaves them, stored in ``data_dir``."""
+    credentials = Credentials("rpy_paired", "sensor-pi-attic", new_secret())
+    engine.tokens[token_hash(credentials.token)] = {"name": credentials.name, "secret": credentials.secret}
+    save(data_dir, credentials)
+    return credentials
+
+
+def make_link(client, clock, data_dir, url, **options):
+    where = url if callable(url) else (lambda: url)
+    return EngineLink(client, clock, data_dir, "pi-attic", "sensor", where, **options)
+
+
+def logged(events, level):
+    return [formatEvent(e) for e in events if e["log_level"] == level]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stored_pairing_is_used_without_pairing_again(engines, client, clock, tmp_path):
+    real, _ = engines
+    credentials = paired_with(real, tmp_path)
+    link = make_link(client, clock, tmp_path, real.url)
+    link.startService()
+    assert link.paired and link.credentials == credentials and link.pairing is None
+    assert link.headers() == {"Authorization": "Bearer rpy_paired"}
+    assert await link.vet(real.url) is True
+    link.stopService()
+    assert real.pair_requests() == [] and real.proofs_asked() == ["/v1/pair/proof"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_engine_that_cannot_prove_is_ignored_and_logged(engines, client, clock, tmp_path):
+    real, rogue = engines
+    paired_with(real, tmp_path)
+    rogue.add_token("rpy_other", name="sensor-pi-attic", secret="not-ours")  # knows the name, not the secret
+    link = make_link(client, clock, tmp_path, real.url)
+    with capturedLogs() as events:
+        assert await link.vet(rogue.url) is False
+        assert await link.vet(rogue.url) is False  # again: logged once, at warn
+        rogue.failures = [(401, "who are you?")]
+        assert await link.vet(rogue.origin + "/elsewhere/v1") is False
+        assert await link.vet(real.url) is True
+    warnings = logged(events, LogLevel.warn)
+    assert warnings == [
+        f"ignoring the engine at {rogue.url}: it cannot prove it is the one this host paired with (its proof is wrong)",
+        f"ignoring the engine at {rogue.origin}/elsewhere/v1: it cannot prove it is the one this host paired with"
+        " (it answered 401: who are you?)",
+    ]
+    assert all("rpy_paired" not in update for update in map(str, rogue.updates)) and rogue.updates == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_engine_that_lost_this_host_says_how_to_pair_again(engines, client, clock, tmp_path):
+    _, rogue = engines
+    paired_with(FakeEngine(clock), tmp_path)
+    link = make_link(client, clock, tmp_path, rogue.url)
+    with capturedLogs() as events:
+        assert await link.vet(rogue.url) is False
+    [warning] = logged(events, LogLevel.warn)
+    assert "does not know this host's token sensor-pi-attic" in warning
+    assert str(tmp_path / CREDENTIALS_FILE) in warning
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_engine_that_cannot_answer_now_is_not_judged(engines, client, clock, tmp_path):
+    real, _ = engines
+    paired_with(real, tmp_path)
+    link = make_link(client, clock, tmp_path, real.url)
+    for failure in [(503, "database unavailable"), (429, "slow down")]:
+        real.failures = [failure]
+        with pytest.raises(Unreachable, match=failure[1]):
+            await link.vet(real.url)
+    with pytest.raises(Unreachable):
+        await link.vet("http://127.0.0.1:9/v1")
+
+
+@pytest_twisted.ensureDeferred
+async def test_without_a_secret_nothing_is_asked_and_the_risk_is_logged_once(engines, client, clock, tmp_path):
+    real, rogue = engines
+    link = make_link(client, clock, tmp_path, real.url, hand_given=HAND_GIVEN)
+    with capturedLogs() as events:
+        link.startService()
+        assert await link.vet(rogue.url) is True
+        assert await link.vet(real.url) is True
+        link.stopService()
+    [warning] = logged(events, LogLevel.warn)
+    assert "given by hand" in warning and "identity is not checked" in warning
+    assert link.headers() == {"Authorization": "Bearer rpy_by-hand"}
+    assert real.requests == rogue.requests == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_unpaired_the_link_pairs_with_the_engine_it_knows(engines, client, clock, tmp_path):
+    real, _ = engines
+    where = {"url": None}
+    link = make_link(client, clock, tmp_path, lambda: where["url"])
+    assert await link.vet(real.url) is True and real.requests == []  # nothing to check yet
+    with capturedLogs() as events:
+        link.startService()
+        assert link.headers() == {} and not link.paired and link.pairing is not None
+        where["url"] = real.url
+        advance(clock)
+        await until(lambda: real.codes() and clock.getDelayedCalls())
+        assert link.pairing.code == real.codes()[0]
+        real.approve(link.pairing.code)
+        advance(clock)
+        await until(lambda: link.paired)
+    assert link.credentials == load(tmp_path) and link.pairing is None
+    assert link.headers() == {"Authorization": f"Bearer {link.credentials.token}"}
+    assert await link.vet(real.url) is True
+    assert any("rpymostat-engine pair approve" in line for line in logged(events, LogLevel.info))
+    link.stopService()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_refused_token_is_moved_aside_and_the_host_pairs_again(engines, client, clock, tmp_path):
+    real, _ = engines
+    old = paired_with(real, tmp_path)
+    link = make_link(client, clock, tmp_path, real.url)
+    link.startService()
+    real.revoke_all()
+    with capturedLogs() as events:
+        link.refused()
+        link.refused()  # the next update's 401 while pairing: nothing more
+    [error] = logged(events, LogLevel.error)
+    assert "refused this host's token sensor-pi-attic (401)" in error
+    assert "rpy_paired" not in error
+    assert load(tmp_path) is None and link.headers() == {}
+    assert (tmp_path / (CREDENTIALS_FILE + ".revoked")).exists()
+    await until(lambda: real.codes() and clock.getDelayedCalls())
+    real.approve(real.codes()[0])
+    advance(clock)
+    await until(lambda: link.paired)
+    assert link.credentials.token != old.token and load(tmp_path) == link.credentials
+    assert len(real.pair_requests()) == 1
+    link.stopService()
+
+
+def test_a_refused_token_given_by_hand_is_only_logged(client, clock, tmp_path):
+    link = make_link(client, clock, tmp_path, "http://127.0.0.1:9/v1", hand_given=HAND_GIVEN)
+    link.startService()
+    with capturedLogs() as events:
+        link.refused()
+    [error] = logged(events, LogLevel.error)
+    assert "RPYMOSTAT_TOKEN" in error and "rpy_by-hand" not in error
+    assert link.credentials == HAND_GIVEN and link.pairing is None
+    link.stopService()
+    assert clock.getDelayedCalls() == []
+
+
+def test_a_refusal_after_stop_does_not_pair_and_a_failed_move_is_logged(client, clock, tmp_path, monkeypatch):
+    from rpymostat.protocol import peer
+
+    save(tmp_path, Credentials("rpy_x", "n", "s"))
+    link = make_link(client, clock, tmp_path, "http://127.0.0.1:9/v1")
+
+    def forget(data_dir, file_name):
+        raise OSError("read-only file system")
+
+    monkeypatch.setattr(peer, "forget", forget)
+    with capturedLogs() as events:
+        link.refused()
+    assert [e["log_level"] for e in events] == [LogLevel.error, LogLevel.error]
+    assert "read-only file system" in formatEvent(events[1])
+    assert link.pairing is None and not link.paired and clock.getDelayedCalls() == []
+
+
+def test_stopping_while_pairing_leaves_nothing_pending(client, clock, tmp_path):
+    link = make_link(client, clock, tmp_path, lambda: None)
+    link.startService()
+    assert clock.getDelayedCalls()
+    with capturedLogs() as events:
+        link.stopService()
+    assert clock.getDelayedCalls() == [] and link.pairing is None
+    assert [e for e in events if e["log_level"] >= LogLevel.warn] == []
+
+
+def test_a_pairing_that_breaks_is_logged(client, clock, tmp_path, monkeypatch):
+    from rpymostat.protocol import pairing
+
+    def broken():
+        raise RuntimeError("no randomness")
+
+    monkeypatch.setattr(pairing, "new_token", broken)
+    link = make_link(client, clock, tmp_path, lambda: None)
+    with capturedLogs() as events:
+        link.startService()
+    assert [e["log_level"] for e in events] == [LogLevel.critical]
+    assert link.pairing is None and not link.paired
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_link_with_its_own_credentials_file_leaves_the_other_daemons_alone(engines, client, clock, tmp_path):
+    real, _ = engines
+    sensor = paired_with(real, tmp_path)
+    link = EngineLink(client, clock, tmp_path, "pi-attic", "control", lambda: real.url, credentials_file="control.json")
+    assert not link.paired  # the sensor daemon's credentials are not this daemon's
+    link.startService()
+    await until(lambda: real.codes() and clock.getDelayedCalls())
+    real.approve(link.pairing.code)
+    advance(clock)
+    await until(lambda: link.paired)
+    link.stopService()
+    assert load(tmp_path, "control.json") == link.credentials and link.credentials.name == "control-pi-attic"
+    assert load(tmp_path) == sensor
+    real.revoke_all()
+    link.refused()
+    assert load(tmp_path, "control.json") is None and (tmp_path / "control.json.revoked").exists()
+    assert load(tmp_path) == sensor
