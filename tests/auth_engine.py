@@ -31,29 +31,6 @@ def clock():
 
 
 class Engine:
-    """An API client with a token of each role, over a site whose access is by token."""
-
-    def __init__(self, storage, clock):
-        self.storage = storage
-        self.clock = clock
-        self.access = TokenAccess(storage, load_openapi(), clock.seconds)
-        self.client = ApiClient(storage, clock, access=self.access)
-        self.tokens = {}
-
-    async def make(self, role, name=None, host_id=None):
-        token, _ = await admin.create_token(self.storage, self.clock.seconds(), name or role, role, host_id)
-        self.tokens[name or role] = token
-        return token
-
-    async def call(self, method, path, body=None, token=None, as_=None, headers=None):
-        headers = dict(headers or {})
-        token = token if token is not None else self.tokens.get(as_)
-        if token is not None:
-            headers["Authorization"] = [f"Bearer {token}"]
-        return await self.client.request(method, path, body, headers=headers)
-
-
-class Engine:
     """An API client over a site whose access is by token; ``make`` adds tokens, ``call`` sends with one."""
 
     def __init__(self, storage, clock):

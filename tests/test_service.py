@@ -109,3 +109,25 @@ async def test_declared_oversized_body_is_413_over_real_http(config):
         assert (await response.json())["status"] == "error"
     finally:
         await service.stopService()
+
+
+@pytest_twisted.ensureDeferred
+async def test_with_auth_off_anyone_may_write_and_every_start_says_so(config):
+    from twisted.logger import globalLogPublisher
+
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    service = make_service(dataclasses.replace(config, auth=False), reactor)
+    service.startService()
+    try:
+        port = await service.when_ready()
+        url = f"http://127.0.0.1:{port.getHost().port}/v1/zones/default"
+        response = await treq.put(url, json.dumps({"mode": "heat"}).encode(), headers=JSON)
+        assert response.code == 200
+        await response.content()
+    finally:
+        await service.stopService()
+        globalLogPublisher.removeObserver(events.append)
+    warnings = [e for e in events if "RPYMOSTAT_AUTH is off" in e.get("log_format", "")]
+    assert len(warnings) == 1 and warnings[0]["log_level"].name == "warn"
+    assert not (config.data_dir / "admin-token").exists()  # no token is made while nobody needs one

@@ -422,3 +422,19 @@ async def test_the_runs_of_a_zone_that_started_last_come_first_and_no_more(stora
         "hall:heat:3",
         "hall:heat:4",
     ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_read_queued_while_the_database_closes_fails_as_storage_error(tmp_path):
+    """A decision run that reads while the engine shuts down gets a StorageError, not a traceback."""
+    from twisted.internet import reactor
+
+    from rpymostat.storage.sqlite import SQLiteStorage
+
+    storage = SQLiteStorage(tmp_path / "db.sqlite3", reactor)
+    await storage.open()
+    closing = storage.close()
+    reading = storage.zones()  # queued behind the disconnect, on the same thread
+    await closing
+    with pytest.raises(StorageError):
+        await reading

@@ -150,8 +150,11 @@ class SQLiteStorage(SQLiteRuns, SQLiteCredentials):
         between two writes, so they see the same state."""
 
         def select():
+            connection = self._connection
+            if connection is None:  # closed while this read waited for the thread
+                raise StorageError(f"{self.description} is closed")
             try:
-                found = [self._connection.execute(query, params).fetchall() for query, params in queries]
+                found = [connection.execute(query, params).fetchall() for query, params in queries]
             except sqlite3.Error as e:
                 raise StorageError(f"SQLite read failed: {e}") from None
             return then(found)
