@@ -118,6 +118,10 @@ class ControlUnit:
     def url(self):
         return f"http://127.0.0.1:{self.port}"
 
+    def registration(self):
+        """The unit's latest registration as its engine got it (None before); here the stand-in's."""
+        return self.engine.registration
+
     @property
     def headers(self):
         """What the engine the unit registered with sends with every request."""
@@ -133,10 +137,11 @@ class ControlUnit:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"rpymostat-control exited {self.process.returncode}:\n{self.log()}")
-            if self.engine.registration is None:  # it registers once it listens
+            registration = self.registration()
+            if registration is None:  # it registers once it listens
                 time.sleep(0.05)
                 continue
-            self.secret = self.engine.registration["secret"]
+            self.secret = registration["secret"]
             request = urllib.request.Request(self.url + "/v1/relays", headers=self.headers)
             with urllib.request.urlopen(request, timeout=2) as response:
                 return json.loads(response.read())
