@@ -98,7 +98,7 @@ class Unit:
     def relays(self, authorization=True):
         """The unit's relays as it reports them, asked with its secret (``authorization``
         False: without it, which raises the 401 as an HTTPError)."""
-        if authorization and self.secret is None:
+        if authorization:  # read anew: each registration the engine confirms brings a new secret
             self.secret = self.registered_secret()
         headers = {"Authorization": f"Bearer {self.secret}"} if authorization else {}
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}/v1/relays", headers=headers)

@@ -18,6 +18,7 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.logger import Logger
 
 from rpymostat.access import OpenAccess
+from rpymostat.api.pairing_api import EngineAddresses
 from rpymostat.api.site import build_site
 from rpymostat.api.validation import load_openapi
 from rpymostat.auth.admin import first_admin_token
@@ -25,7 +26,7 @@ from rpymostat.auth.policy import TokenAccess
 from rpymostat.control_loop.loop import build_decision_loop
 from rpymostat.decide.plugin import GROUP as DECISION_GROUP
 from rpymostat.decide.plugin import IDecisionPlugin
-from rpymostat.discovery import AdvertiseService
+from rpymostat.discovery import AdvertiseService, advertised_addresses
 from rpymostat.events import EventBus
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.endpoints import certificate_fingerprint, is_tls, listen_endpoint
@@ -88,6 +89,7 @@ class EngineService(MultiService):
         else:
             self.access = OpenAccess()
         self.port = None
+        self.addresses = EngineAddresses()  # what the engine proves itself for, once it listens
         self._storage_open = False
         self._ready = None
 
@@ -125,10 +127,14 @@ class EngineService(MultiService):
             self.decisions,
             self.schedule_plugins,
             self.decision_plugins,
+            engine_addresses=self.addresses,
         )
         endpoint = listen_endpoint(self.reactor, self.config.listen, self.config.api_host, self.config.api_port)
         self.port = await endpoint.listen(site)
         address = self.port.getHost()
+        self.addresses.port = address.port
+        # Every address of the host, and those mDNS runs on: a daemon may dial any of them.
+        self.addresses.hosts = frozenset(advertised_addresses(address.host, ())) | set(self.config.mdns_interfaces)
         tls = is_tls(self.config.listen)
         log.info(
             "API listening on {scheme}://{host}:{port}/",

@@ -33,7 +33,7 @@ class Registrar:
     it, and may raise OSError (e.g. no route to the engine) to be retried.
     ``headers()`` authenticates each attempt (empty: not paired yet, so none
     is sent until :meth:`register` is called again; None: an engine that
-    needs no token); a 401 calls ``refused()``.
+    needs no token); a 401 calls ``refused()``, an accepted one ``accepted(document)``.
     """
 
     def __init__(
@@ -46,11 +46,13 @@ class Registrar:
         max_backoff: float = 300.0,
         headers: Callable[[], dict] | None = None,
         refused: Callable[[], object] = lambda: None,
+        accepted: Callable[[dict], object] = lambda document: None,
     ):
         self._clock = clock
         self._client = client
         self._headers = headers
         self._refused = refused
+        self._accepted = accepted
         self._engine_url = engine_url
         self._document = document
         self._backoff = Backoff(first_backoff, max_backoff)
@@ -117,6 +119,7 @@ class Registrar:
         if 200 <= response.code < 300:
             self._backoff.reset()
             self.registered_with = url
+            self._accepted(document)
             log.info(
                 "registered with the engine at {url} as {unit_url}; relays {relays}",
                 url=url,

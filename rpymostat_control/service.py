@@ -166,7 +166,7 @@ class ControlService(MultiService):
                 clock=self.clock,
             )
             self.finder.setServiceParent(self)
-        #: Made once per daemon start; every registration carries it, every request must.
+        #: New at every registration, which carries it; every request must carry the newest.
         self.secret = UnitSecret()
         self.registrar = Registrar(
             self.clock,
@@ -175,6 +175,7 @@ class ControlService(MultiService):
             self._registration,
             headers=self.link.headers,
             refused=self.link.refused,
+            accepted=lambda document: self.secret.confirm(document["secret"]),
         )
         self.site = json_site(RelayApi(self.switchboard, self.lease, self.host_id, self.secret))
         self.heartbeat = TimerService(HEARTBEAT_S, self._heartbeat)

@@ -214,3 +214,40 @@ async def test_the_last_admin_token_cannot_be_revoked_so_nobody_is_locked_out(en
     await engine.make("admin", "second-admin")
     assert (await engine.call("DELETE", "/v1/tokens/admin", as_="second-admin"))[0] == 204
     assert (await engine.call("GET", "/v1/tokens", as_="admin"))[0] == 401
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_encoded_letter_in_a_path_opens_nothing_more_than_the_path_itself(engine):
+    """Found by review: ``POST /v1/%74okens`` with a read token made an admin token."""
+    code, _, _ = await engine.call("POST", "/v1/%74okens", {"name": "evil", "role": "admin"}, as_="read")
+    assert code == 403
+    assert await engine.storage.token("evil") is None
+    update = {"host_id": "anyone", "sensors": {"28-x": {"type": "DS18B20", "value": 35.0}}}
+    assert (await engine.call("PUT", "/v1/sensors/%75pdate", update, as_="user"))[0] == 403
+    assert await engine.storage.sensor("28-x") is None
+    assert (await engine.call("GET", "/v1/tokens%2F", as_="read"))[0] == 403
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_sensor_hosts_token_cannot_report_a_sensor_of_another_host(engine):
+    """Found by review: a token bound to pi-attic overwrote the hall's sensor with 30 C."""
+    await engine.make("sensor", "hall-pi", host_id="pi-hall")
+    await engine.make("sensor", "attic-pi", host_id="pi-attic")
+    hall = {"host_id": "pi-hall", "sensors": {"28-hall": {"type": "DS18B20", "value": 19.5}}}
+    assert (await engine.call("PUT", "/v1/sensors/update", hall, as_="hall-pi"))[0] == 201
+    forged = {
+        "host_id": "pi-attic",
+        "sensors": {
+            "28-hall": {"type": "DS18B20", "value": 30.0},
+            "28-attic": {"type": "DS18B20", "value": 12.0},
+        },
+    }
+    code, body, _ = await engine.call("PUT", "/v1/sensors/update", forged, as_="attic-pi")
+    assert code == 201 and body["ids"] == ["28-attic"]
+    assert body["refused"]["28-hall"].startswith("sensors.28-hall: belongs to host 'pi-hall'")
+    stored = await engine.storage.sensor("28-hall")
+    assert (stored.host_id, stored.value) == ("pi-hall", 19.5)
+    only_forged = {"host_id": "pi-attic", "sensors": {"28-hall": {"type": "DS18B20", "value": 30.0}}}
+    assert (await engine.call("PUT", "/v1/sensors/update", only_forged, as_="attic-pi"))[0] == 422
+    moved = {"host_id": "pi-attic", "sensors": {"28-hall": {"type": "DS18B20", "value": 20.0}}}
+    assert (await engine.call("PUT", "/v1/sensors/update", moved, as_="admin"))[0] == 201  # an admin may move it

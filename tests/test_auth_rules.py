@@ -4,7 +4,7 @@ import pytest
 from twisted.internet.task import Clock
 
 from rpymostat.api.validation import load_openapi
-from rpymostat.auth.roles import ANY_TOKEN, OperationRoles
+from rpymostat.auth.roles import UNNAMED, OperationRoles
 from rpymostat.auth.throttle import FailureThrottle
 
 
@@ -32,9 +32,23 @@ def test_each_request_gets_the_roles_its_operation_names(roles, method, path, ex
 def test_the_open_operations_are_exempt_and_the_unknown_need_any_token(roles):
     assert roles.rule(b"GET", b"/v1/status").exempt
     assert roles.rule(b"POST", b"/v1/pair/proof").exempt
-    assert roles.rule(b"POST", b"/v1/status") == ANY_TOKEN  # a 405 to come, for a token holder only
-    assert roles.rule(b"GET", b"/v1/zones/a/b/c") == ANY_TOKEN
-    assert roles.rule(b"GET", b"/v2/anything") == ANY_TOKEN
+    assert UNNAMED.roles == ("admin",)
+    assert roles.rule(b"POST", b"/v1/status") == UNNAMED  # a 405 to come, for an admin only
+    assert roles.rule(b"GET", b"/v1/zones/a/b/c") == UNNAMED
+    assert roles.rule(b"GET", b"/v2/anything") == UNNAMED
+
+
+@pytest.mark.parametrize(
+    "method, path, expected",
+    [
+        (b"POST", b"/v1/%74okens", ("admin",)),  # found by review: a read token made an admin token
+        (b"PUT", b"/v1/sensors/%75pdate", ("admin", "sensor")),
+        (b"GET", b"/v1/tokens%2F", ("admin",)),
+        (b"GET", b"/v1/%7Aones", ("admin", "user", "read")),
+    ],
+)
+def test_a_path_is_read_decoded_as_the_router_reads_it(roles, method, path, expected):
+    assert roles.rule(method, path).roles == expected
 
 
 def test_an_operation_without_roles_in_the_document_stops_the_engine_from_starting():

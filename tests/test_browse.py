@@ -9,15 +9,16 @@ on the same host cannot confuse the tests.
 import threading
 import uuid
 
+import pytest
 import pytest_twisted
 from twisted.internet.defer import DeferredQueue
 from twisted.internet.task import deferLater
-from twisted.logger import LogLevel, capturedLogs
+from twisted.logger import LogLevel, capturedLogs, formatEvent
 from zeroconf import ServiceInfo, ServiceStateChange
 
 from rpymostat.discovery import AdvertiseService
 from rpymostat.protocol import SERVICE_TYPE
-from rpymostat.protocol.browse import Engine, EngineFinder, choose, engine_from_info
+from rpymostat.protocol.browse import MAX_API_PATH, Engine, EngineFinder, choose, engine_from_info
 
 LOOPBACK = "127.0.0.1"
 #: TEST-NET-2 (RFC 5737): no host has it, so Zeroconf cannot bind to it.
@@ -193,7 +194,7 @@ def info(instance, port=8088, addresses=("10.0.0.2",), **properties) -> ServiceI
 
 
 def test_a_resolved_advertisement_becomes_an_engine_ipv4_first():
-    engine = engine_from_info(info("e", 8088, ["fd00::2", "10.0.0.9", "10.0.0.10"], api="v2"))
+    engine = engine_from_info(info("e", 8088, ["fd00::2", "10.0.0.9", "10.0.0.10"], api="/v2"))
     assert engine == Engine(f"e.{SERVICE_TYPE}", ("10.0.0.9", "10.0.0.10", "fd00::2"), 8088, "/v2", None)
     assert engine_from_info(info("e", 8088, ["fd00::2"], version="3")).url == "http://[fd00::2]:8088/v1"
     assert engine_from_info(info("e", 8088, [])) is None
@@ -352,6 +353,56 @@ async def test_a_browser_that_cannot_start_closes_zeroconf_and_is_logged():
         await until(lambda: zeroconf.closed)
     (error,) = [e for e in events if e["log_level"] == LogLevel.error]
     assert error["error_type"] == "RuntimeError"
+
+
+@pytest.mark.parametrize(
+    "api",
+    [
+        "v2",  # not from the root
+        "/v 1",  # a space
+        "/v1\t",
+        "/v1\n",
+        "/énergie",  # not ASCII
+        b"/v1\xff",  # not even UTF-8
+        "/\x7f",
+        "/" + "a" * MAX_API_PATH,  # too long
+        "//evil.example/v1",  # still a path, so kept: see below
+    ],
+)
+def test_an_advertised_api_path_that_would_not_make_a_plain_url_makes_the_advertisement_ignored(api):
+    with capturedLogs() as events:
+        engine = engine_from_info(info("e", 8088, ["10.0.0.9"], api=api))
+    if api == "//evil.example/v1":
+        assert engine.url == "http://10.0.0.9:8088//evil.example/v1"  # the host stays the advertised address
+        return
+    assert engine is None
+    [event] = events
+    assert event["log_level"] == LogLevel.debug and "advertised API path" in formatEvent(event)
+
+
+def test_the_longest_api_path_and_an_absent_one_are_fine():
+    longest = "/" + "a" * (MAX_API_PATH - 1)
+    assert engine_from_info(info("e", 8088, ["10.0.0.9"], api=longest)).api_path == longest
+    assert engine_from_info(info("e", 8088, ["10.0.0.9"], api="/~!$&'()*+,;=:@%20-._")) is not None
+    for absent in (None, ""):
+        assert engine_from_info(info("e", 8088, ["10.0.0.9"], api=absent, version="1")).api_path == "/v1"
+
+
+@pytest_twisted.ensureDeferred
+async def test_an_engine_with_an_unusable_api_path_is_skipped_and_the_next_one_chosen():
+    answers = {
+        f"a.{SERVICE_TYPE}": info("a", api="/v 1"),
+        f"b.{SERVICE_TYPE}": info("b", port=8089),
+    }
+    changes = DeferredQueue()
+    with capturedLogs() as events:
+        finder, _, browser = await fake_finder(answers, on_change=changes.put)
+        browser.hear("a")
+        browser.hear("b")
+        assert await next_url(changes) == "http://10.0.0.2:8089/v1"
+        await until(lambda: any("did not resolve" in e["log_format"] for e in events))
+        assert [e.name for e in finder.engines()] == [f"b.{SERVICE_TYPE}"]
+        await finder.stopService()
 
 
 @pytest_twisted.ensureDeferred

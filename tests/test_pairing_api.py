@@ -54,17 +54,33 @@ async def test_a_daemon_pairs_once_an_admin_approves_its_code_and_then_its_own_t
 
 
 @pytest_twisted.ensureDeferred
-async def test_the_engine_proves_it_holds_the_secret_without_showing_it(engine):
+async def test_the_engine_proves_it_holds_the_secret_for_its_own_url_only(engine):
     _, waiting, _ = await engine.call("POST", "/v1/pair", request_body())
     await engine.call("POST", "/v1/pairings/K7M2QX/approve", as_="admin")
-    nonce = secrets.token_hex(32)
-    code, body, _ = await engine.call("POST", "/v1/pair/proof", {"name": "sensor-pi-attic", "nonce": nonce})
-    expected = hmac.new(SECRET.encode(), b"rpymostat-engine-proof:" + nonce.encode(), hashlib.sha256).hexdigest()
-    assert (code, body) == (200, {"proof": expected})
-    code, body, _ = await engine.call("POST", "/v1/pair/proof", {"name": "admin", "nonce": nonce})
-    assert code == 404  # a token made by hand has no pairing secret
-    code, body, _ = await engine.call("POST", "/v1/pair/proof", {"name": "sensor-pi-attic", "nonce": "xyz"})
+    nonce, url = secrets.token_hex(32), "http://192.168.1.2:8088/v1"
+    asked = {"name": "sensor-pi-attic", "nonce": nonce, "url": url}
+    code, body, _ = await engine.call("POST", "/v1/pair/proof", asked)
+    message = b"rpymostat-engine-proof:" + nonce.encode() + b"\n" + url.encode()
+    assert (code, body) == (200, {"proof": hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()})
+    # A name nobody paired as gets an answer too, one that proves nothing: names cannot be listed.
+    code, decoy, _ = await engine.call("POST", "/v1/pair/proof", {**asked, "name": "sensor-pi-nobody"})
+    assert code == 200 and decoy["proof"] != body["proof"]
+    code, body, _ = await engine.call("POST", "/v1/pair/proof", {**asked, "nonce": "xyz"})
     assert code == 422 and body["error"].startswith("nonce:")
+
+
+def test_an_engine_proves_only_for_its_own_addresses():
+    from rpymostat.api.pairing_api import EngineAddresses
+
+    addresses = EngineAddresses()
+    assert addresses.serves("http://192.168.1.66:1/v1")  # not listening yet: a site under test
+    addresses.port, addresses.hosts = 8088, frozenset({"192.168.1.2", "fd00::2"})
+    assert addresses.serves("http://192.168.1.2:8088/v1")
+    assert addresses.serves("http://[fd00::2]:8088/v1") and addresses.serves("http://127.0.0.1:8088/v1")
+    assert addresses.serves("http://thermostat.local:8088/v1")  # a DNS name: only its port can be told
+    for elsewhere in ("http://192.168.1.66:8088/v1", "http://192.168.1.2:8089/v1", "http://192.168.1.2/v1", "x:y"):
+        assert not addresses.serves(elsewhere), elsewhere
+    assert not addresses.serves("http://[::1:8088/v1")
 
 
 @pytest_twisted.ensureDeferred
@@ -95,8 +111,10 @@ async def test_one_address_cannot_flood_the_admins_list(engine):
     for n in range(MAX_PENDING_PER_ADDRESS):
         code, _, _ = await engine.call("POST", "/v1/pair", request_body(host_id=f"pi-{n}", code=f"AAAAA{n + 2}"))
         assert code == 202
-    code, body, _ = await engine.call("POST", "/v1/pair", request_body(host_id="pi-9", code="BBBBBB"))
+    engine.clock.advance(60)
+    code, body, response = await engine.call("POST", "/v1/pair", request_body(host_id="pi-9", code="BBBBBB"))
     assert code == 429 and "too many pairing requests" in body["error"]
+    assert response.headers.getRawHeaders(b"retry-after") == [str(int(PAIRING_TTL_S - 60)).encode()]
     assert len(await engine.storage.pairings()) == MAX_PENDING_PER_ADDRESS
 
 
@@ -124,3 +142,13 @@ async def test_bad_pairing_requests_are_refused_and_store_nothing(engine):
     code, body, _ = await engine.call("POST", "/v1/pair")  # no body at all
     assert code == 415
     assert await engine.storage.pairings() == []
+
+
+@pytest_twisted.ensureDeferred
+async def test_approving_never_replaces_a_token_that_is_not_that_hosts_own(engine):
+    """Found by review: approving deleted any token named ``<role>-<host_id>``, an admin's included."""
+    await engine.make("admin", "sensor-pi-attic")  # an admin token that happens to have that name
+    await engine.call("POST", "/v1/pair", request_body())
+    code, body, _ = await engine.call("POST", "/v1/pairings/K7M2QX/approve", as_="admin")
+    assert code == 409 and "not this host's sensor token" in body["error"]
+    assert (await engine.storage.token("sensor-pi-attic")).role == "admin"

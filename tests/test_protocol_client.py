@@ -2,13 +2,14 @@
 
 import json
 
+import pytest
 import pytest_twisted
 from twisted.internet import reactor
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.web.resource import Resource
 from twisted.web.server import Site
 
-from rpymostat.protocol.client import JsonClient
+from rpymostat.protocol.client import JsonClient, Unreachable
 
 
 class Headers(Resource):
@@ -52,3 +53,26 @@ async def test_without_extra_headers_none_is_added(echo):
         assert "authorization" not in response.body
         assert response.body["accept"] == ["application/json"]
     assert "authorization" not in (await client.request("GET", url)).body
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/v 1",  # a space, e.g. from an advertised API path
+        "http://engine host:8088/v1",
+        "http://énergie:8088/v1",  # not ASCII
+        "http://127.0.0.1:9/v1\n",
+        "ftp://127.0.0.1:9/v1",
+        "http://127.0.0.1:9/v1",  # nothing listens
+    ],
+)
+@pytest_twisted.ensureDeferred
+async def test_every_failure_to_send_is_unreachable_never_another_exception(url):
+    """Twisted refuses some URLs by raising at once; a caller retries on Unreachable alone."""
+    client = JsonClient(reactor, timeout=5)
+    try:
+        requesting = client.request("POST", url, {"nonce": "ab"})  # does not raise here either
+        with pytest.raises(Unreachable, match="^POST "):
+            await requesting
+    finally:
+        await client.close()

@@ -174,6 +174,26 @@ async def test_an_unreachable_or_unknown_engine_is_retried_with_backoff(engine, 
 
 
 @pytest_twisted.ensureDeferred
+async def test_an_engine_url_twisted_refuses_is_retried_like_an_unreachable_engine(engine, client, clock, tmp_path):
+    """A bad advertisement (a space, non-ASCII) is a failure to send, not the end of pairing."""
+    where = {"url": "http://127.0.0.1:9/v 1"}
+    with capturedLogs() as events:
+        running = make_pairing(client, lambda: where["url"], clock, tmp_path).run()
+        await until(lambda: clock.getDelayedCalls())
+        assert not running.called and next_delay(clock) == 1.0
+        where["url"] = "http://énergie:8088/v1"
+        advance(clock)
+        await until(lambda: clock.getDelayedCalls())
+        assert not running.called and next_delay(clock) == 2.0
+        where["url"] = engine.url
+        advance(clock)
+        await approve_when_asked(engine, clock, running)
+    assert running.result.name == "sensor-pi-attic"
+    assert [line for line in logged(events, LogLevel.warn) if "Invalid URI" in line]
+    assert not [e for e in events if e["log_level"] >= LogLevel.error]
+
+
+@pytest_twisted.ensureDeferred
 async def test_polls_survive_an_engine_away_or_confused(engine, client, clock, tmp_path):
     where = {"url": engine.url}
     running = make_pairing(client, lambda: where["url"], clock, tmp_path, poll_interval=5).run()

@@ -12,9 +12,9 @@ from twisted.logger import LogLevel, capturedLogs, formatEvent
 
 from rpymostat.protocol.client import JsonClient, Unreachable
 from rpymostat.protocol.credentials import CREDENTIALS_FILE, Credentials, load, save
-from rpymostat.protocol.peer import EngineLink
+from rpymostat.protocol.peer import PAIRING_RESTART_S, EngineLink
 from rpymostat.protocol.tokens import new_secret, token_hash
-from tests.sensor.fake_engine import FakeEngine, advance, until
+from tests.sensor.fake_engine import FakeEngine, RelayingRogue, advance, until
 
 HAND_GIVEN = Credentials("rpy_by-hand")
 
@@ -211,7 +211,35 @@ def test_stopping_while_pairing_leaves_nothing_pending(client, clock, tmp_path):
     assert [e for e in events if e["log_level"] >= LogLevel.warn] == []
 
 
-def test_a_pairing_that_breaks_is_logged(client, clock, tmp_path, monkeypatch):
+def test_a_pairing_that_breaks_is_logged_and_started_again_later(client, clock, tmp_path, monkeypatch):
+    from rpymostat.protocol import pairing
+
+    new_token, breaks = pairing.new_token, [RuntimeError("no randomness"), RuntimeError("no randomness")]
+
+    def sometimes_broken():
+        if breaks:
+            raise breaks.pop()
+        return new_token()
+
+    monkeypatch.setattr(pairing, "new_token", sometimes_broken)
+    link = make_link(client, clock, tmp_path, lambda: None)
+    with capturedLogs() as events:
+        link.startService()
+        assert link.pairing is None and not link.paired
+        assert [call.getTime() for call in clock.getDelayedCalls()] == [clock.seconds() + PAIRING_RESTART_S]
+        clock.advance(PAIRING_RESTART_S)  # breaks again: tried again later again
+        assert link.pairing is None and len(clock.getDelayedCalls()) == 1
+        clock.advance(PAIRING_RESTART_S)
+    assert link.pairing is not None and not link.paired  # pairing (waiting for an engine) at last
+    assert [e["log_level"] for e in events if e["log_level"] >= LogLevel.warn] == [LogLevel.critical] * 2
+    assert "pairs again in 30 s" in formatEvent(events[0]) and "no randomness" in str(events[0]["log_failure"])
+    link.stopService()
+    assert clock.getDelayedCalls() == [] and link.pairing is None
+
+
+def test_stopping_while_a_broken_pairing_waits_to_start_again_leaves_nothing_pending(
+    client, clock, tmp_path, monkeypatch
+):
     from rpymostat.protocol import pairing
 
     def broken():
@@ -219,10 +247,11 @@ def test_a_pairing_that_breaks_is_logged(client, clock, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pairing, "new_token", broken)
     link = make_link(client, clock, tmp_path, lambda: None)
-    with capturedLogs() as events:
+    with capturedLogs():
         link.startService()
-    assert [e["log_level"] for e in events] == [LogLevel.critical]
-    assert link.pairing is None and not link.paired
+    assert len(clock.getDelayedCalls()) == 1
+    link.stopService()
+    assert clock.getDelayedCalls() == [] and link.pairing is None
 
 
 @pytest_twisted.ensureDeferred
@@ -243,3 +272,97 @@ async def test_a_link_with_its_own_credentials_file_leaves_the_other_daemons_alo
     link.refused()
     assert load(tmp_path, "control.json") is None and (tmp_path / "control.json.revoked").exists()
     assert load(tmp_path) == sensor
+
+
+@pytest.mark.parametrize("rewrite_url", [False, True], ids=["relayed unchanged", "relayed for the real url"])
+@pytest_twisted.ensureDeferred
+async def test_a_rogue_that_relays_the_challenge_to_the_real_engine_is_refused(
+    engines, client, clock, tmp_path, rewrite_url
+):
+    """The proof covers the URL the daemon dialled, and the engine signs only for its own address.
+
+    Relayed unchanged, the real engine sees the rogue's URL and refuses to
+    sign; relayed with its own URL put in, it signs for that URL, which is not
+    the one this host dialled, so the proof is wrong.
+    """
+    real, _ = engines
+    credentials = paired_with(real, tmp_path)
+    rogue = await RelayingRogue(real.url, rewrite_url=rewrite_url).listen(reactor)
+    rogue_url = rogue.url
+    link = make_link(client, clock, tmp_path, real.url)
+    try:
+        with capturedLogs() as events:
+            assert await link.vet(rogue_url) is False
+            assert await link.vet(real.url) is True  # the real engine, dialled directly, proves itself
+    finally:
+        await rogue.close()
+    [relayed] = rogue.relayed
+    assert set(relayed) == {"name", "nonce", "url"}
+    assert (relayed["name"], relayed["url"]) == (credentials.name, rogue_url)
+    assert real.proofs_asked() == ["/v1/pair/proof"] * 2  # the relayed challenge did reach the real engine
+    [warning] = logged(events, LogLevel.warn)
+    expected = "its proof is wrong" if rewrite_url else f"it answered 403: {rogue_url} is not this engine's address"
+    assert warning.startswith(f"ignoring the engine at {rogue_url}: it cannot prove") and expected in warning
+
+
+@pytest_twisted.ensureDeferred
+async def test_the_proof_request_names_the_url_dialled_and_the_proof_must_be_for_it(engines, client, clock, tmp_path):
+    from rpymostat.protocol.tokens import engine_proof
+
+    real, _ = engines
+    credentials = paired_with(real, tmp_path)
+    link = make_link(client, clock, tmp_path, real.url)
+    seen = []
+
+    async def request(method, url, document=None, headers=None):
+        seen.append((method, url, document))
+        proof = engine_proof(credentials.secret, document["nonce"], real.url)  # right secret, other URL
+        return type("Answer", (), {"code": 200, "body": {"proof": proof}, "error": ""})()
+
+    link._client = type("Client", (), {"request": staticmethod(request)})()
+    with capturedLogs():
+        assert await link.vet(real.origin + "/v1/") is False
+    [(method, url, document)] = seen
+    assert (method, url) == ("POST", real.origin + "/v1//pair/proof")
+    assert document["url"] == real.origin + "/v1/"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:{port}/v1", "HTTP://127.0.0.1:{port}/v1", "ftp://127.0.0.1:{port}/v1", "https"]
+)
+@pytest_twisted.ensureDeferred
+async def test_a_host_that_pinned_tls_refuses_a_plain_http_engine_without_asking_it(
+    engines, client, clock, tmp_path, url
+):
+    real, _ = engines
+    credentials = Credentials("rpy_paired", "sensor-pi-attic", new_secret(), fingerprint="ab" * 32)
+    real.tokens[token_hash(credentials.token)] = {"name": credentials.name, "secret": credentials.secret}
+    save(tmp_path, credentials)
+    link = make_link(client, clock, tmp_path, real.url)
+    url = url.format(port=real.port.getHost().port)
+    with capturedLogs() as events:
+        assert await link.vet(url) is False
+        assert await link.vet(url) is False  # again: at debug
+    assert real.requests == []  # nothing sent: not the proof request, so neither name nor nonce
+    assert logged(events, LogLevel.warn) == [
+        f"ignoring the engine at {url}: it cannot prove it is the one this host paired with"
+        " (it speaks plain HTTP but this host pinned the engine's TLS certificate)"
+    ]
+    assert len(logged(events, LogLevel.debug)) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_host_that_pinned_tls_still_asks_an_https_engine(client, clock, tmp_path):
+    credentials = Credentials("rpy_paired", "sensor-pi-attic", new_secret(), fingerprint="ab" * 32)
+    save(tmp_path, credentials)
+    link = make_link(client, clock, tmp_path, "https://127.0.0.1:9/v1")
+    asked = []
+
+    async def request(method, url, document=None, headers=None):
+        asked.append(url)
+        raise Unreachable("nothing listens")
+
+    link._client = type("Client", (), {"request": staticmethod(request)})()
+    with pytest.raises(Unreachable):
+        await link.vet("https://127.0.0.1:9/v1")
+    assert asked == ["https://127.0.0.1:9/v1/pair/proof"]

@@ -8,11 +8,15 @@ the daemon's fresh nonce, never the secret.  Asking to pair counts as a
 failed authentication for the throttle, so nobody floods the admin's list.
 """
 
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
 from rpymostat.api.errors import NotFoundError, api_app, json_bytes, render_failure
 from rpymostat.api.jsonio import read_json
 from rpymostat.auth import admin
 from rpymostat.auth.policy import client_address
-from rpymostat.auth.refusals import TooManyFailures
+from rpymostat.auth.refusals import Forbidden, TooManyFailures
 from rpymostat.protocol.times import iso_utc
 from rpymostat.protocol.tokens import engine_proof
 
@@ -22,10 +26,12 @@ class PairingApi:
 
     app = api_app()
 
-    def __init__(self, validator, storage, clock, throttle=None):
+    def __init__(self, validator, storage, clock, throttle=None, addresses=None):
         self._validator = validator
         self._storage, self._clock = storage, clock
         self._throttle = throttle
+        self._addresses = addresses if addresses is not None else EngineAddresses()
+        self._decoy = secrets.token_urlsafe(32)
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -58,10 +64,13 @@ class PairingApi:
     async def prove(self, request):
         document = read_json(request)
         self._validator.check("PairProofRequest", document)
+        url = document["url"]
+        if not self._addresses.serves(url):
+            raise Forbidden(f"this engine does not serve {url}; it proves only for its own addresses")
         record = await self._storage.token(document["name"])
-        if record is None or record.peer_secret is None:
-            raise NotFoundError(f"no paired token named {document['name']!r}")
-        return json_bytes(request, 200, {"proof": engine_proof(record.peer_secret, document["nonce"])})
+        # A name nobody paired as gets a proof that matches nothing: names cannot be listed here.
+        secret = record.peer_secret if record is not None and record.peer_secret else self._decoy
+        return json_bytes(request, 200, {"proof": engine_proof(secret, document["nonce"], url)})
 
     @app.route("/<pair_id>", methods=["GET"])
     async def status(self, request, pair_id):
@@ -69,6 +78,35 @@ class PairingApi:
         if record is None or (record.approved_as is None and record.expires_at <= self._clock.seconds()):
             raise NotFoundError(f"no pairing request {pair_id!r} (it may have expired): ask again")
         return json_bytes(request, 200, status_document(record))
+
+
+class EngineAddresses:
+    """Where this engine serves: what it proves for.  Filled in once it listens (``port``, ``hosts``).
+
+    A URL naming a DNS name cannot be checked without asking DNS, so only its
+    port is; an address must be one of the engine's (or loopback).  Until the
+    engine listens (tests that build the site alone) every URL is its own.
+    """
+
+    def __init__(self):
+        self.port = None
+        self.hosts = frozenset()
+
+    def serves(self, url) -> bool:
+        if self.port is None:
+            return True
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return False
+        if port != self.port or not parts.hostname:
+            return False
+        try:
+            address = ipaddress.ip_address(parts.hostname)
+        except ValueError:
+            return True  # a DNS name: the port matched
+        return address.is_loopback or str(address) in self.hosts
 
 
 def status_document(record) -> dict:

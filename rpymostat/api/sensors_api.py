@@ -7,11 +7,14 @@ engine's receipt time and announced as ``sensor.readings``.  Sensors are
 listed, read, renamed, and deleted (their history stays).
 """
 
+import dataclasses
+
 from twisted.logger import Logger
 
 from rpymostat.api.errors import Conflict, NotFoundError, api_app, json_bytes, render_failure
 from rpymostat.api.jsonio import read_json
 from rpymostat.api.shapes import sensor_document
+from rpymostat.auth.policy import principal
 
 log = Logger()
 
@@ -90,6 +93,7 @@ class SensorsApi:
             document, now=received_at, known_ahead=lambda host_id: self._host_clocks.ahead(host_id, received_at)
         )
         await self._access.authorize(request, "sensors:update", host_id=update.host_id)
+        update = await self._own_sensors_only(request, update)
         if update.clock_ahead is not None:
             self._host_clocks.found(update.host_id, update.clock_ahead, received_at)
         if not update.readings:
@@ -122,6 +126,29 @@ class SensorsApi:
         if record is None:
             raise NotFoundError(f"no sensor with id {sensor_id!r}")
         return json_bytes(request, 200, sensor_document(record))
+
+    async def _own_sensors_only(self, request, update):
+        """A sensor host's token reports its own sensors only: one another host reports is refused.
+
+        Sensor ids are global, so without this a host's token could feed a
+        made-up temperature into the zone of a sensor on another host.  An
+        admin's token may move a sensor (the engine follows it, as before).
+        """
+        record = principal(request)
+        if record is None or record.role != "sensor":
+            return update
+        refused = dict(update.refused)
+        kept = []
+        for reading in update.readings:
+            stored = await self._storage.sensor(reading.sensor_id)
+            if stored is None or stored.host_id == update.host_id:
+                kept.append(reading)
+            else:
+                refused[reading.sensor_id] = (
+                    f"sensors.{reading.sensor_id}: belongs to host {stored.host_id!r}; an admin can delete it"
+                    " to let another host report it"
+                )
+        return dataclasses.replace(update, readings=tuple(kept), refused=refused)
 
     @app.route("/<sensor_id>", methods=["PATCH"])
     async def rename(self, request, sensor_id):

@@ -13,14 +13,36 @@ from rpymostat.protocol.jsonsite import json_site
 
 
 def build_site(
-    storage, clock, events, access, timelines, zone_info, decisions, schedule_plugins, decision_plugins
+    storage,
+    clock,
+    events,
+    access,
+    timelines,
+    zone_info,
+    decisions,
+    schedule_plugins,
+    decision_plugins,
+    engine_addresses=None,
 ) -> Site:
     """The engine's HTTP site over collaborators built once by the service tree.
 
     Tests build the same site with the parts :func:`rpymostat.testing.engine_parts`
-    makes, so they exercise exactly what the engine serves.
+    makes, so they exercise exactly what the engine serves.  ``engine_addresses``
+    (:class:`~rpymostat.api.pairing_api.EngineAddresses`, filled in once the
+    engine listens) bounds what the engine proves itself for.
     """
-    v1 = V1Api(storage, clock, events, access, timelines, zone_info, decisions, schedule_plugins, decision_plugins)
+    v1 = V1Api(
+        storage,
+        clock,
+        events,
+        access,
+        timelines,
+        zone_info,
+        decisions,
+        schedule_plugins,
+        decision_plugins,
+        engine_addresses=engine_addresses,
+    )
     return json_site(Utf8PathGuard(AccessGate(RootApi(v1).app.resource(), access)))
 
 

@@ -54,8 +54,8 @@ class PairingsApi:
 
     app = api_app()
 
-    def __init__(self, storage, clock):
-        self._storage, self._clock = storage, clock
+    def __init__(self, storage, clock, access=None):
+        self._storage, self._clock, self._access = storage, clock, access
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -69,7 +69,7 @@ class PairingsApi:
 
     @app.route("/<code>/approve", methods=["POST"])
     async def approve(self, request, code):
-        record = await admin.approve_pairing(self._storage, self._clock.seconds(), code)
+        record = await admin.approve_pairing(self._storage, self._clock.seconds(), code, replaced=self._forget)
         return json_bytes(request, 201, token_document(record))
 
     @app.route("/<code>", methods=["DELETE"])
@@ -77,6 +77,11 @@ class PairingsApi:
         await admin.reject_pairing(self._storage, self._clock.seconds(), code)
         request.setResponseCode(204)
         return b""
+
+    def _forget(self, token_hash):
+        forget = getattr(self._access, "forget", None)
+        if forget is not None:
+            forget(token_hash)  # a host that paired again: its old token stops at once
 
 
 def token_document(record) -> dict:

@@ -44,6 +44,7 @@ class V1Api:
         schedule_plugins,
         decision_plugins,
         validator=None,
+        engine_addresses=None,
     ):
         self._storage = storage
         self._validator = validator or RequestValidator()
@@ -58,9 +59,9 @@ class V1Api:
         self._timeline = TimelineApi(timelines, zone_info, clock).app.resource()
         self._controls = ControlsApi(self._validator, *shared).app.resource()
         throttle = getattr(access, "throttle", None)
-        self._pair = PairingApi(self._validator, storage, clock, throttle).app.resource()
+        self._pair = PairingApi(self._validator, storage, clock, throttle, engine_addresses).app.resource()
         self._tokens = TokensApi(self._validator, storage, clock, access).app.resource()
-        self._pairings = PairingsApi(storage, clock).app.resource()
+        self._pairings = PairingsApi(storage, clock, access).app.resource()
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):

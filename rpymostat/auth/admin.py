@@ -6,6 +6,7 @@ raises :class:`AdminError` (with the HTTP status the API answers) for what
 the admin should hear about: a name taken, a code nobody is waiting with.
 """
 
+import math
 import os
 import secrets
 from pathlib import Path
@@ -63,8 +64,13 @@ async def revoke_token(storage, name) -> TokenRecord:
 async def request_pairing(storage, now, host_id, role, code, token_hash_, secret, address) -> PairingRecord:
     """Keep a daemon's pairing request until an admin approves it or it expires."""
     waiting = await pending(storage, now)
-    if len(waiting) >= MAX_PENDING or sum(p.address == address for p in waiting) >= MAX_PENDING_PER_ADDRESS:
-        raise AdminError(429, "too many pairing requests are waiting; approve or reject some, or wait")
+    mine = [p for p in waiting if p.address == address]
+    full = waiting if len(waiting) >= MAX_PENDING else mine if len(mine) >= MAX_PENDING_PER_ADDRESS else None
+    if full is not None:
+        retry_after = max(1, math.ceil(min(p.expires_at for p in full) - now))
+        raise AdminError(
+            429, "too many pairing requests are waiting; approve or reject some, or wait", retry_after=retry_after
+        )
     record = PairingRecord(
         pair_id=secrets.token_hex(16),
         code=code,
@@ -93,11 +99,12 @@ async def pending(storage, now) -> list[PairingRecord]:
     return [p for p in await storage.pairings() if p.approved_as is None and p.expires_at > now]
 
 
-async def approve_pairing(storage, now, code) -> TokenRecord:
+async def approve_pairing(storage, now, code, replaced=lambda token_hash: None) -> TokenRecord:
     """Approve the waiting request with ``code``: its daemon's own token starts working.
 
     The token is named ``<role>-<host_id>`` and bound to that host; an earlier
-    token of that name (the host paired before) is replaced.
+    token of that name (the host paired before) is replaced, and
+    ``replaced(its hash)`` lets the caller forget it at once.
     """
     request = await _waiting(storage, now, code)
     name = f"{request.role}-{request.host_id}"
@@ -109,8 +116,12 @@ async def approve_pairing(storage, now, code) -> TokenRecord:
         host_id=request.host_id,
         peer_secret=request.peer_secret,
     )
-    if await storage.token(name) is not None:
-        await storage.delete_token(name)
+    earlier = await storage.token(name)
+    if earlier is not None:
+        if earlier.role != request.role or earlier.host_id != request.host_id:
+            raise AdminError(409, f"a token named {name!r} exists that is not this host's {request.role} token")
+        await storage.delete_token(name)  # the host paired again: its new token replaces the old
+        replaced(earlier.token_hash)
         log.info("token {name!r} replaced: its host paired again", name=name)
     if not await storage.approve_pairing(request.pair_id, record):
         raise AdminError(409, f"the request with the code {code} could not be approved; ask the host to pair again")

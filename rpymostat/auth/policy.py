@@ -34,8 +34,8 @@ log = Logger()
 #: Seconds a token's record is used without reading it again.
 CACHE_S = 5.0
 
-#: Seconds a token that once authenticated counts as known good while its address is throttled.
-KNOWN_GOOD_S = 24 * 3600.0
+#: Seconds a cached record stands in while the database does not answer.
+STALE_S = 3600.0
 
 #: The request attribute holding the admitted token's record (None with auth off or exempt).
 PRINCIPAL = "rpymostat_token"
@@ -67,7 +67,7 @@ class TokenAccess:
         self._monotonic = monotonic
         self.throttle = throttle if throttle is not None else FailureThrottle(monotonic)
         self._cache = {}  # token hash -> (TokenRecord, read at)
-        self._known_good = {}  # token hash -> last admitted at
+        self._epoch = 0  # counts revocations through the API
 
     def admit(self, request):
         """None when ``request`` may go on now, a Deferred firing when it may, or raise Refused."""
@@ -80,36 +80,32 @@ class TokenAccess:
         if cached is not None and self._monotonic() - cached[1] < CACHE_S:
             return self._admitted(request, cached[0], rule)
         address = client_address(request)
-        retry_after = self.throttle.retry_after(address)
-        if retry_after is not None and digest not in self._known_good:
-            raise TooManyFailures(
-                f"too many failed authentications from {address}; try again in {retry_after} s",
-                retry_after=retry_after,
-            )
         if digest is None:
             self._failed(request, address, "no bearer token")
             raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>' (see docs/security.rst)")
         return ensureDeferred(self._look_up(request, digest, rule, address))
 
     async def _look_up(self, request, digest, rule, address):
+        epoch = self._epoch
         try:
             record = await self._storage.token_by_hash(digest)
         except StorageError:
             stale = self._cache.get(digest)
-            if stale is None:
+            if stale is None or self._monotonic() - stale[1] > STALE_S:
                 raise
-            # The database is down: a token good a moment ago stays good, so cached state
-            # still answers the household (nobody can revoke it meanwhile either).
+            # The database is down: a token good a moment ago stays good for a while, so
+            # cached state still answers the household (nobody can revoke it meanwhile either).
             return self._admitted(request, stale[0], rule)
-        if record is None:
+        if record is None:  # never cached: a token approved a second later must work at once
             self._cache.pop(digest, None)
-            self._known_good.pop(digest, None)
             self._failed(request, address, "an unknown token")
-            raise Unauthenticated("unknown or revoked token")
-        self._cache[digest] = (record, self._monotonic())
+        elif epoch == self._epoch:  # no token was revoked while this one was read
+            self._cache[digest] = (record, self._monotonic())
         self._admitted(request, record, rule)
 
     def _admitted(self, request, record, rule):
+        if record is None:
+            raise Unauthenticated("unknown or revoked token")
         if record.role not in rule.roles:
             method = request.method.decode("ascii", "replace")
             path = request.path.decode("utf-8", "replace")
@@ -117,15 +113,23 @@ class TokenAccess:
                 f"token {record.name!r} has the role {record.role!r}; {method} {path} needs one of: "
                 + ", ".join(rule.roles)
             )
-        self._known_good[record.token_hash] = self._monotonic()
         setattr(request, PRINCIPAL, record)
         return None
 
     def _failed(self, request, address, what):
+        """Count a failed authentication; raise 429 once ``address`` failed too often lately.
+
+        A valid token is always looked up and always works: only the answer
+        to a failure changes (429 instead of 401), which slows guessing down
+        and keeps a neighbour's guesses from locking the household out.
+        """
+        retry_after = self.throttle.retry_after(address)
         self.throttle.failed(address)
-        now = self._monotonic()
-        for digest in [d for d, at in self._known_good.items() if now - at > KNOWN_GOOD_S]:
-            del self._known_good[digest]
+        if retry_after is not None:
+            raise TooManyFailures(
+                f"too many failed authentications from {address}; try again in {retry_after} s",
+                retry_after=retry_after,
+            )
         log.info(
             "refused {method} {path} from {address}: {what}",
             method=request.method.decode("ascii", "replace"),
@@ -162,8 +166,8 @@ class TokenAccess:
 
     def forget(self, token_hash_: str) -> None:
         """Drop a token's cached record: a token revoked through the API stops at once."""
+        self._epoch += 1  # a lookup under way must not cache it again
         self._cache.pop(token_hash_, None)
-        self._known_good.pop(token_hash_, None)
 
 
 def client_address(request) -> str:

@@ -41,5 +41,5 @@ class TooManyFailures(Refused):
 class AdminError(Refused):
     """Something an admin asked for cannot be done (a name taken, no such code)."""
 
-    def __init__(self, code, message):
-        super().__init__(message, code=code)
+    def __init__(self, code, message, retry_after=None):
+        super().__init__(message, code=code, retry_after=retry_after)

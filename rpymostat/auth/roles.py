@@ -8,6 +8,7 @@ operation added without roles is caught by a test, not by a burglar.
 
 import dataclasses
 import re
+from urllib.parse import unquote_to_bytes
 
 #: Every role a token can have, most powerful first (docs/security.rst).
 ROLES = ("admin", "user", "read", "sensor", "control")
@@ -29,8 +30,9 @@ class Rule:
 
 
 #: For paths and methods the document does not name (a 404 or 405 to come):
-#: any valid token, so a stranger learns nothing about what exists.
-ANY_TOKEN = Rule(exempt=False, roles=ROLES)
+#: an admin's token, so a stranger learns nothing about what exists and no
+#: spelling of a path the router reads differently opens more than its rule.
+UNNAMED = Rule(exempt=False, roles=("admin",))
 
 
 class OperationRoles:
@@ -53,12 +55,17 @@ class OperationRoles:
         self._paths = [(pattern, rules) for _, pattern, rules in compiled]
 
     def rule(self, method: bytes, path: bytes) -> Rule:
-        """The :class:`Rule` for ``method`` on ``path`` (raw, still percent-encoded)."""
-        text = path.decode("utf-8", "replace")
+        """The :class:`Rule` for ``method`` on ``path`` (raw, still percent-encoded).
+
+        The path is decoded first, as the router decodes it before matching:
+        ``/v1/%74okens`` is ``/v1/tokens`` to both (an encoded ``/`` then
+        splits a segment, and such a path matches no template).
+        """
+        text = unquote_to_bytes(path).decode("utf-8", "replace")
         for pattern, rules in self._paths:
             if method in rules and pattern.fullmatch(text):
                 return rules[method]  # else a template may match (GET of a sensor named "update")
-        return ANY_TOKEN
+        return UNNAMED
 
 
 def _rule(template, method, operation) -> Rule:

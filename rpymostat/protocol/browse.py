@@ -58,8 +58,25 @@ def choose(engines: Iterable[Engine]) -> Engine | None:
     return min(engines, key=name_order, default=None)
 
 
+#: The longest API path an advertisement may give (``/v1`` in practice).
+MAX_API_PATH = 100
+
+log = Logger()
+
+
+def usable_api_path(path: str) -> bool:
+    """Whether an advertised API path can go into a URL as is: ``/``, then printable ASCII, no spaces."""
+    return path.startswith("/") and len(path) <= MAX_API_PATH and all("!" <= c <= "~" for c in path)
+
+
 def engine_from_info(info) -> Engine | None:
-    """An :class:`Engine` from a resolved ``ServiceInfo``; None if it has no usable address."""
+    """An :class:`Engine` from a resolved ``ServiceInfo``; None if it has no usable address or API path.
+
+    The advertisement is anybody's on the LAN, so an API path that would not
+    make a plain URL (not starting with ``/``, a space, a control or non-ASCII
+    character, over :data:`MAX_API_PATH` characters) makes it ignored rather
+    than tried.
+    """
     parsed = (ipaddress.ip_address(text) for text in info.parsed_addresses())
     addresses = tuple(str(a) for a in sorted(parsed, key=lambda a: (a.version, a)))
     if not addresses or not info.port:
@@ -69,8 +86,9 @@ def engine_from_info(info) -> Engine | None:
         for key, value in info.properties.items()
     }
     api_path = properties.get(TXT_API_PATH) or API_BASE_PATH
-    if not api_path.startswith("/"):
-        api_path = "/" + api_path
+    if not usable_api_path(api_path):
+        log.debug("ignoring engine {name}: its advertised API path {path!r} is unusable", name=info.name, path=api_path)
+        return None
     tls = properties.get(TXT_TLS) == "1"
     return Engine(info.name, addresses, info.port, api_path, properties.get(TXT_VERSION), tls)
 
@@ -206,7 +224,7 @@ class EngineFinder(Service):
             return  # stopped, or a later event for this name superseded this one
         engine = None if info is None else engine_from_info(info)
         if engine is None:
-            self.log.warn("engine {name} did not resolve to an address and port", name=name)
+            self.log.warn("engine {name} did not resolve to a usable address, port and API path", name=name)
             self._engines.pop(name, None)
         else:
             self._engines[name] = engine

@@ -82,9 +82,11 @@ class JsonClient:
         if document is not None:
             headers.addRawHeader(b"Content-Type", b"application/json")
             body = FileBodyProducer(BytesIO(json.dumps(document).encode("utf-8")))
-        sent = self.agent.request(method.encode("ascii"), url.encode("utf-8"), headers, body)
-        sent.addTimeout(self._timeout, self._reactor)
         try:
+            # Inside the try: Twisted refuses some URLs (a space, a non-ASCII host) by raising at once,
+            # and an advertisement is no reason for a daemon to crash.
+            sent = self.agent.request(method.encode("ascii"), url.encode("utf-8"), headers, body)
+            sent.addTimeout(self._timeout, self._reactor)
             response = await sent
             raw = await readBody(response).addTimeout(self._timeout, self._reactor)
         except Exception as error:

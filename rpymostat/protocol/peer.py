@@ -9,7 +9,10 @@ needs the same four things, so they live here once:
 - the ``Authorization`` header for its requests (:meth:`EngineLink.headers`);
 - the check that an engine found on the LAN is the one it paired with
   (:meth:`EngineLink.vet`, given to the engine finder), so its token and data
-  never go to a process that merely advertises ``_rpymostat._tcp``;
+  never go to a process that merely advertises ``_rpymostat._tcp``: the
+  engine's proof covers the URL dialled, so a rogue relaying the challenge to
+  the real engine gains nothing, and a host that pinned the engine's TLS
+  certificate refuses any plain ``http`` URL without sending it anything;
 - the engine's TLS certificate, pinned at pairing when the engine speaks
   ``https`` (:mod:`rpymostat.protocol.pinning`), so no other certificate is
   accepted afterwards;
@@ -42,6 +45,9 @@ from rpymostat.protocol.tokens import new_nonce, proof_matches
 
 #: Below the engine URL (which ends in the API path): where an engine proves itself.
 PROOF_SUFFIX = below_api_base(PAIR_PROOF_PATH)
+
+#: Seconds after a pairing broke unexpectedly (a bug, a full disk) before the link pairs again.
+PAIRING_RESTART_S = 30.0
 
 
 class EngineLink(Service):
@@ -93,6 +99,7 @@ class EngineLink(Service):
         self.pairing: Pairing | None = None
         """The pairing under way, if any (its ``code`` is the one to approve)."""
         self._warned: set[str] = set()  # engines already logged as unable to prove
+        self._restart = None  # the delayed call that pairs again after a pairing broke
 
     def _pinned(self) -> str | None:
         """The engine certificate's fingerprint this host pinned at pairing (None: take any)."""
@@ -123,6 +130,9 @@ class EngineLink(Service):
 
     def stopService(self):
         super().stopService()
+        if self._restart is not None:
+            self._restart.cancel()
+            self._restart = None
         if self.pairing is not None:
             self.pairing.stop()
 
@@ -145,8 +155,17 @@ class EngineLink(Service):
 
     def _pairing_ended(self, failure) -> None:
         self.pairing = None
-        if not failure.check(CancelledError):
-            self.log.failure("pairing failed; this host stays unpaired until it restarts", failure)
+        if failure.check(CancelledError):
+            return
+        # Pairing retries every failure it expects; this is a bug or a broken host. Try again later.
+        self.log.failure("pairing failed; this host pairs again in {delay:.0f} s", failure, delay=PAIRING_RESTART_S)
+        if self.running and self._restart is None:
+            self._restart = self._clock.callLater(PAIRING_RESTART_S, self._pair_again)
+
+    def _pair_again(self) -> None:
+        self._restart = None
+        if self.running and self.credentials is None and self.pairing is None:
+            self._pair()
 
     def refused(self) -> None:
         """The engine answered 401 to this host's token: forget it and pair again."""
@@ -175,6 +194,9 @@ class EngineLink(Service):
     def vet(self, url: str) -> Deferred:
         """Fires True if the engine at ``url`` may be used: it proves it holds this host's secret.
 
+        The proof is asked for, and must be made for, ``url`` itself; with a
+        pinned certificate an ``url`` not starting ``https:`` is refused unasked.
+
         True without asking while unpaired (the first engine is the one to
         pair with) or with a token given by hand (nothing to check it
         with).  Fails with :class:`~rpymostat.protocol.client.Unreachable`
@@ -187,12 +209,16 @@ class EngineLink(Service):
         credentials = self.credentials
         if credentials is None or not credentials.checks_engine:
             return True
+        if credentials.fingerprint is not None and not url.startswith("https:"):
+            # Paired over TLS: plain HTTP would send the token in clear and skip the pinned certificate.
+            return self._refuse(url, "it speaks plain HTTP but this host pinned the engine's TLS certificate")
         nonce = new_nonce()
-        response = await self._client.request("POST", url + PROOF_SUFFIX, {"name": credentials.name, "nonce": nonce})
+        document = {"name": credentials.name, "nonce": nonce, "url": url}
+        response = await self._client.request("POST", url + PROOF_SUFFIX, document)
         if response.code == 429 or response.code >= 500:
             raise Unreachable(f"POST {url}{PROOF_SUFFIX}: {response.code}: {response.error}")
         proof = response.body.get("proof") if isinstance(response.body, dict) else None
-        if response.code == 200 and proof_matches(credentials.secret, nonce, proof):
+        if response.code == 200 and proof_matches(credentials.secret, nonce, url, proof):
             self._warned.discard(url)
             return True
         if response.code == 404:
@@ -204,6 +230,10 @@ class EngineLink(Service):
             reason = "its proof is wrong"
         else:
             reason = f"it answered {response.code}: {response.error}"
+        return self._refuse(url, reason)
+
+    def _refuse(self, url: str, reason: str) -> bool:
+        """Log why the engine at ``url`` is not used (at warn the first time, then at debug)."""
         level = self.log.debug if url in self._warned else self.log.warn
         self._warned.add(url)
         level(

@@ -50,13 +50,20 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def engine_proof(secret: str, nonce: str) -> str:
-    """What an engine holding ``secret`` answers to ``nonce``: HMAC-SHA256, hex."""
-    return hmac.new(secret.encode("utf-8"), PROOF_CONTEXT + nonce.encode("ascii"), hashlib.sha256).hexdigest()
+def engine_proof(secret: str, nonce: str, url: str) -> str:
+    """What an engine holding ``secret`` and serving at ``url`` answers to ``nonce``: HMAC-SHA256, hex.
+
+    The URL the daemon dialled is part of what is signed, and the engine
+    signs only for its own addresses: a rogue that relays the daemon's
+    challenge to the real engine gets a proof for the real engine's URL,
+    which the daemon, talking to the rogue's, refuses.
+    """
+    message = PROOF_CONTEXT + nonce.encode("ascii") + b"\n" + url.encode("utf-8")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def proof_matches(secret: str, nonce: str, proof) -> bool:
-    """Whether ``proof`` is the right answer to ``nonce``, compared in constant time."""
+def proof_matches(secret: str, nonce: str, url: str, proof) -> bool:
+    """Whether ``proof`` is the right answer to ``nonce`` at ``url``, compared in constant time."""
     if not isinstance(proof, str) or not proof.isascii():
         return False
-    return hmac.compare_digest(engine_proof(secret, nonce), proof)
+    return hmac.compare_digest(engine_proof(secret, nonce, url), proof)

@@ -93,7 +93,7 @@ class Running:
 
     @property
     def authorization(self):
-        """The header the engine the unit registered with sends (its secret is fixed per start)."""
+        """The header the engine the unit registered with sends: the secret of the latest registration."""
         return {"Authorization": f"Bearer {self.service.secret.value}"}
 
     async def post(self, relay_id, state):

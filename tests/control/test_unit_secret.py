@@ -197,21 +197,57 @@ def test_no_request_without_the_secret_changes_anything(method, path, body, auth
 
 
 @pytest_twisted.ensureDeferred
-async def test_every_registration_of_one_start_carries_the_same_fresh_secret(config, engine):  # noqa: F811
+async def test_every_registration_carries_a_new_secret_and_only_the_newest_opens_the_api(config, engine):  # noqa: F811
     unit = await Running(config).start()
     try:
         first = await unit.registered(engine, 1)
         assert re.fullmatch(r"[A-Za-z0-9_-]{43}", first["secret"])
-        unit.service.registrar.register()  # registers again, e.g. the lease ran out
+        assert unit.service.secret.value == first["secret"]
+        response = await treq.get(unit.url + "/v1/relays", headers={"Authorization": f"Bearer {first['secret']}"})
+        assert response.code == 200
+        await response.content()
+        unit.service.registrar.register()  # registers again, e.g. the lease ran out or another engine took over
         again = await unit.registered(engine, 2)
-        assert again["secret"] == first["secret"]
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", again["secret"]) and again["secret"] != first["secret"]
+        assert unit.service.secret.value == again["secret"]
+        # The engine of the earlier registration has lost command at once.
+        response = await treq.post(
+            unit.url + "/v1/relays/sim-1",
+            b'{"state": true}',
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {first['secret']}"},
+        )
+        assert response.code == 401 and unit.relays.get("sim-1") is False
+        assert (await response.json())["error"].startswith("not the secret of this unit's latest registration")
+        assert (await unit.post("sim-1", True))[0] == 200  # the newest secret commands
     finally:
         await unit.stop()
     restarted = await Running(config).start()
     try:
-        assert (await restarted.registered(engine, 3))["secret"] != first["secret"]
+        assert (await restarted.registered(engine, 3))["secret"] not in (first["secret"], again["secret"])
     finally:
         await restarted.stop()
+
+
+def test_each_confirmed_registration_brings_a_new_secret_and_then_only_it_opens_the_unit(unit):
+    """The unit's SECRET went in its first registration; the next one replaces it once confirmed."""
+    unit.secret.confirm(SECRET)
+    assert unit.call("GET", "/v1/relays")[0] == 200
+    newer = unit.secret.for_registration()
+    assert newer != SECRET and re.fullmatch(r"[A-Za-z0-9_-]{43}", newer) and unit.secret.value == newer
+    assert unit.secret.for_registration() == newer  # a retry while the engine is away: the same one
+    # On its way, it opens the unit beside the confirmed one: the engine may command before the 201 is read.
+    assert unit.call("GET", "/v1/relays")[0] == 200
+    assert unit.call("GET", "/v1/relays", authorization=f"Bearer {newer}")[0] == 200
+    unit.secret.confirm(newer)
+    assert_refused(unit.call("GET", "/v1/relays"), "not the secret of this unit's latest registration")
+    newest = unit.secret.for_registration()
+    unit.secret.confirm("not-the-one-sent")  # an answer to another registration changes nothing
+    unit.secret.confirm(newest)
+    assert len({SECRET, newer, newest}) == 3
+    answer = unit.call("POST", "/v1/relays/sim-1", {"state": True}, authorization=f"Bearer {newer}")
+    assert_refused(answer, "not the secret of this unit's latest registration")
+    assert unit.relays.get("sim-1") is False
+    assert unit.call("POST", "/v1/relays/sim-1", {"state": True}, authorization=f"Bearer {newest}")[0] == 200
 
 
 @pytest_twisted.ensureDeferred

@@ -4,15 +4,18 @@ The daemon side of pairing is tested against this, over real HTTP on
 loopback, so that its tests do not wait for (or break with) the engine's own
 implementation.  It keeps what the spec asks the engine to keep: pending
 requests (15 minutes, at most 16, codes unique), tokens by hash with their
-name and pairing secret.  The test approves requests, revokes tokens and
-reads what the daemon sent.  Time comes from the injected clock.
+name and pairing secret; it signs a proof only for a URL of its own
+address.  The test approves requests, revokes tokens and reads what the
+daemon sent.  Time comes from the injected clock.
 """
 
 import json
+from urllib.parse import urlsplit
 
+from twisted.internet.defer import ensureDeferred
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.web.resource import Resource
-from twisted.web.server import Site
+from twisted.web.server import NOT_DONE_YET, Site
 
 from rpymostat.protocol.times import iso_utc
 from rpymostat.protocol.tokens import engine_proof, token_hash
@@ -155,11 +158,15 @@ class FakeEngine(Resource):
         return answer(request, 200, self._status_document(request_id, self.pending[request_id]))
 
     def _prove(self, request, document):
-        if not isinstance(document, dict) or not isinstance(document.get("nonce"), str):
-            return error(request, 422, "a proof needs name and nonce")
+        if not isinstance(document, dict) or not all(isinstance(document.get(f), str) for f in ("nonce", "url")):
+            return error(request, 422, "a proof needs name, nonce and url")
+        if urlsplit(document["url"]).netloc != self.netloc:
+            # As the real engine: it signs only for its own address, so a relayed challenge gets nothing.
+            return error(request, 403, f"{document['url']} is not this engine's address")
         for token in self.tokens.values():
             if token["name"] == document.get("name") and token["secret"]:
-                return answer(request, 200, {"proof": engine_proof(token["secret"], document["nonce"])})
+                proof = engine_proof(token["secret"], document["nonce"], document["url"])
+                return answer(request, 200, {"proof": proof})
         return error(request, 404, f"no token named {document.get('name')!r}")
 
     def _update(self, request, document):
@@ -197,12 +204,68 @@ class FakeEngine(Resource):
         return self
 
     @property
+    def netloc(self):
+        """``host:port`` of the address it listens on."""
+        return f"127.0.0.1:{self.port.getHost().port}"
+
+    @property
     def url(self):
         return f"http://127.0.0.1:{self.port.getHost().port}/v1"
 
     @property
     def origin(self):
         return f"http://127.0.0.1:{self.port.getHost().port}"
+
+    async def close(self):
+        await self.port.stopListening()
+
+
+class RelayingRogue(Resource):
+    """A rogue engine that passes a daemon's proof request on to ``target`` (an engine URL).
+
+    It knows no secret, so it relays the daemon's challenge to the real
+    engine and returns whatever that answers.  By default it forwards the
+    body unchanged; ``rewrite_url`` puts the real engine's URL in it first,
+    so the real engine signs (for its own URL).  ``relayed`` holds the bodies
+    it received.
+    """
+
+    isLeaf = True
+
+    def __init__(self, target, rewrite_url=False):
+        super().__init__()
+        self.target, self.rewrite_url = target, rewrite_url
+        self.relayed = []
+        self.port = None
+
+    def render_POST(self, request):
+        import treq
+
+        body = request.content.read()
+        self.relayed.append(json.loads(body))
+        if self.rewrite_url:
+            body = json.dumps({**json.loads(body), "url": self.target}).encode("utf-8")
+        path = request.path.decode("utf-8").removeprefix("/v1")
+        sent = treq.post(self.target + path, data=body, headers={"Content-Type": "application/json"})
+
+        async def relay():
+            response = await sent
+            content = await response.content()
+            request.setResponseCode(response.code)
+            request.setHeader(b"Content-Type", b"application/json")
+            request.write(content)
+            request.finish()
+
+        ensureDeferred(relay()).addErrback(lambda failure: (request.setResponseCode(502), request.finish()))
+        return NOT_DONE_YET
+
+    async def listen(self, reactor):
+        self.port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Site(self))
+        return self
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port.getHost().port}/v1"
 
     async def close(self):
         await self.port.stopListening()
