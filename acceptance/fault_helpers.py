@@ -218,9 +218,20 @@ class RelayUnit(LoggedProcess):
         raise OSError("the unit has not registered yet")  # wait_for takes it as "not yet"
 
     def is_on(self):
-        """Whether the heat relay is closed, as the unit itself reports it (asked as its engine asks)."""
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/v1/relays", headers={"Authorization": f"Bearer {self.secret()}"}
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return json.loads(response.read())["relays"][self.relay]["state"]
+        """Whether the heat relay is closed, as the unit itself reports it (asked as its engine asks).
+
+        The secret is kept between calls, so polling stays fast, and read anew
+        when the unit refuses it (a registration the engine confirmed since).
+        """
+        for attempt in (1, 2):
+            if attempt == 2 or getattr(self, "_secret", None) is None:
+                self._secret = self.secret()
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{self.port}/v1/relays", headers={"Authorization": f"Bearer {self._secret}"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return json.loads(response.read())["relays"][self.relay]["state"]
+            except urllib.error.HTTPError as error:
+                if error.code != 401 or attempt == 2:
+                    raise
