@@ -65,14 +65,19 @@ def iso(seconds):
     return datetime.datetime.fromtimestamp(seconds, datetime.UTC).isoformat(timespec="milliseconds")
 
 
+#: A sensor's raw readings as ``(epoch seconds, degrees)``: history keeps milliseconds and hundredths.
+HISTORY_QUERY = (
+    "SELECT reading.t / 1000.0, reading.value / 100.0 FROM series"
+    " JOIN readings AS reading ON reading.series = series.series WHERE series.name = ? ORDER BY reading.t"
+)
+
+
 def stored_readings(database_path, sensor_id):
     """``[(timestamp, value)]`` of ``sensor_id`` in an engine's SQLite file, opened read-only."""
     uri = Path(database_path).resolve().as_uri() + "?mode=ro"
     database = sqlite3.connect(uri, uri=True)
     try:
-        return database.execute(
-            "SELECT timestamp, value FROM readings WHERE sensor_id = ? ORDER BY timestamp", (sensor_id,)
-        ).fetchall()
+        return database.execute(HISTORY_QUERY, (sensor_id,)).fetchall()
     finally:
         database.close()
 

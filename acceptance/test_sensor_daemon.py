@@ -12,6 +12,7 @@ import time
 import pytest
 
 from acceptance.engine_process import EngineProcess, free_port
+from acceptance.fault_helpers import HISTORY_QUERY
 from tests.sensor.fake_w1 import FakeW1Bus
 
 pytestmark = pytest.mark.acceptance
@@ -58,10 +59,9 @@ def wait_for(predicate, timeout, what, log):
 
 
 def history(data_dir, sensor_id):
+    """``[(timestamp, value)]`` of the sensor's raw readings in the engine's database."""
     with contextlib.closing(sqlite3.connect(data_dir / "rpymostat.sqlite3")) as database:
-        return database.execute(
-            "SELECT timestamp, value FROM readings WHERE sensor_id = ? ORDER BY timestamp", (sensor_id,)
-        ).fetchall()
+        return database.execute(HISTORY_QUERY, (sensor_id,)).fetchall()
 
 
 def test_readings_arrive_and_an_engine_outage_loses_none(tmp_path):

@@ -129,14 +129,14 @@ class UpdateSource:
             "Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
         )
         self.sent = 0
-        self._last_us = 0
+        self._last_ms = 0
 
     def next_request(self) -> bytes:
-        # Whole microseconds, strictly increasing per host: every (sensor, timestamp)
-        # pair is new, so the engine's INSERT OR IGNORE never skips a reading.
-        now_us = max(time.time_ns() // 1000, self._last_us + 1)
-        self._last_us = now_us
-        stamp = (EPOCH + datetime.timedelta(microseconds=now_us)).isoformat()
+        # Whole milliseconds (what history keeps), strictly increasing per host:
+        # every (sensor, timestamp) pair is new, so the engine never skips a reading.
+        now_ms = max(time.time_ns() // 1_000_000, self._last_ms + 1)
+        self._last_ms = now_ms
+        stamp = (EPOCH + datetime.timedelta(milliseconds=now_ms)).isoformat()
         self.sent += 1
         base = 15.0 + (self.sent % 1000) / 100
         sensors = {

@@ -48,6 +48,7 @@ class EngineConfig:
     schedule_plugin: str = "rules"
     auth: bool = True
     listen: str | None = None
+    history_raw_days: int = 90
 
     @property
     def limits(self) -> Limits:
@@ -135,6 +136,14 @@ def parse_cycles(text: str) -> int:
     if not 1 <= cycles <= 60:
         raise ValueError("expected a whole number from 1 to 60")
     return cycles
+
+
+def parse_raw_days(text: str) -> int:
+    """Days raw readings are kept: 1 to 36600 (rollups are kept forever anyway)."""
+    days = parse_count(text)
+    if not 1 <= days <= 36600:
+        raise ValueError("expected a whole number of days from 1 to 36600")
+    return days
 
 
 def host_timezone(environ) -> str:
@@ -294,6 +303,14 @@ SETTINGS = (
         parse_bool,
         "require a token on every request but a few (docs/security.rst); 0 only for a lab without strangers",
         default=True,
+    ),
+    Setting(
+        "RPYMOSTAT_HISTORY_RAW_DAYS",
+        "history_raw_days",
+        "days",
+        parse_raw_days,
+        "raw readings are kept this long; their 15-minute and daily min/mean/max are kept forever",
+        default=90,
     ),
     Setting(
         "RPYMOSTAT_LISTEN",

@@ -2,12 +2,14 @@
 
 ``make_service(config, reactor)`` builds an :class:`EngineService`, which
 holds storage, the timeline cache (its refresh timer), the decision loop (its
-timer), the HTTP API and, once the API listens, the DNS-SD advertisement.
-Starting it opens storage first, then starts the timeline cache and the
-decision loop (after reading the outputs' real states back), listens for
-HTTP, then advertises the real port.  Stopping runs the other way round
-(withdraw the advertisement, stop the loops, stop listening, close the relay
-client and the database), so a SIGTERM leaves nothing half-done.
+timer), the history services (keeping zones' states, pruning old raw
+readings), the event stream (its keep-alive timer), the HTTP API and, once
+the API listens, the DNS-SD advertisement.  Starting it opens storage first,
+then starts the timeline cache and the decision loop (after reading the
+outputs' real states back), the history services and the event stream,
+listens for HTTP, then advertises the real port.  Stopping runs the other way round (withdraw the
+advertisement, stop the loops, end every event stream, stop listening, close
+the relay client and the database), so a SIGTERM leaves nothing half-done.
 """
 
 import time
@@ -18,6 +20,7 @@ from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.logger import Logger
 
 from rpymostat.access import OpenAccess
+from rpymostat.api.event_stream import EventStream
 from rpymostat.api.pairing_api import EngineAddresses
 from rpymostat.api.site import build_site
 from rpymostat.api.validation import load_openapi
@@ -28,6 +31,8 @@ from rpymostat.decide.plugin import GROUP as DECISION_GROUP
 from rpymostat.decide.plugin import IDecisionPlugin
 from rpymostat.discovery import AdvertiseService, advertised_addresses
 from rpymostat.events import EventBus
+from rpymostat.history.pruning import RawPruner
+from rpymostat.history.recorder import ZoneHistoryRecorder
 from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.endpoints import certificate_fingerprint, is_tls, listen_endpoint
 from rpymostat.protocol.plugins import load_plugins
@@ -88,6 +93,9 @@ class EngineService(MultiService):
             self.access = TokenAccess(self.storage, load_openapi(), monotonic)
         else:
             self.access = OpenAccess()
+        self.event_stream = EventStream(self.events, reactor)
+        self.zone_history = ZoneHistoryRecorder(self.storage, self.decisions.reports, reactor, config.decision_interval)
+        self.pruner = RawPruner(self.storage, reactor, config.history_raw_days)
         self.port = None
         self.addresses = EngineAddresses()  # what the engine proves itself for, once it listens
         self._storage_open = False
@@ -117,6 +125,9 @@ class EngineService(MultiService):
         self.timelines.setServiceParent(self)
         await self.decisions.load()
         self.decisions.setServiceParent(self)
+        self.zone_history.setServiceParent(self)
+        self.pruner.setServiceParent(self)
+        self.event_stream.setServiceParent(self)
         site = build_site(
             self.storage,
             self.reactor,
@@ -128,6 +139,8 @@ class EngineService(MultiService):
             self.schedule_plugins,
             self.decision_plugins,
             engine_addresses=self.addresses,
+            event_stream=self.event_stream,
+            history_raw_days=self.config.history_raw_days,
         )
         endpoint = listen_endpoint(self.reactor, self.config.listen, self.config.api_host, self.config.api_port)
         self.port = await endpoint.listen(site)
@@ -166,6 +179,8 @@ class EngineService(MultiService):
     async def _stop(self):
         self.watchdog.stopping()
         await super().stopService()
+        # Open streams would keep their connections, and stopListening waits for those.
+        self.event_stream.close_all()
         if self.port is not None:
             await self.port.stopListening()
             self.port = None

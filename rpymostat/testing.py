@@ -6,6 +6,7 @@ behaviour, not a guess.
 """
 
 import dataclasses
+import datetime
 import functools
 import json
 
@@ -13,7 +14,6 @@ from twisted.internet.defer import fail, succeed
 from zope.interface import implementer
 
 from rpymostat.storage.interface import (
-    HistoryEntry,
     IStorage,
     OutputStateRecord,
     RelayUnitRecord,
@@ -22,6 +22,7 @@ from rpymostat.storage.interface import (
     StorageError,
     ZoneRecord,
 )
+from rpymostat.testing_history import FakeHistory
 
 
 def _copied(document):
@@ -42,8 +43,8 @@ def _while_available(method):
 
 
 @implementer(IStorage)
-class FakeStorage:
-    """:class:`IStorage` in dictionaries.
+class FakeStorage(FakeHistory):
+    """:class:`IStorage` in dictionaries (history: :class:`~rpymostat.testing_history.FakeHistory`).
 
     Set ``available = False`` to make it behave like a database that stopped
     answering: ``ping`` fires False and every other call fails with
@@ -52,10 +53,11 @@ class FakeStorage:
 
     description = "memory"
 
-    def __init__(self):
+    def __init__(self, timezone=datetime.UTC):
         self.available = True
+        self._timezone = timezone
+        self._init_history()
         self._sensors = {}
-        self._readings = {}
         self._rules = {}
         self._zones = {}
         self._relay_units = {}
@@ -78,11 +80,7 @@ class FakeStorage:
     def record_readings(self, host_id, readings, received_at=None):
         readings = list(readings)
         for reading in readings:
-            history = self._readings.setdefault(reading.sensor_id, {})
-            history.setdefault(
-                reading.timestamp,
-                HistoryEntry(reading.sensor_id, reading.timestamp, reading.value, reading.extra),
-            )
+            self._store_reading(reading)
             current = self._sensors.get(reading.sensor_id)
             if current is not None and current.last_seen > reading.timestamp:
                 continue
@@ -119,14 +117,12 @@ class FakeStorage:
     def delete_sensor(self, sensor_id):
         return self._sensors.pop(sensor_id, None) is not None
 
-    @_while_available
-    def history(self, sensor_id, start=None, end=None):
-        entries = self._readings.get(sensor_id, {})
-        return [
-            entries[timestamp]
-            for timestamp in sorted(entries)
-            if (start is None or timestamp >= start) and (end is None or timestamp < end)
-        ]
+    history = _while_available(FakeHistory._history)
+    aggregates = _while_available(FakeHistory._aggregates)
+    prune_readings = _while_available(FakeHistory._prune_readings)
+    record_zone_state = _while_available(FakeHistory._record_zone_state)
+    setpoint_changes = _while_available(FakeHistory._setpoint_changes)
+    run_intervals = _while_available(FakeHistory._run_intervals)
 
     @_while_available
     def put_rule(self, record):
@@ -222,8 +218,12 @@ class FakeStorage:
         return [self._runs[run_id] for run_id in sorted(self._runs) if self._runs[run_id].ended_at is None]
 
     @_while_available
-    def runs(self, zone, limit):
-        found = [run for run in self._runs.values() if run.zone == zone]
+    def runs(self, zone, limit, start=None, end=None):
+        found = [
+            run
+            for run in self._runs.values()
+            if run.zone == zone and (start is None or run.started_at >= start) and (end is None or run.started_at < end)
+        ]
         return sorted(found, key=lambda run: (run.started_at, run.run_id), reverse=True)[:limit]
 
     # Tokens and pairing requests: records are frozen, so keeping them is copying them.

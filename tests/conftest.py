@@ -1,5 +1,7 @@
 """Fixtures shared by the engine's tests: storage backends and a fixed clock."""
 
+import datetime
+
 import pytest
 import pytest_twisted
 from twisted.internet.task import Clock
@@ -40,19 +42,19 @@ def backend_name(request):
     return request.param
 
 
-def make_storage(name, request, tmp_path, reactor):
-    """An unopened storage backend of kind ``name``.
+def make_storage(name, request, tmp_path, reactor, timezone=datetime.UTC):
+    """An unopened storage backend of kind ``name``, counting the days of ``timezone``.
 
     The MongoDB one gets a fresh database on the session's server (see
     ``tests/mongo_server.py``), so tests never see each other's data.
     """
     if name == "fake":
-        return FakeStorage()
+        return FakeStorage(timezone=timezone)
     if name == "sqlite":
-        return SQLiteStorage(tmp_path / "engine.sqlite3", reactor)
+        return SQLiteStorage(tmp_path / "engine.sqlite3", reactor, timezone=timezone)
     from rpymostat.storage.mongo import MongoStorage
 
-    return MongoStorage(request.getfixturevalue("mongo_url"), reactor)
+    return MongoStorage(request.getfixturevalue("mongo_url"), reactor, timezone=timezone)
 
 
 @pytest_twisted.async_yield_fixture

@@ -5,14 +5,18 @@ Everything the API relies on is in the contract suite; these tests cover how
 the backend fails and recovers, which the other backends cannot express.
 """
 
+import datetime
 import time
 
 import pymongo
 import pytest
 import pytest_twisted
 from twisted.internet import reactor
+from txmongo.connection import ConnectionPool
 
+from rpymostat.storage import mongo_readings_migration
 from rpymostat.storage.interface import (
+    Aggregate,
     HistoryEntry,
     OutputStateRecord,
     Reading,
@@ -23,6 +27,7 @@ from rpymostat.storage.interface import (
     ZoneRecord,
 )
 from rpymostat.storage.mongo import MongoStorage
+from rpymostat.storage.mongo_buckets import store_readings
 from tests.mongo_server import free_port, running_server
 
 pytestmark = pytest.mark.mongo
@@ -109,21 +114,27 @@ async def test_open_creates_unique_indexes(mongo_url, mongo_client):
     storage = MongoStorage(mongo_url, reactor)
     await storage.open()
     await storage.close()
+    collections = ("sensors", "reading_buckets", "quarters", "days", "zone_setpoints", "zone_latest")
     unique_keys = {
         name: [key for key, _ in info["key"]]
-        for name in ("sensors", "readings", "rules", "zones", "relay_units", "output_states", "runs")
+        for name in (*collections, "rules", "zones", "relay_units", "output_states", "runs")
         for info in mongo_client[name].index_information().values()
         if info.get("unique")
     }
     assert unique_keys == {
         "sensors": ["sensor_id"],
-        "readings": ["sensor_id", "timestamp"],
+        "reading_buckets": ["series", "start"],
+        "quarters": ["series", "start"],
+        "days": ["series", "day"],
+        "zone_setpoints": ["zone", "t"],
+        "zone_latest": ["zone"],
         "rules": ["kind", "rule_id"],
         "zones": ["name"],
         "relay_units": ["host_id"],
         "output_states": ["address"],
         "runs": ["run_id"],
     }
+    assert "readings" not in mongo_client.list_collection_names()
     run_keys = sorted([key for key, _ in info["key"]] for info in mongo_client.runs.index_information().values())
     assert run_keys == [["_id"], ["ended_at"], ["run_id"], ["zone", "started_at"]]
 
@@ -354,3 +365,310 @@ async def test_a_move_stopped_half_way_is_finished_by_the_next_open(mongo_url, m
         await storage.close()
     assert mongo_client.zones.count_documents({}) == 1 and mongo_client.runs.count_documents({}) == 3
     assert mongo_client.rules.count_documents({}) == 1
+
+
+# --- history: raw readings in hour buckets, rollups set from the buckets' sums ---
+
+#: The local (UTC) day number of T0.
+DAY0 = datetime.date(2026, 11, 25).toordinal()
+
+
+@pytest_twisted.async_yield_fixture
+async def opened(mongo_url):
+    storage = MongoStorage(mongo_url, reactor)
+    await storage.open()
+    yield storage
+    await storage.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_readings_are_kept_as_one_bucket_per_series_and_hour(opened, mongo_client):
+    await opened.record_readings("h", [reading("28-a", T0 + 1.5, value=20.126)])
+    await opened.record_readings(
+        "h",
+        [
+            reading("28-a", T0 + 1.5, value=20.126),  # re-delivered: no write
+            Reading("28-a", "DS18B20", None, T0 + 1800.25, extra="crc"),
+            reading("28-a", T0 + 3599.9996, value=21.0),  # the next hour's first millisecond
+        ],
+    )
+    buckets = list(mongo_client.reading_buckets.find({}, {"_id": False}).sort("start"))
+    assert buckets == [
+        {
+            "series": "28-a",
+            "start": int(T0),
+            "version": 1,
+            "values": {"1500": 2013, "1800250": None},
+            "failures": {"1800250": "crc"},
+            "quarters": {"0": {"count": 1, "low": 2013, "high": 2013, "total": 2013}},
+        },
+        {
+            "series": "28-a",
+            "start": int(T0) + 3600,
+            "version": 0,
+            "values": {"0": 2100},
+            "failures": {},
+            "quarters": {"0": {"count": 1, "low": 2100, "high": 2100, "total": 2100}},
+        },
+    ]
+    assert await opened.history("28-a", start=T0 + 1800.25) == [
+        HistoryEntry("28-a", T0 + 1800.25, None, "crc"),
+        HistoryEntry("28-a", T0 + 3600, 21.0, None),
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_retry_after_the_rollups_failed_counts_each_reading_once(mongo_url, mongo_client):
+    """Without a transaction the buckets are written before the rollups; a batch that failed
+    between them, sent again, stores nothing twice and brings the rollups up to date."""
+    mongo_client.create_collection("quarters", validator={"count": {"$lt": 0}})
+    storage = MongoStorage(mongo_url, reactor, use_transactions=False)
+    await storage.open()
+    batch = [reading("28-a", T0, value=20.0), reading("28-a", T0 + 60, value=22.0)]
+    try:
+        with pytest.raises(StorageError):
+            await storage.record_readings("h", batch)
+        assert len(await storage.history("28-a")) == 2
+        mongo_client.command("collMod", "quarters", validator={})
+        await storage.record_readings("h", batch)
+        await storage.record_readings("h", batch)
+        quarters = await storage.aggregates(["28-a"], "quarter", T0, T0 + 900, 900)
+        days = await storage.aggregates(["28-a"], "day", DAY0, DAY0 + 1, 1)
+    finally:
+        await storage.close()
+    assert quarters == {"28-a": [Aggregate(0, 2, 20.0, 21.0, 22.0)]}
+    assert days == {"28-a": [Aggregate(0, 2, 20.0, 21.0, 22.0)]}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_reading_for_a_pruned_hour_adds_to_its_kept_rollups(opened, mongo_client):
+    await opened.record_readings("h", [reading("28-a", T0, value=20.0), reading("28-a", T0 + 60, value=22.0)])
+    assert await opened.prune_readings(T0 + 30, 10) == 1  # part of the bucket
+    await opened.record_readings("h", [reading("28-a", T0 + 120, value=24.0)])
+    assert await opened.prune_readings(T0 + 3600, 10) == 2  # the whole bucket goes
+    assert mongo_client.reading_buckets.count_documents({}) == 0
+    await opened.record_readings("h", [reading("28-a", T0 + 180, value=18.0)])
+    assert await opened.history("28-a") == [HistoryEntry("28-a", T0 + 180, 18.0, None)]
+    assert await opened.aggregates(["28-a"], "quarter", T0, T0 + 900, 900) == {
+        "28-a": [Aggregate(0, 4, 18.0, 21.0, 24.0)]
+    }
+    assert await opened.aggregates(["28-a"], "day", DAY0, DAY0 + 1, 1) == {"28-a": [Aggregate(0, 4, 18.0, 21.0, 24.0)]}
+
+
+@pytest_twisted.ensureDeferred
+async def test_pruning_reads_old_buckets_page_by_page(opened):
+    await opened.record_readings("h", [reading("28-a", T0 + 3600 * hour, value=20.0) for hour in range(70)])
+    await opened.record_readings("h", [reading("28-b", T0 + 3600 * 69 + 1, value=20.0)])
+    assert await opened.prune_readings(T0 + 3600 * 69, 66) == 66
+    assert await opened.prune_readings(T0 + 3600 * 69, 66) == 3
+    assert await opened.prune_readings(T0 + 3600 * 69, 66) == 0
+    assert await opened.prune_readings(T0 + 3600 * 69, 0) == 0
+    assert [entry.timestamp for entry in await opened.history("28-a")] == [T0 + 3600 * 69]
+    assert len(await opened.history("28-b")) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_backlog_sent_again_is_stored_once(opened):
+    backlog = [reading("28-a", T0 + 30 * step, value=20.0 + step % 2) for step in range(100)]
+    await opened.record_readings("h", backlog)
+    await opened.record_readings("h", [*backlog, reading("28-a", T0 + 3001, value=25.0)])
+    assert len(await opened.history("28-a")) == 101
+    assert await opened.aggregates(["28-a"], "quarter", T0, T0 + 3600, 3600) == {
+        "28-a": [Aggregate(0, 101, 20.0, 20.54, 25.0)]
+    }
+
+
+@pytest.mark.parametrize("use_transactions", [True, False])
+@pytest_twisted.ensureDeferred
+async def test_new_buckets_and_days_take_only_their_own_series_rollups(mongo_url, use_transactions):
+    """One batch making buckets of two series in two hours (and days), each of which had
+    rollups before its bucket was pruned: each new bucket starts from its own, and each
+    day sums its own series' quarters, with or without a transaction."""
+    opened = MongoStorage(mongo_url, reactor, use_transactions=use_transactions)
+    await opened.open()
+    try:
+        await _own_series_rollups(opened)
+    finally:
+        await opened.close()
+
+
+async def _own_series_rollups(opened):
+    next_day = T0 + 86400
+    await opened.record_readings("h", [Reading("28-c", "DS18B20", None, next_day + 7300)])  # no value, no rollup
+    await opened.record_readings(
+        "h",
+        [
+            reading("28-a", T0, value=20.0),
+            reading("28-b", T0 + 3600, value=10.0),
+            reading("28-a", next_day, value=20.0),
+            reading("28-b", next_day + 3600, value=10.0),
+        ],
+    )
+    assert await opened.prune_readings(next_day + 7200, 10) == 4
+    await opened.record_readings(
+        "h",
+        [
+            reading("28-a", T0 + 3601, value=22.0),
+            reading("28-b", T0 + 1, value=12.0),
+            Reading("28-b", "DS18B20", None, T0 + 2),
+            reading("28-a", next_day + 60, value=24.0),
+        ],
+    )
+    assert await opened.aggregates(["28-a", "28-b"], "quarter", T0, T0 + 7200, 900) == {
+        "28-a": [Aggregate(0, 1, 20.0, 20.0, 20.0), Aggregate(4, 1, 22.0, 22.0, 22.0)],
+        "28-b": [Aggregate(0, 1, 12.0, 12.0, 12.0), Aggregate(4, 1, 10.0, 10.0, 10.0)],
+    }
+    assert await opened.aggregates(["28-a", "28-b"], "day", DAY0, DAY0 + 2, 1) == {
+        "28-a": [Aggregate(0, 2, 20.0, 21.0, 22.0), Aggregate(1, 2, 20.0, 22.0, 24.0)],
+        "28-b": [Aggregate(0, 2, 10.0, 11.0, 12.0), Aggregate(1, 1, 10.0, 10.0, 10.0)],
+    }
+    assert await opened.history("28-b", end=T0 + 3) == [
+        HistoryEntry("28-b", T0 + 1, 12.0),
+        HistoryEntry("28-b", T0 + 2, None),
+    ]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_late_zone_state_is_kept_but_not_compared_with(opened):
+    """A state older than the newest kept (a clock stepped back) is kept if it differs from the
+    newest, which stays what the next state is compared with."""
+    await opened.record_zone_state("hall", T0 + 60, 20.0, 21.0, None, "heat")
+    await opened.record_zone_state("hall", T0, 19.0, 18.0, None, "heat")
+    await opened.record_zone_state("hall", T0 + 120, 20.0, 21.0, None, "heat")
+    assert [(entry.timestamp, entry.value) for entry in await opened.history("zone/hall")] == [
+        (T0, 19.0),
+        (T0 + 60, 20.0),
+    ]
+    assert [change.at for change in await opened.setpoint_changes("hall", T0, T0 + 600)] == [T0, T0 + 60]
+
+
+class SomeoneElseWrites:
+    """A database whose buckets another client writes between the engine's read and its write."""
+
+    def __init__(self, database, other):
+        self._database, self._other = database, other
+
+    def __getitem__(self, name):
+        collection, other = self._database[name], self._other
+        if name != "reading_buckets":
+            return collection
+
+        class Buckets:
+            find = collection.find
+
+            async def bulk_write(self, *args, **kwargs):
+                other.reading_buckets.update_many({}, {"$inc": {"version": 1}, "$set": {"values.7": 1}})
+                return await collection.bulk_write(*args, **kwargs)
+
+        return Buckets()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_bucket_written_by_someone_else_meanwhile_fails_the_batch(opened, mongo_url, mongo_client):
+    await opened.record_readings("h", [reading("28-a", T0, value=20.0)])
+    pool = ConnectionPool(mongo_url)
+    try:
+        meddled = SomeoneElseWrites(pool.get_default_database(), mongo_client)
+        with pytest.raises(StorageError, match="written by someone else"):
+            await store_readings(meddled, [reading("28-a", T0 + 60, value=22.0)], datetime.UTC)
+    finally:
+        await pool.disconnect()
+    assert [entry.timestamp for entry in await opened.history("28-a")] == [T0, T0 + 0.007]
+    assert await opened.aggregates(["28-a"], "quarter", T0, T0 + 900, 900) == {
+        "28-a": [Aggregate(0, 1, 20.0, 20.0, 20.0)]
+    }
+
+
+# --- readings an engine before issue 16 kept one document each move into buckets ---
+
+#: The readings collection as the older engine left it.
+OLD_READINGS = [
+    {"sensor_id": "28-a", "timestamp": T0 + 0.0002, "value": 20.126, "extra": None},
+    {"sensor_id": "28-a", "timestamp": T0 + 0.0004, "value": 25.0, "extra": None},  # same millisecond: dropped
+    {"sensor_id": "28-a", "timestamp": T0 + 60.0, "value": None, "extra": "crc"},
+    {"sensor_id": "28-a", "timestamp": T0 + 900.0, "value": 22.0, "extra": None},
+    {"sensor_id": "28-a", "timestamp": T0 + 90000.0, "value": 18.5, "extra": None},
+    {"sensor_id": "28-b", "timestamp": T0 + 30.0, "value": 10.0, "extra": None},
+    {"sensor_id": "28-b", "timestamp": T0 + 3605.0, "value": 12.0, "extra": None},
+    {"sensor_id": "28-b", "timestamp": T0 + 7199.9998, "value": 13.0, "extra": None},  # the next hour's
+    {"sensor_id": "28-b", "timestamp": T0 + 7205.0, "value": 14.0, "extra": None},
+    {"sensor_id": "28-c", "timestamp": T0 + 5.0, "value": None},  # no value at all
+    {"sensor_id": "28-c", "timestamp": T0 + 6.0, "value": None, "extra": None},
+]
+
+
+def insert_old_readings(mongo_client):
+    mongo_client.readings.insert_many([dict(old) for old in OLD_READINGS])
+    mongo_client.readings.create_index([("sensor_id", 1), ("timestamp", 1)], unique=True)
+
+
+async def assert_readings_moved(storage):
+    assert await storage.history("28-a") == [
+        HistoryEntry("28-a", T0, 20.13, None),
+        HistoryEntry("28-a", T0 + 60, None, "crc"),
+        HistoryEntry("28-a", T0 + 900, 22.0, None),
+        HistoryEntry("28-a", T0 + 90000, 18.5, None),
+    ]
+    assert [(entry.timestamp, entry.value) for entry in await storage.history("28-b")] == [
+        (T0 + 30, 10.0),
+        (T0 + 3605, 12.0),
+        (T0 + 7200, 13.0),
+        (T0 + 7205, 14.0),
+    ]
+    assert await storage.history("28-c") == [HistoryEntry("28-c", T0 + 5, None), HistoryEntry("28-c", T0 + 6, None)]
+    assert await storage.aggregates(["28-a", "28-b"], "quarter", T0, T0 + 3600 * 3, 900) == {
+        "28-a": [Aggregate(0, 1, 20.13, 20.13, 20.13), Aggregate(1, 1, 22.0, 22.0, 22.0)],
+        "28-b": [
+            Aggregate(0, 1, 10.0, 10.0, 10.0),
+            Aggregate(4, 1, 12.0, 12.0, 12.0),
+            Aggregate(8, 2, 13.0, 13.5, 14.0),
+        ],
+    }
+    assert await storage.aggregates(["28-a", "28-b"], "day", DAY0, DAY0 + 2, 1) == {
+        "28-a": [Aggregate(0, 2, 20.13, 21.07, 22.0), Aggregate(1, 1, 18.5, 18.5, 18.5)],
+        "28-b": [Aggregate(0, 4, 10.0, 12.25, 14.0)],
+    }
+
+
+@pytest_twisted.ensureDeferred
+async def test_open_moves_old_readings_into_buckets_once(mongo_url, mongo_client, monkeypatch):
+    monkeypatch.setattr(mongo_readings_migration, "WINDOW", 7200)  # several windows, some empty
+    insert_old_readings(mongo_client)
+    storage = MongoStorage(mongo_url, reactor)
+    await storage.open()
+    try:
+        await assert_readings_moved(storage)
+        await storage.record_readings("h", [reading("28-a", T0 + 120, value=21.0)])
+        assert await storage.aggregates(["28-a"], "quarter", T0, T0 + 900, 900) == {
+            "28-a": [Aggregate(0, 2, 20.13, 20.57, 21.0)]
+        }
+    finally:
+        await storage.close()
+    assert "readings" not in mongo_client.list_collection_names()
+    reopened = MongoStorage(mongo_url, reactor)
+    await reopened.open()  # nothing left to move
+    try:
+        assert len(await reopened.history("28-a")) == 5
+    finally:
+        await reopened.close()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_readings_move_stopped_half_way_is_finished_by_the_next_open(mongo_url, mongo_client):
+    """An engine stopped after writing part of the buckets and rollups: the next open writes
+    the same documents again (absolute values, never added twice), then drops the old readings."""
+    insert_old_readings(mongo_client)
+    sums = {"count": 1, "low": 2013, "high": 2013, "total": 2013}
+    mongo_client.reading_buckets.insert_one(
+        {"series": "28-a", "start": int(T0), "values": {"0": 2013}, "failures": {}, "quarters": {"0": sums}}
+    )
+    mongo_client.quarters.insert_one({"series": "28-a", "start": int(T0), **sums})
+    mongo_client.days.insert_one({"series": "28-b", "day": DAY0, "count": 3, "low": 1000, "high": 1400, "total": 3600})
+    storage = MongoStorage(mongo_url, reactor)
+    await storage.open()
+    try:
+        await assert_readings_moved(storage)
+    finally:
+        await storage.close()
+    assert mongo_client.reading_buckets.count_documents({}) == 6
+    assert "readings" not in mongo_client.list_collection_names()

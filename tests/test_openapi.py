@@ -9,6 +9,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from rpymostat.api.controls_api import ControlsApi
+from rpymostat.api.events_api import EventsApi
+from rpymostat.api.history_api import HistoryApi
 from rpymostat.api.pairing_api import PairingApi
 from rpymostat.api.root import RootApi
 from rpymostat.api.rules_api import RuleCollection
@@ -34,10 +36,12 @@ MOUNTS = {
     "/v1/overrides": RuleCollection.app,
     "/v1/zones": ZonesApi.app,
     "/v1/timeline": TimelineApi.app,
+    "/v1/history": HistoryApi.app,
     "/v1/controls": ControlsApi.app,
     "/v1/pair": PairingApi.app,
     "/v1/tokens": TokensApi.app,
     "/v1/pairings": PairingsApi.app,
+    "/v1/events": EventsApi.app,
 }
 
 

@@ -184,6 +184,11 @@ async def test_written_rules_are_answered_as_documented(house):
     check("/v1/schedules/{rule_id}", "delete", await house.api.delete(f"/v1/schedules/{rule_id}"))
 
 
+@pytest_twisted.ensureDeferred
+async def test_a_stream_ticket_is_answered_as_documented(house):
+    check("/v1/events/ticket", "post", await house.api.post("/v1/events/ticket"))
+
+
 @pytest.mark.parametrize("zone", ["upstairs", "default"])
 @pytest_twisted.ensureDeferred
 async def test_a_zone_written_without_a_name_is_answered_as_documented(house, zone):
@@ -209,6 +214,7 @@ async def test_a_zone_written_without_a_name_is_answered_as_documented(house, zo
         ("/v1/sensors/update", "put", "/v1/sensors/update", [], 422),
         ("/v1/sensors/{sensor_id}", "patch", "/v1/sensors/s1", {"name": 5}, 422),
         ("/v1/schedules", "post", "/v1/schedules", "{nope", 400),
+        ("/v1/events", "get", "/v1/events?topics=zone.decided,nope", None, 422),
     ],
 )
 @pytest_twisted.ensureDeferred

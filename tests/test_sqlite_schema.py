@@ -391,7 +391,7 @@ async def test_packaged_v3_database_upgrades_to_v5_moving_every_record_home(tmp_
         await storage.close()
 
     connection = sqlite3.connect(path)
-    assert connection.execute("PRAGMA user_version").fetchone() == (5,)
+    assert connection.execute("PRAGMA user_version").fetchone() == (6,)
     assert connection.execute("SELECT count(*) FROM tokens").fetchone() == (0,)  # v5 on top of v4
     assert connection.execute("SELECT kind, rule_id FROM rules ORDER BY kind").fetchall() == [
         ("hold", "attic"),
@@ -409,13 +409,15 @@ async def test_packaged_v3_database_upgrades_to_v5_moving_every_record_home(tmp_
     backup.close()
 
 
-def test_v5_is_the_newest_schema_and_the_upgrade_reads_queries_through_indexes(tmp_path):
-    assert sqlite_schema.latest_version() == 5
+def test_v6_is_the_newest_schema_and_the_upgrade_reads_queries_through_indexes(tmp_path):
+    assert sqlite_schema.latest_version() == 6
     connection = sqlite_schema.connect(tmp_path / "db.sqlite3")
     plans = {
         "open": "SELECT run_id FROM runs WHERE ended_at IS NULL ORDER BY run_id",
         "latest": "SELECT run_id FROM runs WHERE zone = 'hall' ORDER BY started_at DESC, run_id DESC LIMIT 3",
         "samples": "SELECT at FROM run_samples WHERE run_id = 'x' ORDER BY rowid",
+        "raw": "SELECT t, value FROM readings WHERE series = 1 AND t >= 0 AND t < 86400 ORDER BY t",
+        "days": "SELECT day, count FROM days WHERE series = 1 AND day >= 1 AND day < 366",
     }
     details = {
         name: " ".join(row[3] for row in connection.execute("EXPLAIN QUERY PLAN " + query))
@@ -425,6 +427,11 @@ def test_v5_is_the_newest_schema_and_the_upgrade_reads_queries_through_indexes(t
     assert "USING COVERING INDEX open_runs" in details["open"] or "USING INDEX open_runs" in details["open"]
     assert "runs_by_start" in details["latest"] and "TEMP B-TREE" not in details["latest"]
     assert "run_samples_by_run" in details["samples"] and "TEMP B-TREE" not in details["samples"]
+    for series in ("raw", "days"):
+        assert (
+            "USING PRIMARY KEY (series=? AND t>? AND t<?)".replace("t", "day" if series == "days" else "t")
+            in (details[series])
+        ), details[series]
 
 
 def test_a_v3_database_the_upgrade_cannot_read_is_left_as_it_was(tmp_path):
@@ -440,7 +447,7 @@ def test_a_v3_database_the_upgrade_cannot_read_is_left_as_it_was(tmp_path):
     connection.close()
 
 
-def test_a_fresh_v5_database_and_an_upgraded_v4_one_have_the_same_schema(tmp_path):
+def test_a_fresh_database_and_an_upgraded_v4_one_have_the_same_schema(tmp_path):
     fresh = sqlite_schema.connect(tmp_path / "fresh.sqlite3")
     old = sqlite3.connect(tmp_path / "old.sqlite3")
     old.executescript((sqlite_schema.SCHEMA_FILES / "v4.sql").read_text() + "PRAGMA user_version=4;")

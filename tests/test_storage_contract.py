@@ -146,11 +146,12 @@ async def test_naming_unknown_sensor_creates_nothing(storage):
 
 
 @pytest_twisted.ensureDeferred
-async def test_float_precision_of_timestamps_survives(storage):
-    precise = T0 + 0.123456
-    await storage.record_readings("h", [reading(timestamp=precise)])
-    assert (await storage.sensor("28-0000075565ad")).last_seen == precise
-    assert (await storage.history("28-0000075565ad"))[0].timestamp == precise
+async def test_current_value_keeps_its_precise_time_and_history_the_millisecond(storage):
+    precise = T0 + 0.923456
+    await storage.record_readings("h", [reading(timestamp=precise, value=20.123)])
+    current = await storage.sensor("28-0000075565ad")
+    assert (current.last_seen, current.value) == (precise, 20.123)
+    assert await storage.history("28-0000075565ad") == [HistoryEntry("28-0000075565ad", T0 + 0.923, 20.12, None)]
 
 
 @pytest_twisted.ensureDeferred

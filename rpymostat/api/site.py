@@ -23,13 +23,18 @@ def build_site(
     schedule_plugins,
     decision_plugins,
     engine_addresses=None,
+    event_stream=None,
+    history_raw_days=90,
 ) -> Site:
     """The engine's HTTP site over collaborators built once by the service tree.
 
     Tests build the same site with the parts :func:`rpymostat.testing.engine_parts`
     makes, so they exercise exactly what the engine serves.  ``engine_addresses``
     (:class:`~rpymostat.api.pairing_api.EngineAddresses`, filled in once the
-    engine listens) bounds what the engine proves itself for.
+    engine listens) bounds what the engine proves itself for; ``event_stream``
+    (:class:`~rpymostat.api.event_stream.EventStream`) serves ``/v1/events``,
+    one over ``events`` being made when none is given; ``history_raw_days``
+    is how long raw readings are kept.
     """
     v1 = V1Api(
         storage,
@@ -42,6 +47,8 @@ def build_site(
         schedule_plugins,
         decision_plugins,
         engine_addresses=engine_addresses,
+        event_stream=event_stream,
+        history_raw_days=history_raw_days,
     )
     return json_site(Utf8PathGuard(AccessGate(RootApi(v1).app.resource(), access)))
 

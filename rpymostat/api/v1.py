@@ -3,14 +3,18 @@
 Each family of routes is its own Klein app on the object that does the work,
 mounted here with ``branch=True`` as ``/v1`` itself is mounted at the root:
 ``/sensors``, ``/schedules`` and ``/overrides`` (one rule collection app
-each), ``/zones``, ``/timeline`` and ``/controls``.  This app answers the few
-routes about the API itself: its OpenAPI document, its status and its
-plugins.  What each route accepts and answers is specified in
+each), ``/zones``, ``/timeline``, ``/history``, ``/controls`` and
+``/events``.  This app
+answers the few routes about the API itself: its OpenAPI document, its
+status and its plugins.  What each route accepts and answers is specified in
 ``openapi.json``.
 """
 
 from rpymostat.api.controls_api import ControlsApi
 from rpymostat.api.errors import api_app, json_bytes, mounted, render_failure
+from rpymostat.api.event_stream import EventStream
+from rpymostat.api.events_api import EventsApi
+from rpymostat.api.history_api import HistoryApi
 from rpymostat.api.pairing_api import PairingApi
 from rpymostat.api.rules_api import RuleCollection
 from rpymostat.api.rules_input import RulesInput
@@ -20,6 +24,7 @@ from rpymostat.api.timeline_api import TimelineApi
 from rpymostat.api.tokens_api import PairingsApi, TokensApi
 from rpymostat.api.validation import RequestValidator
 from rpymostat.api.zones_api import ZonesApi
+from rpymostat.auth.tickets import TicketBook
 
 
 class V1Api:
@@ -27,7 +32,13 @@ class V1Api:
 
     ``schedule_plugins`` and ``decision_plugins`` map names to the installed
     plugins (schedule plugin classes, decision plugin instances), as loaded
-    once at start; ``decisions`` is the decision loop.
+    once at start; ``decisions`` is the decision loop; ``event_stream`` is the
+    engine's :class:`~rpymostat.api.event_stream.EventStream` (one is made over
+    ``events``, its keep-alive not started, when none is given).  Stream
+    tickets are the access policy's (``access.tickets``), so the tickets it
+    admits are the ones issued here; open access has none and needs none.
+    ``history_raw_days`` is how long raw readings are kept (``/history`` asks
+    for rollups beyond it).
     """
 
     app = api_app()
@@ -45,6 +56,8 @@ class V1Api:
         decision_plugins,
         validator=None,
         engine_addresses=None,
+        event_stream=None,
+        history_raw_days=90,
     ):
         self._storage = storage
         self._validator = validator or RequestValidator()
@@ -57,11 +70,16 @@ class V1Api:
         self._overrides = RuleCollection("override", "overrides", rules_input.override, *rules).app.resource()
         self._zones = ZonesApi(rules_input, timelines, zone_info, decisions, decision_plugins, *shared).app.resource()
         self._timeline = TimelineApi(timelines, zone_info, clock).app.resource()
+        self._history = HistoryApi(storage, clock, zone_info, history_raw_days).app.resource()
         self._controls = ControlsApi(self._validator, *shared).app.resource()
         throttle = getattr(access, "throttle", None)
         self._pair = PairingApi(self._validator, storage, clock, throttle, engine_addresses).app.resource()
         self._tokens = TokensApi(self._validator, storage, clock, access).app.resource()
         self._pairings = PairingsApi(storage, clock, access).app.resource()
+        self.event_stream = event_stream if event_stream is not None else EventStream(events, clock)
+        tickets = getattr(access, "tickets", None)
+        tickets = tickets if tickets is not None else TicketBook(clock.seconds)
+        self._events = EventsApi(self.event_stream, tickets, clock).app.resource()
 
     @app.handle_errors(Exception)
     def _failed(self, request, failure):
@@ -108,6 +126,10 @@ class V1Api:
     def timeline(self, request):
         return mounted(request, self._timeline)
 
+    @app.route("/history", branch=True)
+    def history(self, request):
+        return mounted(request, self._history)
+
     @app.route("/controls", branch=True)
     def controls(self, request):
         return mounted(request, self._controls)
@@ -123,3 +145,7 @@ class V1Api:
     @app.route("/pairings", branch=True)
     def pairings(self, request):
         return mounted(request, self._pairings)
+
+    @app.route("/events", branch=True)
+    def events(self, request):
+        return mounted(request, self._events)

@@ -4,7 +4,10 @@ A zone's settings live in the storage's zones
 (:meth:`~rpymostat.storage.interface.IStorage.put_zone`); the ``default``
 zone exists even when nothing is stored, so a house always has one.
 Changing a zone or its hold announces ``rule.changed`` for it, since both
-shape its timeline, and the decision loop decides it again at once.
+shape its timeline, and the decision loop decides it again at once.  For
+those who follow the zone rather than its timeline (the event stream), a
+zone written or deleted is also ``zone.changed``, and a hold set or removed
+``hold.started`` or ``hold.ended``.
 
 ``GET /v1/zones/{zone}/state`` answers the question every thermostat user
 asks, "why is it (not) heating?", from the loop's latest decision;
@@ -22,7 +25,7 @@ from rpymostat.api.errors import (
 )
 from rpymostat.api.jsonio import read_json
 from rpymostat.api.shapes import rule_document, run_document, segment_document, state_document, zone_document
-from rpymostat.schedule import zone_settings
+from rpymostat.schedule import documents, zone_settings
 from rpymostat.schedule.cache import UnknownZone
 from rpymostat.storage.interface import RuleRecord
 
@@ -44,7 +47,7 @@ class ZonesApi:
     app = api_app()
 
     def __init__(self, rules_input, timelines, zone_info, decisions, decision_plugins, storage, clock, events, access):
-        self._input, self._timelines, self._timezone = rules_input, timelines, zone_info.key
+        self._input, self._timelines, self._zone_info, self._timezone = rules_input, timelines, zone_info, zone_info.key
         self._loop, self._decision_plugins = decisions, decision_plugins
         self._storage, self._clock, self._events, self._access = storage, clock, events, access
 
@@ -80,6 +83,9 @@ class ZonesApi:
         existed = existing is not None  # the default zone always exists
         record = await self._storage.put_zone(zone, document, self._clock.seconds())
         self._changed(zone, "zone")
+        self._events.publish(
+            "zone.changed", self._clock.seconds(), zone=zone, change="updated" if existed else "created"
+        )
         return json_bytes(request, 200 if existed else 201, zone_document(zone, document, record.changed_at))
 
     @app.route("/<zone>", methods=["DELETE"])
@@ -93,6 +99,7 @@ class ZonesApi:
             raise Conflict(f"zone {zone!r} still has {using} rules; delete or move them first")
         await self._storage.delete_zone(zone)
         self._changed(zone, "zone")
+        self._events.publish("zone.changed", self._clock.seconds(), zone=zone, change="deleted")
         request.setResponseCode(204)
         return b""
 
@@ -105,6 +112,7 @@ class ZonesApi:
         record = RuleRecord("hold", zone, zone, document, self._clock.seconds())
         await self._storage.put_rule(record)
         self._changed(zone, "hold")
+        self._events.publish("hold.started", self._clock.seconds(), zone=zone, hold=rule_document(record))
         return json_bytes(request, 201, rule_document(record))
 
     @app.route("/<zone>/hold", methods=["GET"])
@@ -119,6 +127,7 @@ class ZonesApi:
         if not await self._storage.delete_rule("hold", zone):
             raise NotFoundError(f"zone {zone!r} has no hold")
         self._changed(zone, "hold")
+        self._events.publish("hold.ended", self._clock.seconds(), zone=zone, reason="deleted")
         request.setResponseCode(204)
         return b""
 
@@ -161,7 +170,18 @@ class ZonesApi:
         limit = given[0].decode("utf-8", "replace") if given else "100"
         if not (limit.isascii() and limit.isdigit() and len(limit) <= 4 and 1 <= int(limit) <= MAX_RUNS):
             raise InvalidContent(f"limit: must be a whole number from 1 to {MAX_RUNS}")
-        runs = await self._loop.recorder.runs(zone, int(limit))
+        window = {}
+        for field in ("start", "end"):
+            given = request.args.get(field.encode())
+            if given:
+                text = given[0].decode("utf-8", "replace")
+                try:
+                    window[field] = documents.parse_instant(text, self._zone_info).timestamp()
+                except ValueError as error:
+                    raise InvalidContent(f"{field}: {error}") from None
+        if "start" in window and "end" in window and window["start"] >= window["end"]:
+            raise InvalidContent("end: must be after start")
+        runs = await self._loop.recorder.runs(zone, int(limit), window.get("start"), window.get("end"))
         return json_bytes(request, 200, {"zone": zone, "runs": [run_document(run) for run in runs]})
 
     async def _known(self, zone):

@@ -14,9 +14,16 @@ the API is forgotten at once, one revoked by the command within that time.
 While the database does not answer, a token read before is still taken, so
 what the engine has cached (targets, zone states) still answers.
 Tokens are never logged, only their names.
+
+``GET /v1/events`` alone also takes a stream ticket in its query
+(``?ticket=``, see :mod:`rpymostat.auth.tickets`), since a browser's
+``EventSource`` cannot send a header; a bad or expired one is a 401 and
+counts as a failure, exactly like a bad token.
 """
 
 import dataclasses
+import re
+from urllib.parse import unquote_to_bytes
 
 from twisted.internet.defer import Deferred, ensureDeferred, succeed
 from twisted.logger import Logger
@@ -26,6 +33,7 @@ from rpymostat.access import IAccessPolicy
 from rpymostat.auth.refusals import Forbidden, TooManyFailures, Unauthenticated
 from rpymostat.auth.roles import HOST_ROLES, OperationRoles
 from rpymostat.auth.throttle import FailureThrottle
+from rpymostat.auth.tickets import TicketBook
 from rpymostat.protocol.tokens import token_hash
 from rpymostat.storage.interface import StorageError
 
@@ -39,6 +47,10 @@ STALE_S = 3600.0
 
 #: The request attribute holding the admitted token's record (None with auth off or exempt).
 PRINCIPAL = "rpymostat_token"
+
+#: The one operation a stream ticket opens, matched on the decoded path as the router reads it.
+TICKET_METHOD = b"GET"
+TICKET_PATH = re.compile(r"/v1/events/?")
 
 
 def bearer_token(request) -> str | None:
@@ -61,11 +73,12 @@ def principal(request):
 class TokenAccess:
     """Tokens from ``storage``; roles from ``openapi``; time from ``monotonic``."""
 
-    def __init__(self, storage, openapi, monotonic, throttle=None):
+    def __init__(self, storage, openapi, monotonic, throttle=None, tickets=None):
         self._storage = storage
         self._roles = OperationRoles(openapi)
         self._monotonic = monotonic
         self.throttle = throttle if throttle is not None else FailureThrottle(monotonic)
+        self.tickets = tickets if tickets is not None else TicketBook(monotonic)
         self._cache = {}  # token hash -> (TokenRecord, read at)
         self._epoch = 0  # counts revocations through the API
 
@@ -75,6 +88,8 @@ class TokenAccess:
         if rule.exempt:
             return None
         token = bearer_token(request)
+        if token is None and (ticket := stream_ticket(request)) is not None:
+            return self._admit_ticket(request, ticket, rule)
         digest = token_hash(token) if token is not None else None
         cached = self._cache.get(digest)
         if cached is not None and self._monotonic() - cached[1] < CACHE_S:
@@ -102,6 +117,13 @@ class TokenAccess:
         elif epoch == self._epoch:  # no token was revoked while this one was read
             self._cache[digest] = (record, self._monotonic())
         self._admitted(request, record, rule)
+
+    def _admit_ticket(self, request, ticket, rule):
+        valid, record = self.tickets.redeem(ticket)
+        if not valid:
+            self._failed(request, client_address(request), "an unknown or expired stream ticket")
+            raise Unauthenticated("unknown or expired stream ticket; ask POST /v1/events/ticket for a new one")
+        return self._admitted(request, record, rule)
 
     def _admitted(self, request, record, rule):
         if record is None:
@@ -168,6 +190,17 @@ class TokenAccess:
         """Drop a token's cached record: a token revoked through the API stops at once."""
         self._epoch += 1  # a lookup under way must not cache it again
         self._cache.pop(token_hash_, None)
+        self.tickets.forget_issuer(token_hash_)
+
+
+def stream_ticket(request) -> str | None:
+    """The ``?ticket=`` of a ``GET /v1/events``, or None: no other operation takes one."""
+    values = request.args.get(b"ticket")
+    if not values or request.method != TICKET_METHOD:
+        return None
+    if not TICKET_PATH.fullmatch(unquote_to_bytes(request.path).decode("utf-8", "replace")):
+        return None
+    return values[0].decode("utf-8", "replace")
 
 
 def client_address(request) -> str:

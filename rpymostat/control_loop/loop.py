@@ -9,7 +9,9 @@ desired state (re-sent each loop, so a restarted unit converges and its lease
 stays fresh); what the units report goes to the output ledger and the run
 recorder.  A rule change or a unit registering runs the loop at once, so a
 hold takes effect in a second, not at the next tick; requests arriving during
-a run are coalesced into one more run.
+a run are coalesced into one more run.  What it finds is announced on the
+event bus: ``zone.decided`` (when a zone's outputs or reason change),
+``output.switched``, ``sensor.stale``/``sensor.back`` and ``plugin.error``.
 
 It fails safe: a zone that cannot be decided (its settings unreadable, the
 database down, any exception) has its outputs sent to their safe state as a
@@ -86,6 +88,8 @@ class DecisionLoop(TimerService):
         self.failed_runs = 0  # runs in which some zone could not be decided
         self._zone_outputs = {}  # zone -> {output: address}, from the last successful read
         self._last_errors = {}  # zone ("" for listing them) -> the failure logged last, with its traceback
+        self._stale = set()  # sensors announced stale and not back since
+        self._plugin_errors = {}  # zone -> its decision plugin's failure, announced
 
     def on_event(self, event):
         """Subscribe this to the event bus: take readings, and decide again when rules or units change."""
@@ -93,6 +97,7 @@ class DecisionLoop(TimerService):
             self.samples.received(event.data["readings"], self._monotonic())
         elif event.topic == "sensor.deleted":
             self.samples.forget(event.data["sensor_id"])
+            self._stale.discard(event.data["sensor_id"])
         elif event.topic == "rule.changed":
             self.run_zones([event.data["zone"]])
         elif event.topic == "control.registered":
@@ -224,14 +229,60 @@ class DecisionLoop(TimerService):
                     log.failure("zone {zone} {output}: the run could not be recorded", zone=zone, output=name)
         previous = self.reports.get(zone)
         self.reports[zone] = ZoneReport(decision, settings, deliveries, following, now_wall)
+        self._note_sensors(inputs, now, now_wall)
+        self._note_plugin(zone, decision, now_wall)
         if (
             previous is None
             or previous.decision.outputs != decision.outputs
             or previous.decision.final.reason != decision.final.reason
         ):
+            segment = decision.segment
             self._events.publish(
-                "zone.decided", now_wall, zone=zone, outputs=dict(decision.outputs), reason=decision.final.reason
+                "zone.decided",
+                now_wall,
+                zone=zone,
+                outputs=dict(decision.outputs),
+                reason=decision.final.reason,
+                mode=decision.mode,
+                temperature=decision.temperature.value,
+                heat_setpoint=segment.setpoints.heat if segment is not None else None,
+                cool_setpoint=segment.setpoints.cool if segment is not None else None,
             )
+
+    def _note_sensors(self, inputs, now, now_wall):
+        """Announce each of the zone's sensors going stale (``sensor.stale``) or fresh again (``sensor.back``).
+
+        Judged as the decision judges it (:func:`~rpymostat.decide.temperature.effective_temperature`:
+        received more than ``stale_after`` s ago on the monotonic clock), once per sensor however
+        many zones weigh it; a sensor that never reported is neither.
+        """
+        for sensor_id in sorted({**inputs.zone_sensors, **inputs.weights}):
+            sample = inputs.samples.get(sensor_id)
+            if sample is None:
+                continue
+            age = now - sample.seen_at
+            if age > self._stale_after and sensor_id not in self._stale:
+                self._stale.add(sensor_id)
+                self._events.publish("sensor.stale", now_wall, sensor_id=sensor_id, seconds_since=round(age, 1))
+            elif age <= self._stale_after and sensor_id in self._stale:
+                self._stale.discard(sensor_id)
+                self._events.publish("sensor.back", now_wall, sensor_id=sensor_id)
+
+    def _note_plugin(self, zone, decision, now_wall):
+        """Announce ``plugin.error`` when the zone's decision plugin starts failing (or fails anew).
+
+        :func:`~rpymostat.decide.evaluate.decide` catches the failure, logs it
+        and decides by the built-in hysteresis; its wish's reason is how it says so.
+        """
+        failed = f"decision plugin {decision.plugin!r} failed ("
+        error = decision.wish.reason if decision.wish.reason.startswith(failed) else None
+        if error == self._plugin_errors.get(zone):
+            return
+        if error is None:
+            del self._plugin_errors[zone]
+            return
+        self._plugin_errors[zone] = error
+        self._events.publish("plugin.error", now_wall, zone=zone, plugin=decision.plugin, error=error)
 
     async def _deliver(self, zone, name, address, desired, reason, safety=None):
         """Send one output its state and record what its unit reports; returns the Delivery."""
@@ -272,7 +323,7 @@ class DecisionLoop(TimerService):
         """Switch off outputs still on that no zone names any more, and end the runs of removed outputs."""
         for zone in set(self._zone_outputs) - listed:
             del self._zone_outputs[zone]
-        for gone in (self.reports, self.failures):
+        for gone in (self.reports, self.failures, self._plugin_errors):
             for zone in set(gone) - listed:
                 del gone[zone]
         named = {address for outputs in self._zone_outputs.values() for address in outputs.values()}

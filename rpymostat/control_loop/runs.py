@@ -88,11 +88,11 @@ class RunRecorder:
         await self._storage.end_run(self._open[key].run_id, ended_at, temperature)
         del self._open[key]
 
-    async def runs(self, zone, limit=100):
+    async def runs(self, zone, limit=100, start=None, end=None):
         """The ``limit`` stored :class:`~rpymostat.storage.interface.RunRecord` of ``zone`` that started
-        last, newest first.
+        last (in [``start``, ``end``) when given), newest first.
 
         Storage reads only those runs, through an index, so a year of runs
         is never read to show the latest.
         """
-        return await self._storage.runs(zone, limit)
+        return await self._storage.runs(zone, limit, start, end)

@@ -93,7 +93,9 @@ def parse_instant(text: str, zone) -> datetime.datetime:
     try:
         moment = datetime.datetime.fromisoformat(text)
     except (ValueError, TypeError):
-        raise ValueError(f"{text!r} is not an ISO 8601 date and time") from None
+        # A "+01:00" typed into a URL's query arrives as " 01:00": say so.
+        hint = " (in a URL, write '+' as %2B, or give the time in UTC with Z)" if " " in str(text) else ""
+        raise ValueError(f"{text!r} is not an ISO 8601 date and time{hint}") from None
     if not 2000 <= moment.year <= 2099:
         raise ValueError(f"{text!r} is not between the years 2000 and 2099")
     return in_range(to_instant(moment, zone), text)

@@ -61,12 +61,48 @@ class SensorRecord:
 
 @dataclasses.dataclass(frozen=True)
 class HistoryEntry:
-    """One stored reading of a sensor."""
+    """One stored raw reading of a sensor, as history keeps it: to the millisecond, the
+    value in hundredths of a degree (see :mod:`.timeseries`); ``extra`` is the device's
+    reason when ``value`` is None."""
 
     sensor_id: str
     timestamp: float
     value: float | None
     extra: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Aggregate:
+    """A series over one step of a history query: how many values, their min, mean and max.
+
+    ``slot`` numbers the step from the query's start (0 is the first), in the
+    query's own units, so a daily answer needs no clock arithmetic here.
+    """
+
+    slot: int
+    count: int
+    low: float
+    mean: float
+    high: float
+
+
+@dataclasses.dataclass(frozen=True)
+class SetpointChange:
+    """A zone's heat and cool setpoints and mode from ``at`` until the next change."""
+
+    at: float
+    heat: float | None
+    cool: float | None
+    mode: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class RunInterval:
+    """When an output of a zone ran (``ended_at`` None: still running), without its samples."""
+
+    output: str
+    started_at: float
+    ended_at: float | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,10 +270,43 @@ class IStorage(Interface):
         """
 
     def history(sensor_id, start=None, end=None):
-        """Fire with the :class:`HistoryEntry` list of a sensor, oldest first.
+        """Fire with the raw :class:`HistoryEntry` list of a sensor, oldest first.
 
         ``start`` is inclusive and ``end`` exclusive; either may be None.
+        Raw readings older than the retention are gone (:meth:`prune_readings`);
+        their rollups stay.
         """
+
+    def aggregates(names, resolution, start, end, step):
+        """Fire with ``{name: [Aggregate, ...]}`` (slots in order, empty slots left out) for
+        each series in ``names``: sensor ids, or :func:`.timeseries.zone_series` names.
+
+        ``resolution`` says what is read and in which units ``start``
+        (inclusive), ``end`` (exclusive) and ``step`` are: ``"raw"`` the raw
+        readings, in epoch seconds; ``"quarter"`` the 15-minute rollups, in
+        epoch seconds (multiples of 900); ``"day"`` the daily rollups, in
+        local day numbers (:func:`.timeseries.local_day`).  A rollup slot
+        covers the rollups that start in it.
+        """
+
+    def prune_readings(before, most):
+        """Delete at most ``most`` raw readings (of every series) taken before ``before``, in
+        one short write; fire with how many went.  Rollups are kept forever."""
+
+    def record_zone_state(zone, at, temperature, heat, cool, mode):
+        """Keep a zone's decided state at ``at``, as changes only: the effective temperature
+        joins the series :func:`.timeseries.zone_series` when it differs (in hundredths)
+        from the last kept one, and the setpoints and mode a :class:`SetpointChange` when
+        any of them differs from the last.  ``temperature`` None (unknown) keeps no
+        temperature.  Fires with None."""
+
+    def setpoint_changes(zone, start, end):
+        """Fire with the zone's :class:`SetpointChange` in effect at ``start`` (if any) and
+        each one made in [``start``, ``end``), oldest first."""
+
+    def run_intervals(zone, start, end):
+        """Fire with a :class:`RunInterval` for each run of ``zone`` that overlaps
+        [``start``, ``end``), by start time."""
 
     def put_rule(record):
         """Create or replace the :class:`RuleRecord` with its kind and id; fire with None."""
@@ -305,8 +374,9 @@ class IStorage(Interface):
         ended runs to find them.
         """
 
-    def runs(zone, limit):
-        """Fire with the ``limit`` runs of ``zone`` that started last, newest first, with samples.
+    def runs(zone, limit, start=None, end=None):
+        """Fire with the ``limit`` runs of ``zone`` that started last, newest first, with samples;
+        with ``start`` (inclusive) and ``end`` (exclusive), only runs that started then.
 
         Only those runs are read, through an index: never a year of them to
         show the latest.

@@ -1,23 +1,33 @@
 """The networked storage backend: a MongoDB (wire-protocol) server, through txmongo.
 
 Collections: ``sensors`` (one document per sensor, unique ``sensor_id``; a
-document stored before ``received_at`` was kept lacks that field and reads as None)
-and ``readings`` (the history, unique on ``(sensor_id, timestamp)``), here;
+document stored before ``received_at`` was kept lacks that field and reads as None),
+here; the history (``reading_buckets``, ``quarters``, ``days``,
+``zone_setpoints``, ``zone_latest``) in :mod:`.mongo_history` and
+:mod:`.mongo_buckets`;
 ``rules``, ``zones``, ``relay_units`` and ``output_states`` in
 :mod:`.mongo_records`; ``runs`` in :mod:`.mongo_runs`.  Records an older engine
 kept in ``rules`` are moved to their collections on open
-(:mod:`.mongo_migration`).  Times and values are stored as BSON doubles, so a
-float round-trips bit for bit, as in the SQLite backend's REAL columns.
+(:mod:`.mongo_migration`), and its ``readings`` collection into buckets and
+rollups (:mod:`.mongo_readings_migration`).  A sensor's times and value are
+stored as BSON doubles, so a float round-trips bit for bit, as in the SQLite
+backend's REAL columns; history keeps whole milliseconds and hundredths
+(:mod:`.timeseries`).
 
 What "all or nothing" means here.  Every write of :meth:`record_readings` is
 idempotent and conditional, whatever the server:
 
-* a history entry is an upsert on ``(sensor_id, timestamp)`` with
-  ``$setOnInsert``: a re-delivered reading matches the stored one and changes
-  nothing, and never raises a duplicate-key error;
+* a reading is added to its hour's bucket only where that millisecond is not
+  yet kept, together with its quarter's sums, in one document update
+  conditional on the bucket's version; without a transaction the rollups are
+  then set from those sums (absolute values, never increments), so a
+  re-delivered reading changes nothing and is never counted twice
+  (:mod:`.mongo_buckets`);
 * a sensor is created by an upsert that only sets fields on insert (``name``
   starts as null and is never touched again), then updated by a plain update
   whose filter is ``last_seen <= timestamp``: an older reading matches nothing.
+  Only each sensor's newest reading of the batch is written, which is what
+  updating with every reading in turn would leave.
 
 On a server that supports multi-document transactions (a replica set or a
 mongos; SecantusDB qualifies, since it advertises itself as a single-node
@@ -41,6 +51,7 @@ object.  Every call is bounded by ``timeout`` seconds, because txmongo waits
 for a reconnection indefinitely when the server has gone away.
 """
 
+import datetime
 from urllib.parse import urlsplit
 
 import pymongo
@@ -54,10 +65,13 @@ from txmongo.errors import TimeExceeded
 from txmongo.filter import ASCENDING, sort
 from zope.interface import implementer
 
-from rpymostat.storage import mongo_credentials, mongo_records, mongo_runs
-from rpymostat.storage.interface import HistoryEntry, IStorage, SensorRecord, StorageError
+from rpymostat.storage import mongo_buckets, mongo_credentials, mongo_records, mongo_runs
+from rpymostat.storage.interface import IStorage, SensorRecord, StorageError
+from rpymostat.storage.mongo_buckets import store_readings
 from rpymostat.storage.mongo_credentials import MongoCredentials
+from rpymostat.storage.mongo_history import MongoHistory
 from rpymostat.storage.mongo_migration import move_records_out_of_rules
+from rpymostat.storage.mongo_readings_migration import move_readings_into_buckets
 from rpymostat.storage.mongo_records import MongoRecords, projection
 from rpymostat.storage.mongo_runs import MongoRuns
 
@@ -87,12 +101,11 @@ def _float_or_none(number):
 
 
 _SENSOR_FIELDS = projection(SensorRecord)
-_HISTORY_FIELDS = projection(HistoryEntry)
 
 #: ``(collection, key fields, unique)`` of every index, created (if missing) on open.
 _INDEXES = (
     ("sensors", ["sensor_id"], True),
-    ("readings", ["sensor_id", "timestamp"], True),
+    *mongo_buckets.INDEXES,
     *mongo_records.INDEXES,
     *mongo_runs.INDEXES,
     *mongo_credentials.INDEXES,
@@ -121,9 +134,10 @@ def _check_server(url, timeout):
 
 
 @implementer(IStorage)
-class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
+class MongoStorage(MongoHistory, MongoRuns, MongoRecords, MongoCredentials):
     """:class:`IStorage` on the database named in ``url`` (``mongodb://host:port/dbname``).
 
+    Daily rollups count the local days of ``timezone``, the engine's.
     ``timeout`` bounds the start-up check and every later call, in seconds;
     ``ping_timeout`` bounds :meth:`ping`, which must answer False quickly
     when the server has gone.  With ``use_transactions`` False a batch is never
@@ -139,6 +153,7 @@ class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
         timeout: float = 10.0,
         ping_timeout: float = 2.0,
         use_transactions: bool = True,
+        timezone=datetime.UTC,
     ):
         self.url = url
         self.description = redact_url(url)
@@ -146,6 +161,7 @@ class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
         self._timeout = timeout
         self._ping_timeout = ping_timeout
         self._use_transactions = use_transactions
+        self._timezone = timezone
         self._database_name = urlsplit(url).path.lstrip("/") or DEFAULT_DATABASE
         self._pool = None
         self._writes = defer.DeferredLock()
@@ -159,10 +175,6 @@ class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
     @property
     def _sensors(self):
         return self._database["sensors"]
-
-    @property
-    def _readings(self):
-        return self._database["readings"]
 
     def _call(self, what, operation):
         """Run ``operation()``, bounded by the timeout, its database failures as StorageError.
@@ -211,11 +223,14 @@ class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
                     ),
                 )
             moved = await self._call("moving records out of rules", lambda: move_records_out_of_rules(self._database))
+            migrated = await move_readings_into_buckets(self._database, self._timezone, self._call)
         except StorageError:
             await self.close()
             raise
         if moved:
             self.log.info("moved {count} zones, relay units, output states and runs out of rules", count=moved)
+        if migrated:
+            self.log.info("moved {count} readings into hour buckets and rollups", count=migrated)
         self.log.info(
             "storage {description} open (transactions: {transactions})",
             description=self.description,
@@ -240,16 +255,14 @@ class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
         readings = list(readings)
         if not readings:
             return defer.succeed([])
-        history = [
-            UpdateOne(
-                {"sensor_id": r.sensor_id, "timestamp": float(r.timestamp)},
-                {"$setOnInsert": {"value": _float_or_none(r.value), "extra": r.extra}},
-                upsert=True,
-            )
-            for r in readings
-        ]
-        sensors = []
+        # Each sensor's newest reading (the later of equal times) is what the batch's
+        # conditional updates, one after the other, would leave: write only that one.
+        newest = {}
         for r in readings:
+            if r.sensor_id not in newest or r.timestamp >= newest[r.sensor_id].timestamp:
+                newest[r.sensor_id] = r
+        sensors = []
+        for r in newest.values():
             fields = {
                 "host_id": host_id,
                 "sensor_type": r.sensor_type,
@@ -272,22 +285,25 @@ class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
                     {"$set": fields},
                 )
             )
+
+        async def write(session):
+            # History first, then sensors, as the module docstring says.
+            await store_readings(self._database, readings, self._timezone, session)
+            await self._sensors.bulk_write(sensors, ordered=True, session=session)
+
         stored = self._call(
             "write",
-            lambda: self._writes.run(lambda: defer.ensureDeferred(self._write(history, sensors))),
+            lambda: self._writes.run(lambda: defer.ensureDeferred(self._transaction(write))),
         )
         return stored.addCallback(lambda _: [r.sensor_id for r in readings])
 
-    async def _write(self, history, sensors):
-        """History first, then sensors; in one transaction where the server has them."""
+    async def _transaction(self, work):
+        """Await ``work(session)`` in one transaction where the server has them, else ``work(None)``."""
         if not self.transactions:
-            await self._readings.bulk_write(history, ordered=True)
-            await self._sensors.bulk_write(sensors, ordered=True)
-            return
+            return await work(None)
         async with self._pool.start_session() as session:
             async with session.start_transaction():
-                await self._readings.bulk_write(history, ordered=True, session=session)
-                await self._sensors.bulk_write(sensors, ordered=True, session=session)
+                return await work(session)
 
     def sensors(self):
         found = self._call("read", lambda: self._sensors.find({}, projection=_SENSOR_FIELDS).sort({"sensor_id": 1}))
@@ -313,20 +329,6 @@ class MongoStorage(MongoRuns, MongoRecords, MongoCredentials):
     def delete_sensor(self, sensor_id):
         deleted = self._call("write", lambda: self._writes.run(self._sensors.delete_one, {"sensor_id": sensor_id}))
         return deleted.addCallback(lambda result: result.deleted_count == 1)
-
-    def history(self, sensor_id, start=None, end=None):
-        window = {}
-        if start is not None:
-            window["$gte"] = float(start)
-        if end is not None:
-            window["$lt"] = float(end)
-        query = {"sensor_id": sensor_id}
-        if window:
-            query["timestamp"] = window
-        found = self._call(
-            "read", lambda: self._readings.find(query, projection=_HISTORY_FIELDS).sort({"timestamp": 1})
-        )
-        return found.addCallback(lambda rows: [HistoryEntry(**r) for r in rows])
 
 
 def _sensor_record(document):

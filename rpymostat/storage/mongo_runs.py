@@ -2,15 +2,16 @@
 
 A sample is ``$push``'ed onto its run: the server appends it in place, the
 engine never reads and rewrites the growing document.  Indexes: unique
-``run_id``; ``(zone, started_at)`` for a zone's latest runs; ``ended_at`` for
-the few open runs (``ended_at`` null).
+``run_id``; ``(zone, started_at)`` for a zone's latest runs, a page of them by
+start time, and the intervals a history chart draws (read without their
+samples); ``ended_at`` for the few open runs (``ended_at`` null).
 
 :class:`MongoRuns` is a part of :class:`~.mongo.MongoStorage`, kept apart so
 each module stays one subject; it uses :class:`~.mongo_records.MongoRecords`'
 helpers and that class's ``_call`` and ``_writes``.
 """
 
-from rpymostat.storage.interface import RunRecord, RunSample
+from rpymostat.storage.interface import RunInterval, RunRecord, RunSample
 
 INDEXES = (
     ("runs", ["run_id"], True),
@@ -69,7 +70,21 @@ class MongoRuns:
     def open_runs(self):
         return self._find("runs", {"ended_at": None}, RunRecord, {"run_id": 1}, parse=_run_record)
 
-    def runs(self, zone, limit):
+    def runs(self, zone, limit, start=None, end=None):
+        started = {}
+        if start is not None:
+            started["$gte"] = float(start)
+        if end is not None:
+            started["$lt"] = float(end)
+        query = {"zone": zone, "started_at": started} if started else {"zone": zone}
         return self._find(
-            "runs", {"zone": zone}, RunRecord, {"started_at": -1, "run_id": -1}, parse=_run_record, limit=int(limit)
+            "runs", query, RunRecord, {"started_at": -1, "run_id": -1}, parse=_run_record, limit=int(limit)
         )
+
+    def run_intervals(self, zone, start, end):
+        query = {
+            "zone": zone,
+            "started_at": {"$lt": float(end)},
+            "$or": [{"ended_at": None}, {"ended_at": {"$gt": float(start)}}],
+        }
+        return self._find("runs", query, RunInterval, {"started_at": 1, "run_id": 1})

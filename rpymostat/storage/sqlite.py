@@ -6,12 +6,14 @@ are committed in groups (:mod:`~rpymostat.storage.group_commit`), each write
 still all or nothing; WAL with ``synchronous=FULL`` makes an acknowledged write
 durable, even across a power cut, before its Deferred fires.
 
-The tables (``schema/v5.sql``): ``sensors``, ``readings``, ``rules``,
-``zones``, ``relay_units`` and ``output_states`` are served here, ``runs``
-and ``run_samples`` by :class:`~.sqlite_runs.SQLiteRuns`, ``tokens`` and
-``pairings`` by :class:`~.sqlite_credentials.SQLiteCredentials`.
+The tables (``schema/v6.sql``): ``sensors``, ``rules``, ``zones``,
+``relay_units`` and ``output_states`` are served here; the history (series,
+readings, rollups, setpoints) by :class:`~.sqlite_history.SQLiteHistory`,
+``runs`` and ``run_samples`` by :class:`~.sqlite_runs.SQLiteRuns`,
+``tokens`` and ``pairings`` by :class:`~.sqlite_credentials.SQLiteCredentials`.
 """
 
+import datetime
 import json
 import sqlite3
 from pathlib import Path
@@ -24,7 +26,6 @@ from zope.interface import implementer
 from rpymostat.storage import sqlite_schema
 from rpymostat.storage.group_commit import GroupCommitter
 from rpymostat.storage.interface import (
-    HistoryEntry,
     IStorage,
     OutputStateRecord,
     RelayUnitRecord,
@@ -34,6 +35,7 @@ from rpymostat.storage.interface import (
     ZoneRecord,
 )
 from rpymostat.storage.sqlite_credentials import SQLiteCredentials
+from rpymostat.storage.sqlite_history import SQLiteHistory, store_readings
 from rpymostat.storage.sqlite_runs import SQLiteRuns
 
 _SENSOR_COLUMNS = "sensor_id, host_id, sensor_type, alias, extra, value, last_seen, name, received_at"
@@ -52,10 +54,6 @@ ON CONFLICT (sensor_id) DO UPDATE SET
 WHERE excluded.last_seen >= sensors.last_seen
 """
 
-_APPEND_READING = """
-INSERT OR IGNORE INTO readings (sensor_id, timestamp, value, extra) VALUES (?, ?, ?, ?)
-"""
-
 _RULE_COLUMNS = "kind, rule_id, zone, document, changed_at"
 
 _PUT_RULE = f"INSERT OR REPLACE INTO rules ({_RULE_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
@@ -70,12 +68,15 @@ def json_text(what, document):
 
 
 @implementer(IStorage)
-class SQLiteStorage(SQLiteRuns, SQLiteCredentials):
-    """:class:`IStorage` on a SQLite file at ``path`` (runs: :class:`~.sqlite_runs.SQLiteRuns`,
-    tokens and pairings: :class:`~.sqlite_credentials.SQLiteCredentials`)."""
+class SQLiteStorage(SQLiteHistory, SQLiteRuns, SQLiteCredentials):
+    """:class:`IStorage` on a SQLite file at ``path`` (history: :class:`~.sqlite_history.SQLiteHistory`,
+    runs: :class:`~.sqlite_runs.SQLiteRuns`, tokens and pairings:
+    :class:`~.sqlite_credentials.SQLiteCredentials`).  Daily rollups count the
+    days of ``timezone``, the engine's."""
 
-    def __init__(self, path: Path, reactor, schema_files=sqlite_schema.SCHEMA_FILES):
+    def __init__(self, path: Path, reactor, schema_files=sqlite_schema.SCHEMA_FILES, timezone=datetime.UTC):
         self.path = Path(path)
+        self._timezone = timezone
         self.description = f"sqlite:{self.path}"
         self._reactor = reactor
         self._schema_files = schema_files
@@ -92,7 +93,7 @@ class SQLiteStorage(SQLiteRuns, SQLiteCredentials):
         self._pool.start()
 
         def connect():
-            self._connection = sqlite_schema.connect(self.path, self._schema_files)
+            self._connection = sqlite_schema.connect(self.path, self._schema_files, self._timezone)
 
         def failed(failure):
             self._pool.stop()
@@ -149,15 +150,22 @@ class SQLiteStorage(SQLiteRuns, SQLiteCredentials):
         """Fire with ``then([rows of each (query, params)])``, all read on the worker thread
         between two writes, so they see the same state."""
 
+        def select(connection):
+            return then([connection.execute(query, params).fetchall() for query, params in queries])
+
+        return self._read_with(select)
+
+    def _read_with(self, function):
+        """Fire with ``function(connection)``, run on the worker thread between two writes."""
+
         def select():
             connection = self._connection
             if connection is None:  # closed while this read waited for the thread
                 raise StorageError(f"{self.description} is closed")
             try:
-                found = [connection.execute(query, params).fetchall() for query, params in queries]
+                return function(connection)
             except sqlite3.Error as e:
                 raise StorageError(f"SQLite read failed: {e}") from None
-            return then(found)
 
         return self._run(select)
 
@@ -168,10 +176,7 @@ class SQLiteStorage(SQLiteRuns, SQLiteCredentials):
         readings = list(readings)
 
         def store(connection):
-            connection.executemany(
-                _APPEND_READING,
-                [(r.sensor_id, r.timestamp, r.value, r.extra) for r in readings],
-            )
+            store_readings(connection, readings)
             connection.executemany(
                 _UPSERT_SENSOR,
                 [
@@ -210,14 +215,6 @@ class SQLiteStorage(SQLiteRuns, SQLiteCredentials):
 
     def delete_sensor(self, sensor_id):
         return self._delete("DELETE FROM sensors WHERE sensor_id = ?", sensor_id)
-
-    def history(self, sensor_id, start=None, end=None):
-        query = (
-            "SELECT sensor_id, timestamp, value, extra FROM readings WHERE sensor_id = ?"
-            " AND timestamp >= coalesce(?, timestamp) AND timestamp < coalesce(?, timestamp + 1)"
-            " ORDER BY timestamp"
-        )
-        return self._read(query, sensor_id, start, end).addCallback(lambda rows: [HistoryEntry(*row) for row in rows])
 
     def put_rule(self, record):
         # Serialised here, on the reactor thread, so the row holds the document

@@ -73,9 +73,14 @@ class SQLiteRuns:
         chosen = f"SELECT {_RUN_COLUMNS} FROM runs WHERE ended_at IS NULL ORDER BY run_id"
         return self._runs_with_samples(chosen)
 
-    def runs(self, zone, limit):
-        chosen = f"SELECT {_RUN_COLUMNS} FROM runs WHERE zone = ? ORDER BY started_at DESC, run_id DESC LIMIT ?"
-        return self._runs_with_samples(chosen, zone, int(limit))
+    def runs(self, zone, limit, start=None, end=None):
+        chosen = (
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE zone = ? AND started_at >= ? AND started_at < ?"
+            " ORDER BY started_at DESC, run_id DESC LIMIT ?"
+        )
+        low = float("-inf") if start is None else float(start)
+        high = float("inf") if end is None else float(end)
+        return self._runs_with_samples(chosen, zone, low, high, int(limit))
 
     def _runs_with_samples(self, chosen, *params):
         """The runs ``chosen`` selects, in its order, each with its samples in the order taken."""

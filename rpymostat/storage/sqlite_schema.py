@@ -7,12 +7,14 @@ SQLite's online backup.  A database newer than this code is refused rather
 than guessed at.  ``PRAGMA user_version`` holds the version.
 """
 
+import datetime
 import re
 import sqlite3
 from importlib import resources
 from pathlib import Path
 
 from rpymostat.storage.interface import StorageError
+from rpymostat.storage.timeseries import local_day
 
 SCHEMA_FILES = resources.files("rpymostat.storage") / "schema"
 
@@ -25,10 +27,12 @@ def latest_version(schema_files=SCHEMA_FILES) -> int:
     return max(versions)
 
 
-def connect(path: Path, schema_files=SCHEMA_FILES) -> sqlite3.Connection:
+def connect(path: Path, schema_files=SCHEMA_FILES, timezone=datetime.UTC) -> sqlite3.Connection:
     """Open ``path`` (creating it), in WAL mode, at the newest schema version.
 
-    Raises StorageError when the file is not a usable database.
+    ``timezone`` is the engine's, whose days the daily rollups count (the
+    upgrade to version 6 sums them with ``rpymostat_local_day``).  Raises
+    StorageError when the file is not a usable database.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -39,6 +43,7 @@ def connect(path: Path, schema_files=SCHEMA_FILES) -> sqlite3.Connection:
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("PRAGMA foreign_keys=ON")
         connection.execute("PRAGMA busy_timeout=5000")
+        connection.create_function("rpymostat_local_day", 1, lambda t: local_day(t, timezone), deterministic=True)
         upgrade(connection, path, schema_files)
     except sqlite3.DatabaseError as e:
         raise StorageError(f"cannot use SQLite database {path}: {e}") from None
