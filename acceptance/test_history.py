@@ -47,19 +47,21 @@ def test_a_zone_history_is_answered_as_json_and_csv_and_survives_a_restart(tmp_p
 
         def effective_temperature_kept():
             code, body = engine.request("GET", query)
-            return body if code == 200 and body["series"][0]["points"] else None
+            return body if code == 200 and sum(body["series"][0]["count"]) else None
 
         answer = wait_for(effective_temperature_kept, 20, "the zone's effective temperature in its history")
         assert (answer["source"], answer["step"], answer["timezone"]) == ("raw", "PT5M", "Europe/Berlin")
         assert answer["series"][0]["zone"] == "hall"
         sensor = answer["series"][1]
         assert sensor["sensor"] == SENSOR
-        assert [(point["count"], point["min"], point["mean"], point["max"]) for point in sensor["points"]] == [
-            (5, 18.0, 18.2, 18.4),
-            (5, 18.5, 18.7, 18.9),
-            (5, 19.0, 19.2, 19.4),
-            (5, 19.5, 19.7, 19.9),
+        # Five steps: four of the buffered readings, then the one holding now, which has none of them.
+        assert [sensor[column][:4] for column in ("count", "min", "mean", "max")] == [
+            [5, 5, 5, 5],
+            [18.0, 18.5, 19.0, 19.5],
+            [18.2, 18.7, 19.2, 19.7],
+            [18.4, 18.9, 19.4, 19.9],
         ]
+        assert (sensor["count"][4:], len(answer["at"])) == ([0], 5)
         assert answer["setpoints"][0]["mode"] == "heat"
         request = urllib.request.Request(engine.url + query.replace("step=PT5M", "step=PT10M&format=csv"))
         request.add_header("Authorization", f"Bearer {engine.admin_token}")

@@ -75,11 +75,8 @@ class FakeHistory:
         return deleted
 
     def _record_zone_state(self, zone, at, temperature, heat, cool, mode):
-        name = zone_series(zone)
-        kept = self._raw.get(name, {})
-        value = to_hundredths(temperature)
-        if value is not None and (not kept or kept[max(kept)][0] != value):
-            self._store_reading(Reading(name, "zone", temperature, at))
+        if temperature is not None:
+            self._store_reading(Reading(zone_series(zone), "zone", temperature, at))
         changes = self._setpoints.setdefault(zone, {})
         setpoints = (to_hundredths(heat), to_hundredths(cool), mode)
         if not changes or changes[max(changes)] != setpoints:

@@ -44,13 +44,14 @@ async def test_a_sensor_at_one_minute_steps_from_raw_readings(history):
         "step": "PT1M",
         "source": "raw",
         "timezone": "Europe/London",
+        "at": ["2026-11-25T11:00:00.000+00:00", "2026-11-25T11:01:00.000+00:00", "2026-11-25T11:02:00.000+00:00"],
         "series": [
             {
                 "sensor": "28-a",
-                "points": [
-                    {"at": "2026-11-25T11:00:00.000+00:00", "count": 2, "min": 20.0, "mean": 20.25, "max": 20.5},
-                    {"at": "2026-11-25T11:01:00.000+00:00", "count": 1, "min": 21.5, "mean": 21.5, "max": 21.5},
-                ],
+                "count": [2, 1, 0],
+                "min": [20.0, 21.5, None],
+                "mean": [20.25, 21.5, None],
+                "max": [20.5, 21.5, None],
             }
         ],
     }
@@ -70,14 +71,12 @@ async def test_a_zone_has_its_temperature_sensors_setpoints_and_runs(history):
     code, body, _ = await get(treq, "zone=hall&start=2026-11-25T11:30:00&end=2026-11-25T12:00:00&step=PT15M")
     assert code == 200
     assert (body["source"], body["zone"], body["start"]) == ("quarter", "hall", "2026-11-25T11:30:00.000+00:00")
+    assert body["at"] == ["2026-11-25T11:30:00.000+00:00", "2026-11-25T11:45:00.000+00:00"]
     assert body["series"] == [
-        {"zone": "hall", "points": [
-            {"at": "2026-11-25T11:30:00.000+00:00", "count": 2, "min": 18.5, "mean": 18.88, "max": 19.25}]},
-        {"sensor": "28-a", "points": [
-            {"at": "2026-11-25T11:30:00.000+00:00", "count": 2, "min": 19.0, "mean": 19.25, "max": 19.5}]},
-        {"sensor": "28-b", "points": [
-            {"at": "2026-11-25T11:30:00.000+00:00", "count": 1, "min": 18.0, "mean": 18.0, "max": 18.0}]},
-    ]  # fmt: skip
+        {"zone": "hall", "count": [2, 0], "min": [18.5, None], "mean": [18.88, None], "max": [19.25, None]},
+        {"sensor": "28-a", "count": [2, 0], "min": [19.0, None], "mean": [19.25, None], "max": [19.5, None]},
+        {"sensor": "28-b", "count": [1, 0], "min": [18.0, None], "mean": [18.0, None], "max": [18.0, None]},
+    ]
     assert body["setpoints"] == [
         {"at": "2026-11-25T11:30:10.000+00:00", "heat": 20.0, "cool": None, "mode": "heat"},
         {"at": "2026-11-25T11:43:20.000+00:00", "heat": 21.0, "cool": None, "mode": "heat"},
@@ -99,9 +98,9 @@ async def test_auto_picks_a_step_giving_at_most_a_thousand_points(history):
     assert (code, year["step"], year["source"]) == (200, "PT12H", "quarter")  # 732 points
     code, years, _ = await get(treq, "sensor=28-a&start=2025-01-01&end=2026-11-26&step=auto")
     assert (code, years["step"], years["source"]) == (200, "P1D", "day")
-    assert years["series"][0]["points"] == [
-        {"at": "2026-11-25T00:00:00.000+00:00", "count": 1, "min": 20.0, "mean": 20.0, "max": 20.0}
-    ]
+    points = years["series"][0]
+    assert (years["at"][-1], points["count"][-1], points["mean"][-1]) == ("2026-11-25T00:00:00.000+00:00", 1, 20.0)
+    assert sum(points["count"]) == 1 and len(years["at"]) == 694
     code, old, _ = await get(treq, "sensor=28-a&start=2026-01-01T00:00&end=2026-01-02T00:00")
     assert (code, old["step"], old["source"]) == (200, "PT15M", "quarter")  # raw readings are gone by then
 
@@ -115,10 +114,8 @@ async def test_days_are_the_engines_local_days(clock):
     code, body, _ = await get(treq, "sensor=28-a&start=2026-11-24&end=2026-11-25T12:00&step=P1D")
     assert code == 200
     assert (body["start"], body["end"]) == ("2026-11-24T05:00:00.000+00:00", "2026-11-26T05:00:00.000+00:00")
-    assert [(p["at"], p["mean"]) for p in body["series"][0]["points"]] == [
-        ("2026-11-24T05:00:00.000+00:00", 18.0),
-        ("2026-11-25T05:00:00.000+00:00", 22.0),
-    ]
+    assert body["at"] == ["2026-11-24T05:00:00.000+00:00", "2026-11-25T05:00:00.000+00:00"]
+    assert body["series"][0]["mean"] == [18.0, 22.0]
 
 
 @pytest_twisted.ensureDeferred
@@ -171,6 +168,7 @@ async def test_csv_holds_the_same_rows(history):
         ("sensor=", 422, "sensor: must not be empty"),
         ("sensor=28-a&format=xml", 422, "format: must be json or csv"),
         ("sensor=28-nowhere", 404, "no sensor '28-nowhere' and no history of one"),
+        ("sensor=zone%2Fhall", 422, "sensor: a sensor id holds no '/'"),
         ("zone=attic", 404, "no zone 'attic'"),
     ],
 )
@@ -189,4 +187,28 @@ async def test_a_deleted_sensor_keeps_its_history(history):
     await feed(storage, (-60, 20.0))
     await storage.delete_sensor("28-a")
     code, body, _ = await get(treq, "sensor=28-a&step=PT1H")
-    assert code == 200 and body["series"][0]["points"][0]["mean"] == 20.0
+    assert code == 200 and body["series"][0]["mean"][-1] == 20.0 and sum(body["series"][0]["count"]) == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_csv_of_an_odd_sensor_id_is_safe_to_download_and_open(history):
+    storage, treq = history
+    await feed(storage, (-60, 20.0), sensor='=cmd"x')
+    code, text, response = await get(treq, "sensor=%3Dcmd%22x&step=PT1H&format=csv")
+    assert code == 200
+    assert response.headers.getRawHeaders(b"content-disposition") == [b'attachment; filename="history-_cmd_x.csv"']
+    assert text.splitlines()[1].startswith("""reading,"'=cmd""x",""")  # text, not a formula
+
+
+@pytest_twisted.ensureDeferred
+async def test_setpoints_are_thinned_to_one_a_step_when_they_change_more_often(history):
+    storage, treq = history
+    await storage.put_zone("hall", {}, NOW - 7200)
+    for minute in range(120):  # a new heat setpoint every minute for two hours
+        await storage.record_zone_state("hall", NOW - 7200 + 60 * minute, None, 18.0 + minute / 100, None, "heat")
+    code, body, _ = await get(treq, "zone=hall&start=2026-11-25T10:00Z&end=2026-11-25T12:00Z&step=PT1H")
+    assert code == 200
+    assert body["setpoints"] == [
+        {"at": "2026-11-25T10:00:00.000+00:00", "heat": 18.0, "cool": None, "mode": "heat"},
+        {"at": "2026-11-25T11:00:00.000+00:00", "heat": 18.6, "cool": None, "mode": "heat"},
+    ]

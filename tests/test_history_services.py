@@ -24,23 +24,23 @@ def report(at, temperature, heat=None, cool=None, mode="heat", segment=True):
     return types.SimpleNamespace(decision=decision, decided_at=at)
 
 
-def test_zone_state_is_kept_on_each_tick_as_changes(clock):
+def test_the_temperature_is_sampled_each_minute_and_setpoints_kept_as_changes(clock):
     storage = FakeStorage()
     reports = {"hall": report(NOW, 19.5, heat=21.0)}
     recorder = ZoneHistoryRecorder(storage, reports, clock, every=30.0)
     recorder.startService()
-    reports["hall"] = report(NOW + 30, 19.5, heat=21.0)
+    reports["hall"] = report(NOW + 30, 19.75, heat=21.0)  # within the minute: not sampled
     clock.advance(30)
     storage.available = False  # no new report: nothing is written, so nothing fails
     clock.advance(30)
     storage.available = True
-    reports["hall"] = report(NOW + 90, 20.0, segment=False, mode="off")
+    reports["hall"] = report(NOW + 90, 19.5, segment=False, mode="off")  # the same temperature is sampled again
     reports["attic"] = report(NOW + 90, None, heat=16.0)
     clock.advance(30)
     recorder.stopService()
     assert storage.history("zone/hall").result == [
         HistoryEntry("zone/hall", NOW, 19.5, None),
-        HistoryEntry("zone/hall", NOW + 90, 20.0, None),
+        HistoryEntry("zone/hall", NOW + 90, 19.5, None),
     ]
     assert storage.setpoint_changes("hall", NOW, NOW + 120).result == [
         SetpointChange(NOW, 21.0, None, "heat"),

@@ -530,14 +530,15 @@ async def _own_series_rollups(opened):
 
 @pytest_twisted.ensureDeferred
 async def test_a_late_zone_state_is_kept_but_not_compared_with(opened):
-    """A state older than the newest kept (a clock stepped back) is kept if it differs from the
-    newest, which stays what the next state is compared with."""
+    """Setpoints older than the newest kept (a clock stepped back) are kept if they differ from
+    the newest, which stays what the next state is compared with."""
     await opened.record_zone_state("hall", T0 + 60, 20.0, 21.0, None, "heat")
     await opened.record_zone_state("hall", T0, 19.0, 18.0, None, "heat")
     await opened.record_zone_state("hall", T0 + 120, 20.0, 21.0, None, "heat")
     assert [(entry.timestamp, entry.value) for entry in await opened.history("zone/hall")] == [
         (T0, 19.0),
         (T0 + 60, 20.0),
+        (T0 + 120, 20.0),
     ]
     assert [change.at for change in await opened.setpoint_changes("hall", T0, T0 + 600)] == [T0, T0 + 60]
 

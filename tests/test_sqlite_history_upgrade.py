@@ -19,11 +19,12 @@ LATE = datetime.datetime(2026, 11, 24, 23, 30, tzinfo=NEW_YORK).timestamp()
 #: ``(sensor_id, timestamp, value, extra)`` as version 5 kept them.
 V5_READINGS = [
     ("28-a", LATE, 18.004, None),
-    ("28-a", LATE + 0.0004, 30.0, None),  # the same millisecond: the first one stays
+    ("28-a", LATE + 0.0004, None, "crc"),  # the same millisecond: the first one stays, without this reason
     ("28-a", LATE + 60.25, None, "crc"),
     ("28-a", LATE + 3600.5, 20.0, None),
     ("28-a", LATE + 3660.0, 22.0, None),
     ("28-b", LATE + 10.0, -1.25, None),
+    ("28-b", LATE + 10.0625, -1.5, None),  # half a millisecond: rounded up, as a new reading is
 ]
 
 
@@ -46,11 +47,16 @@ async def test_v5_readings_move_into_series_and_rollups_of_local_days(tmp_path):
             HistoryEntry("28-a", LATE + 3600.5, 20.0, None),
             HistoryEntry("28-a", LATE + 3660.0, 22.0, None),
         ]
-        assert await storage.history("28-b") == [HistoryEntry("28-b", LATE + 10.0, -1.25, None)]
+        assert await storage.history("28-b") == [
+            HistoryEntry("28-b", LATE + 10.0, -1.25, None),
+            HistoryEntry("28-b", LATE + 10.063, -1.5, None),
+        ]
+        await storage.record_readings("h", [Reading("28-b", "DS18B20", -1.5, LATE + 10.0625)])  # sent again
+        assert len(await storage.history("28-b")) == 2
         first = datetime.date(2026, 11, 24).toordinal()
         assert await storage.aggregates(["28-a", "28-b"], "day", first, first + 2, 1) == {
             "28-a": [Aggregate(0, 1, 18.0, 18.0, 18.0), Aggregate(1, 2, 20.0, 21.0, 22.0)],
-            "28-b": [Aggregate(0, 1, -1.25, -1.25, -1.25)],
+            "28-b": [Aggregate(0, 2, -1.5, -1.37, -1.25)],
         }
         start = second // 900 * 900
         assert await storage.aggregates(["28-a"], "quarter", start, start + 7200, 3600) == {

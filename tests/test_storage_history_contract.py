@@ -120,22 +120,23 @@ async def test_pruning_removes_old_raw_readings_in_small_steps_and_keeps_rollups
 
 
 @pytest_twisted.ensureDeferred
-async def test_zone_state_is_kept_as_changes(storage):
+async def test_zone_temperature_is_a_series_and_setpoints_are_kept_as_changes(storage):
     await storage.record_zone_state("hall", T0, 19.5, 21.0, 25.0, "auto")
-    await storage.record_zone_state("hall", T0 + 30, 19.5, 21.0, 25.0, "auto")  # nothing changed
-    await storage.record_zone_state("hall", T0 + 60, 19.75, 21.0, 25.0, "auto")  # temperature only
-    await storage.record_zone_state("hall", T0 + 90, None, 18.0, None, "heat")  # setpoints only
+    await storage.record_zone_state("hall", T0 + 30, None, 21.0, 25.0, "auto")  # not sampled, nothing changed
+    await storage.record_zone_state("hall", T0 + 60, 19.5, 21.0, 25.0, "auto")  # the same temperature
+    await storage.record_zone_state("hall", T0 + 90, 19.75, 18.0, None, "heat")
     await storage.record_zone_state("attic", T0 + 90, 15.0, 16.0, None, "heat")
     assert await storage.history("zone/hall") == [
         HistoryEntry("zone/hall", float(T0), 19.5, None),
-        HistoryEntry("zone/hall", T0 + 60.0, 19.75, None),
+        HistoryEntry("zone/hall", T0 + 60.0, 19.5, None),
+        HistoryEntry("zone/hall", T0 + 90.0, 19.75, None),
     ]
     assert await storage.setpoint_changes("hall", T0, T0 + 3600) == [
         SetpointChange(float(T0), 21.0, 25.0, "auto"),
         SetpointChange(T0 + 90.0, 18.0, None, "heat"),
     ]
     assert await storage.aggregates(["zone/hall"], "quarter", T0, T0 + 900, 900) == {
-        "zone/hall": [Aggregate(0, 2, 19.5, 19.63, 19.75)]
+        "zone/hall": [Aggregate(0, 3, 19.5, 19.58, 19.75)]
     }
 
 

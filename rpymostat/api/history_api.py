@@ -7,6 +7,8 @@ and shaped by :mod:`rpymostat.history.answer`.  ``Accept: text/csv`` (or
 CSV for a spreadsheet.
 """
 
+import re
+
 from rpymostat.api.errors import InvalidContent, NotFoundError, api_app, json_bytes, render_failure
 from rpymostat.history import answer, query
 from rpymostat.protocol.times import iso_utc
@@ -35,6 +37,8 @@ class HistoryApi:
         sensor, zone = given.get("sensor"), given.get("zone")
         if (sensor is None) == (zone is None):
             raise InvalidContent("zone: give either ?sensor=ID or ?zone=NAME")
+        if sensor is not None and "/" in sensor:
+            raise InvalidContent("sensor: a sensor id holds no '/'")
         as_csv = _wants_csv(request, given.get("format"))
         try:
             plan = query.plan(
@@ -50,8 +54,8 @@ class HistoryApi:
         if as_csv:
             request.setResponseCode(200)
             request.setHeader(b"Content-Type", b"text/csv; charset=utf-8")
-            filename = f"history-{sensor or zone}.csv".encode("ascii", "replace")
-            request.setHeader(b"Content-Disposition", b'attachment; filename="' + filename + b'"')
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "_", sensor or zone)  # a header value, quoted: nothing else
+            request.setHeader(b"Content-Disposition", f'attachment; filename="history-{safe}.csv"'.encode("ascii"))
             return answer.csv_text(document).encode("utf-8")
         return json_bytes(request, 200, document)
 
@@ -62,6 +66,7 @@ class HistoryApi:
             "step": plan.step,
             "source": plan.resolution,
             "timezone": self._zone_info.key,
+            "at": answer.slot_times(plan),
         }
 
     async def _sensor(self, sensor, plan):

@@ -14,6 +14,8 @@ asks, "why is it (not) heating?", from the loop's latest decision;
 ``/runs`` lists when its equipment really ran.
 """
 
+import math
+
 from rpymostat.api.errors import (
     Conflict,
     InvalidContent,
@@ -25,7 +27,8 @@ from rpymostat.api.errors import (
 )
 from rpymostat.api.jsonio import read_json
 from rpymostat.api.shapes import rule_document, run_document, segment_document, state_document, zone_document
-from rpymostat.schedule import documents, zone_settings
+from rpymostat.history import query
+from rpymostat.schedule import zone_settings
 from rpymostat.schedule.cache import UnknownZone
 from rpymostat.storage.interface import RuleRecord
 
@@ -174,14 +177,21 @@ class ZonesApi:
         for field in ("start", "end"):
             given = request.args.get(field.encode())
             if given:
-                text = given[0].decode("utf-8", "replace")
                 try:
-                    window[field] = documents.parse_instant(text, self._zone_info).timestamp()
-                except ValueError as error:
-                    raise InvalidContent(f"{field}: {error}") from None
+                    text = given[0].decode("utf-8", "replace")
+                    window[field] = query.parse_time(field, text, self._zone_info).timestamp()
+                except query.InvalidQuery as error:
+                    raise InvalidContent(str(error)) from None
         if "start" in window and "end" in window and window["start"] >= window["end"]:
             raise InvalidContent("end: must be after start")
-        runs = await self._loop.recorder.runs(zone, int(limit), window.get("start"), window.get("end"))
+        recorder = self._loop.recorder
+        runs = await recorder.runs(zone, int(limit), window.get("start"), window.get("end"))
+        if len(runs) == int(limit):
+            # A page never splits runs that started at the same moment (heat and its fan):
+            # the next page, ending where this one ends, would never show the rest.
+            oldest, shown = runs[-1].started_at, {run.run_id for run in runs}
+            tied = await recorder.runs(zone, MAX_RUNS, oldest, math.nextafter(oldest, math.inf))
+            runs += [run for run in tied if run.run_id not in shown]
         return json_bytes(request, 200, {"zone": zone, "runs": [run_document(run) for run in runs]})
 
     async def _known(self, zone):

@@ -1,13 +1,21 @@
-"""A history answer, ready to chart: series of min/mean/max per step, setpoints as steps, runs as bands.
+"""A history answer, ready to chart: columns of min/mean/max per step, setpoints as steps, runs as bands.
 
-Everything in it is bounded by the plan's points: a series has at most one
-point a step, setpoints change at most a few times a day and are kept only
-as changes, and runs closer together than a step are drawn as one band
-(a chart could not show the gap), so a year of a short-cycling boiler is
-still a small answer.  The CSV form holds the same rows, one table, for a
-spreadsheet.
+The answer is columnar, as chart libraries (uPlot) take it: one ``at`` list
+of the steps' start times, and for each series a ``count``, ``min``,
+``mean`` and ``max`` list aligned with it (``null`` where a step had no
+reading, so a gap shows as a gap).  A time is written once however many
+series share it, which keeps a day at one-minute steps for a zone of five
+sensors a quarter of the size of a point-per-object answer, and fast to make.
+
+Everything in it is bounded by the plan's points: a series has one value a
+step; setpoints are each change, but when there are more changes than
+steps, the setpoints in force at each step's start (a chart could not show
+more); runs closer together than a step are drawn as one band, so a year of
+a short-cycling boiler is still a small answer.  The CSV form holds the same
+rows, one table, for a spreadsheet.
 """
 
+import bisect
 import csv
 import io
 
@@ -17,29 +25,40 @@ from rpymostat.protocol.times import iso_utc
 MERGE_GAP_STEPS = 1.0
 
 
+def slot_times(plan) -> list:
+    """The ISO 8601 start of every step of ``plan``: the answer's ``at``."""
+    return [iso_utc(plan.slot_start(slot)) for slot in range(plan.points)]
+
+
 def series_document(key, name, aggregates, plan) -> dict:
-    """One series: ``key`` is ``"sensor"`` or ``"zone"``, ``name`` its id, with its points."""
-    return {
-        key: name,
-        "points": [
-            {
-                "at": iso_utc(plan.slot_start(point.slot)),
-                "count": point.count,
-                "min": point.low,
-                "mean": point.mean,
-                "max": point.high,
-            }
-            for point in aggregates
-        ],
-    }
+    """One series: ``key`` is ``"sensor"`` or ``"zone"``, ``name`` its id, its columns aligned with ``at``."""
+    count = [0] * plan.points
+    low, mean, high = [None] * plan.points, [None] * plan.points, [None] * plan.points
+    for point in aggregates:
+        count[point.slot], low[point.slot], mean[point.slot], high[point.slot] = (
+            point.count,
+            point.low,
+            point.mean,
+            point.high,
+        )
+    return {key: name, "count": count, "min": low, "mean": mean, "max": high}
 
 
 def setpoints_document(changes, plan) -> list:
-    """The setpoints as steps: each change from when it applies in the range (the first from its start)."""
-    return [
-        {"at": iso_utc(max(change.at, plan.start)), "heat": change.heat, "cool": change.cool, "mode": change.mode}
-        for change in changes
-    ]
+    """The setpoints as steps: each change from when it applies in the range (the first from its start),
+    or, when there are more changes than steps, those in force at each step's start."""
+    if len(changes) > plan.points:
+        times = [change.at for change in changes]
+        chosen = []
+        for slot in range(plan.points):
+            at = plan.slot_start(slot)
+            index = bisect.bisect_right(times, at) - 1
+            change = changes[max(index, 0)]
+            if not chosen or chosen[-1][1] is not change:
+                chosen.append((at, change))
+    else:
+        chosen = [(max(change.at, plan.start), change) for change in changes]
+    return [{"at": iso_utc(at), "heat": change.heat, "cool": change.cool, "mode": change.mode} for at, change in chosen]
 
 
 def runs_document(intervals, plan) -> list:
@@ -69,16 +88,22 @@ def runs_document(intervals, plan) -> list:
 #: The columns of the CSV form, one table for every kind of row.
 CSV_COLUMNS = ("record", "name", "at", "end", "count", "min", "mean", "max", "heat", "cool", "mode")
 
+#: A text cell starting with one of these is a formula to a spreadsheet: it gets a leading ``'``.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def csv_text(document) -> str:
-    """The answer ``document`` as CSV: ``reading`` rows per series and step, then ``setpoints`` and ``run`` rows."""
+    """The answer ``document`` as CSV: ``reading`` rows per series and step with readings,
+    then ``setpoints`` and ``run`` rows."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for series in document["series"]:
         name = series.get("sensor") or f"zone {series['zone']}"
-        for point in series["points"]:
-            writer.writerow(_row(record="reading", name=name, **point))
+        for slot, at in enumerate(document["at"]):
+            if series["count"][slot]:
+                values = {column: series[column][slot] for column in ("count", "min", "mean", "max")}
+                writer.writerow(_row(record="reading", name=name, at=at, **values))
     for change in document.get("setpoints", []):
         writer.writerow(_row(record="setpoints", **change))
     for band in document.get("runs", []):
@@ -88,4 +113,8 @@ def csv_text(document) -> str:
 
 def _row(**cells):
     """A CSV row of :data:`CSV_COLUMNS`, empty where a cell is not given or None."""
-    return ["" if cells.get(column) is None else cells[column] for column in CSV_COLUMNS]
+    row = ["" if cells.get(column) is None else cells[column] for column in CSV_COLUMNS]
+    name = row[1]
+    if isinstance(name, str) and name.startswith(FORMULA_STARTS):
+        row[1] = "'" + name
+    return row

@@ -93,8 +93,8 @@ class Plan:
 def plan(start_text, end_text, step_text, now, zone, raw_days) -> Plan:
     """The :class:`Plan` answering ``start``/``end``/``step`` (texts or None) at ``now`` (epoch
     seconds) in ``zone`` when raw readings are kept ``raw_days``; raises :class:`InvalidQuery`."""
-    end = _instant("end", end_text, zone) if end_text is not None else documents.instant(now)
-    start = _instant("start", start_text, zone) if start_text is not None else end - DEFAULT_RANGE
+    end = parse_time("end", end_text, zone) if end_text is not None else documents.instant(now)
+    start = parse_time("start", start_text, zone) if start_text is not None else end - DEFAULT_RANGE
     if start >= end:
         raise InvalidQuery("end: must be after start")
     if end - start > datetime.timedelta(days=MAX_RANGE_DAYS):
@@ -121,7 +121,8 @@ def plan(start_text, end_text, step_text, now, zone, raw_days) -> Plan:
     return chosen
 
 
-def _instant(field, text, zone):
+def parse_time(field, text, zone):
+    """The instant ``text`` gives (wall time in ``zone`` without an offset); InvalidQuery naming ``field``."""
     try:
         return documents.parse_instant(text, zone)
     except ValueError as error:

@@ -294,11 +294,10 @@ class IStorage(Interface):
         one short write; fire with how many went.  Rollups are kept forever."""
 
     def record_zone_state(zone, at, temperature, heat, cool, mode):
-        """Keep a zone's decided state at ``at``, as changes only: the effective temperature
-        joins the series :func:`.timeseries.zone_series` when it differs (in hundredths)
-        from the last kept one, and the setpoints and mode a :class:`SetpointChange` when
-        any of them differs from the last.  ``temperature`` None (unknown) keeps no
-        temperature.  Fires with None."""
+        """Keep a zone's decided state at ``at``: the effective temperature (None: unknown,
+        or not sampled this time) joins the series :func:`.timeseries.zone_series` like a
+        sensor's reading, and the setpoints and mode are kept as changes, a
+        :class:`SetpointChange` only when one of them differs from the last.  Fires with None."""
 
     def setpoint_changes(zone, start, end):
         """Fire with the zone's :class:`SetpointChange` in effect at ``start`` (if any) and

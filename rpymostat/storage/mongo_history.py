@@ -8,12 +8,10 @@ transaction), ``quarters`` ``{series, start, count, low, high, total}`` and
 ``zone_setpoints`` ``{zone, t, heat, cool, mode}`` (``t`` in epoch
 milliseconds), a document only when a zone's setpoints or mode changed, and
 ``zone_latest`` ``{zone, temperature: {t, value}, setpoints: {t, heat, cool,
-mode}}``, the newest of each kept for a zone, which a decision is compared
-with: one small document read, where finding the newest of a year of buckets
-or changes takes a sort (that a simple server such as SecantusDB does by
-reading every one of them).  Pruning raw readings leaves it as it is, so a
-zone whose temperature stayed the same for longer than the retention is not
-written again (SQLite compares with the newest raw reading left).  Answers
+mode}}``, the newest of each kept for a zone, which a decision's setpoints
+are compared with: one small document read, where finding the newest of a
+year of changes takes a sort (that a simple server such as SecantusDB does
+by reading every one of them).  Answers
 are built by
 :func:`.timeseries.aggregate_rows` from the same rows the SQLite backend
 reads, so both answer alike.
@@ -162,8 +160,7 @@ class MongoHistory:
         async def store(session):
             latest = await self._database["zone_latest"].find_one({"zone": zone}, session=session) or {}
             kept = {}
-            last = latest.get("temperature")
-            if value is not None and (last is None or last["value"] != value):
+            if value is not None:
                 reading = Reading(zone_series(zone), "zone", temperature, at)
                 await store_readings(self._database, [reading], self._timezone, session)
                 kept["temperature"] = {"t": ms, "value": value}

@@ -17,6 +17,7 @@ apart so each module stays one subject; it uses that class's ``_read``,
 from rpymostat.storage.interface import HistoryEntry, Reading, RunInterval, SetpointChange
 from rpymostat.storage.timeseries import (
     aggregate_rows,
+    aggregate_values,
     from_hundredths,
     millis,
     seconds,
@@ -35,18 +36,16 @@ SELECT reading.series, reading.t, ? FROM series JOIN readings AS reading ON read
 WHERE series.name = ? AND reading.t = ? AND reading.value IS NULL
 """
 
-#: What each resolution reads: ``(key, count, low, high, total)`` rows of one series.
+#: What each resolution reads of one series: the raw readings in time order (summed per slot as they
+#: pass, :func:`~.timeseries.aggregate_values`: a SQL GROUP BY would sort them again), or one
+#: ``(slot, count, low, high, total)`` row per slot of the rollups.
 _AGGREGATE_SOURCES = {
-    "raw": "SELECT t, count(value), min(value), max(value), coalesce(sum(value), 0) FROM readings"
-    " WHERE series = ? AND t >= ? AND t < ? AND value IS NOT NULL GROUP BY (t - ?) / ?",
-    "quarter": "SELECT start, count, low, high, total FROM quarters WHERE series = ? AND start >= ? AND start < ?",
-    "day": "SELECT day, count, low, high, total FROM days WHERE series = ? AND day >= ? AND day < ?",
+    "raw": "SELECT t, value FROM readings WHERE series = ? AND t >= ? AND t < ? AND value IS NOT NULL ORDER BY t",
+    "quarter": "SELECT (start - ?) / ? AS slot, sum(count), min(low), max(high), sum(total) FROM quarters"
+    " WHERE series = ? AND start >= ? AND start < ? GROUP BY slot",
+    "day": "SELECT (day - ?) / ? AS slot, sum(count), min(low), max(high), sum(total) FROM days"
+    " WHERE series = ? AND day >= ? AND day < ? GROUP BY slot",
 }
-
-_LAST_ZONE_VALUE = """
-SELECT reading.value FROM series JOIN readings AS reading ON reading.series = series.series
-WHERE series.name = ? ORDER BY reading.t DESC LIMIT 1
-"""
 
 _LAST_SETPOINTS = "SELECT heat, cool, mode FROM zone_setpoints WHERE zone = ? ORDER BY t DESC LIMIT 1"
 
@@ -94,8 +93,7 @@ class SQLiteHistory:
     def aggregates(self, names, resolution, start, end, step):
         names = list(names)
         source = _AGGREGATE_SOURCES[resolution]
-        grouped = resolution == "raw"
-        scale = 1000 if grouped else 1  # raw readings are kept in milliseconds
+        scale = 1000 if resolution == "raw" else 1  # raw readings are kept in milliseconds
         start, end, step = int(start) * scale, int(end) * scale, int(step) * scale
         keys_of = "SELECT name, series FROM series WHERE name IN ({})".format(",".join("?" * len(names)))
 
@@ -103,11 +101,13 @@ class SQLiteHistory:
             keys = dict(connection.execute(keys_of, names).fetchall())
             answer = {}
             for name in names:
-                rows = []
-                if name in keys:
-                    params = (keys[name], start, end) + ((start, step) if grouped else ())
-                    rows = connection.execute(source, params).fetchall()
-                answer[name] = aggregate_rows(rows, start, step)
+                if name not in keys:
+                    answer[name] = []
+                elif resolution == "raw":
+                    answer[name] = aggregate_values(connection.execute(source, (keys[name], start, end)), start, step)
+                else:
+                    rows = connection.execute(source, (start, step, keys[name], start, end)).fetchall()
+                    answer[name] = aggregate_rows(rows, 0, 1)  # rows are keyed by slot already
             return answer
 
         return self._read_with(select)
@@ -136,9 +136,7 @@ class SQLiteHistory:
 
         def store(connection):
             if value is not None:
-                last = connection.execute(_LAST_ZONE_VALUE, (zone_series(zone),)).fetchone()
-                if last is None or last[0] != value:
-                    store_readings(connection, [Reading(zone_series(zone), "zone", temperature, at)])
+                store_readings(connection, [Reading(zone_series(zone), "zone", temperature, at)])
             last = connection.execute(_LAST_SETPOINTS, (zone,)).fetchone()
             if last is None or tuple(last) != setpoints:
                 connection.execute(
@@ -158,8 +156,13 @@ class SQLiteHistory:
         return self._read(_SETPOINTS_IN_EFFECT, zone, low, zone, low, high, parse=change)
 
     def run_intervals(self, zone, start, end):
+        # Two halves, each through an index: ended after the start (runs_by_end), still running (open_runs).
         query = (
-            "SELECT output, started_at, ended_at FROM runs WHERE zone = ? AND started_at < ?"
-            " AND (ended_at IS NULL OR ended_at > ?) ORDER BY started_at, run_id"
+            "SELECT output, started_at, ended_at, run_id FROM runs INDEXED BY runs_by_end"
+            " WHERE zone = ? AND ended_at > ? AND started_at < ?"
+            " UNION ALL SELECT output, started_at, ended_at, run_id FROM runs INDEXED BY open_runs"
+            " WHERE ended_at IS NULL AND zone = ? AND started_at < ? ORDER BY 2, 4"
         )
-        return self._read(query, zone, float(end), float(start), parse=lambda row: RunInterval(*row))
+        return self._read(
+            query, zone, float(start), float(end), zone, float(end), parse=lambda row: RunInterval(*row[:3])
+        )

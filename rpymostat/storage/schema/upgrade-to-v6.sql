@@ -72,10 +72,13 @@ SELECT series.series, CAST(round(old.timestamp * 1000) AS INTEGER),
 FROM readings_v5 AS old JOIN series ON series.name = old.sensor_id
 ORDER BY old.sensor_id, old.timestamp;
 
+-- A reason goes only beside a kept reading without value (of two in one
+-- millisecond, the one kept), never beside a value.
 INSERT OR IGNORE INTO reading_failures (series, t, reason)
-SELECT series.series, CAST(round(old.timestamp * 1000) AS INTEGER), old.extra
+SELECT series.series, kept.t, old.extra
 FROM readings_v5 AS old JOIN series ON series.name = old.sensor_id
-WHERE old.value IS NULL AND old.extra IS NOT NULL
+JOIN readings AS kept ON kept.series = series.series AND kept.t = CAST(round(old.timestamp * 1000) AS INTEGER)
+WHERE old.value IS NULL AND old.extra IS NOT NULL AND kept.value IS NULL
 ORDER BY old.sensor_id, old.timestamp;
 
 INSERT INTO quarters (series, start, count, low, high, total)
@@ -105,3 +108,8 @@ CREATE TRIGGER readings_roll_up AFTER INSERT ON readings WHEN NEW.value IS NOT N
         count = count + 1, low = min(low, excluded.low), high = max(high, excluded.high),
         total = total + excluded.total;
 END;
+
+-- A chart's runs are those that ended after its start (or still run) and
+-- began before its end: found through when they ended, not by reading every
+-- run since the first.
+CREATE INDEX runs_by_end ON runs (zone, ended_at);

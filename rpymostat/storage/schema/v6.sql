@@ -148,6 +148,11 @@ CREATE INDEX runs_by_start ON runs (zone, started_at);
 
 CREATE INDEX open_runs ON runs (run_id) WHERE ended_at IS NULL;
 
+-- A chart's runs are those that ended after its start (or still run) and
+-- began before its end: found through when they ended, not by reading every
+-- run since the first.
+CREATE INDEX runs_by_end ON runs (zone, ended_at);
+
 -- The temperature while a run lasted: a sample is an appended row, never a
 -- rewrite of the run; rowid order is the order they were taken.
 CREATE TABLE run_samples (
