@@ -185,13 +185,14 @@ async def in_process(storage, timezone, asked, repeat, raw_days):
             points, changes, intervals = await reads()
             series = [answer.series_document("zone", ZONE, points[names[0]], plan)]
             series += [answer.series_document("sensor", name, points[name], plan) for name in SENSORS]
-            document = {"series": series, "setpoints": answer.setpoints_document(changes, plan)}
+            document = {"at": answer.slot_times(plan), "series": series}
+            document["setpoints"] = answer.setpoints_document(changes, plan)
             return json.dumps({**document, "runs": answer.runs_document(intervals, plan)}).encode()
 
         found[label] = {"aggregates": (await timed(aggregates, repeat))[0]}
         found[label]["storage reads"] = (await timed(reads, repeat))[0]
         found[label]["reads + answer JSON"], body = await timed(shaped, repeat)
-        found[label]["points"] = json.loads(body)["series"][1]["points"]
+        found[label]["points"] = sum(1 for count in json.loads(body)["series"][1]["count"] if count)
     return found
 
 
@@ -364,7 +365,7 @@ def report(results, args) -> int:
         for label, local in found["local"].items():
             target = TARGET_YEAR_S if label.startswith("year") else TARGET_DAY_S
             note = "" if days >= 365 or not label.startswith("year") else f" [data for {days} days only]"
-            rows.append((f"{label}{note}", f"{len(local['points'])} points a series", ""))
+            rows.append((f"{label}{note}", f"{local['points']} points a series", ""))
             for part in ("aggregates", "storage reads", "reads + answer JSON"):
                 median, p95 = spread(local[part])
                 rows.append((f"  in-process {part}", f"median {median * 1000:.2f} / p95 {p95 * 1000:.2f} ms", ""))

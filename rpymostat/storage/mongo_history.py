@@ -26,7 +26,15 @@ from twisted.internet import defer
 
 from rpymostat.storage.interface import HistoryEntry, Reading, SetpointChange
 from rpymostat.storage.mongo_buckets import bucket_of, find_by_series, rollup_row, store_readings
-from rpymostat.storage.timeseries import aggregate_rows, from_hundredths, millis, seconds, to_hundredths, zone_series
+from rpymostat.storage.timeseries import (
+    aggregate_rows,
+    aggregate_values,
+    from_hundredths,
+    millis,
+    seconds,
+    to_hundredths,
+    zone_series,
+)
 
 #: How many buckets one prune step reads at a time while looking for old readings.
 _PRUNE_PAGE = 64
@@ -99,11 +107,12 @@ class MongoHistory:
                 for bucket in buckets:
                     base = bucket["start"] * 1000
                     rows[bucket["series"]] += [
-                        (base + int(offset), 1, value, value, value)
+                        (base + int(offset), value)
                         for offset, value in bucket["values"].items()
                         if value is not None and low <= base + int(offset) < high
                     ]
-                return {name: aggregate_rows(rows[name], low, step * 1000) for name in names}
+                # In time order, each slot is summed as its readings pass (no object a reading).
+                return {name: aggregate_values(sorted(rows[name]), low, step * 1000) for name in names}
 
             return self._buckets_between(names, low, high, _VALUES_FIELDS).addCallback(raw_answer)
         collection, key = {"quarter": ("quarters", "start"), "day": ("days", "day")}[resolution]
