@@ -1,6 +1,6 @@
 """A year of history written through the storage layer, then how fast the engine answers it.
 
-``python benchmarks/history.py [--backend sqlite|mongo|both] [--days 365] [--repeat 20]``, from
+``python benchmarks/history.py [--backend sqlite|mongo|both] [--days 365] [--mongo-days N]``, from
 the repository root.  Issue 16 asks that a year of one-minute readings from a zone of five
 sensors fit an SD card (at most 24 bytes a raw reading on SQLite) and chart fast: a year of
 daily min/mean/max in under 150 ms, a day at one-minute resolution in under 30 ms.
@@ -16,11 +16,11 @@ resolution lies within the 90 days of raw readings the engine keeps.
 
 Then a real ``rpymostat-engine`` (tokens on, the same time zone) is started on that database
 and each question is asked over HTTP on 127.0.0.1, once to warm up and ``--repeat`` times
-measured.  The same questions are also timed in-process, as ``aggregates`` alone and as all
-three storage reads the route makes, to show what is storage and what is the route and HTTP.
+measured.  The same questions are also timed in-process (``aggregates`` alone, all three storage
+reads the route makes, and those with the answer built and encoded), to split storage from HTTP.
 MongoDB is SecantusDB (a pure-Python server) started by this script; it may be too slow for a
-year, hence ``--days``: the output then says which figures are extrapolated and which were
-measured on less data.  Figures are printed against their targets; the exit status is 1 only
+year, hence ``--mongo-days`` (or ``--days``): the output then says which figures are
+extrapolated and which were measured on less data.  Figures are printed against their targets; the exit status is 1 only
 when something broke (an answer other than 200, a server that did not start).
 """
 

@@ -102,3 +102,17 @@ def test_runs_still_open_swallow_later_ones_and_bands_are_clipped():
         {"output": "heat", "start": "2026-11-25T10:00:00.000+00:00", "end": "2026-11-25T10:05:00.000+00:00"},
         {"output": "heat", "start": "2026-11-25T10:30:00.000+00:00", "end": "2026-11-25T10:35:00.000+00:00"},
     ]
+
+
+def test_too_many_runs_close_the_shortest_gaps_first():
+    chosen = plan("2026-11-23", "2026-11-26", "P1D", NOW, BERLIN, 90)  # three local days: three bands at most
+    intervals = [
+        RunInterval("heat", at(f"2026-11-{day}T{hour:02d}:00+01:00"), at(f"2026-11-{day}T{hour:02d}:20+01:00"))
+        for day in (23, 24, 25)
+        for hour in (6, 7, 8, 9)  # four morning runs a day, 40 minutes apart
+    ]
+    assert [(band["start"], band["end"]) for band in runs_document(intervals, chosen)] == [
+        ("2026-11-23T05:00:00.000+00:00", "2026-11-23T08:20:00.000+00:00"),
+        ("2026-11-24T05:00:00.000+00:00", "2026-11-24T08:20:00.000+00:00"),
+        ("2026-11-25T05:00:00.000+00:00", "2026-11-25T08:20:00.000+00:00"),
+    ]

@@ -136,7 +136,7 @@ async def test_open_creates_unique_indexes(mongo_url, mongo_client):
     }
     assert "readings" not in mongo_client.list_collection_names()
     run_keys = sorted([key for key, _ in info["key"]] for info in mongo_client.runs.index_information().values())
-    assert run_keys == [["_id"], ["ended_at"], ["run_id"], ["zone", "started_at"]]
+    assert run_keys == [["_id"], ["ended_at"], ["run_id"], ["zone", "ended_at"], ["zone", "started_at"]]
 
 
 @pytest_twisted.ensureDeferred

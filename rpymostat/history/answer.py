@@ -10,8 +10,8 @@ sensors a quarter of the size of a point-per-object answer, and fast to make.
 Everything in it is bounded by the plan's points: a series has one value a
 step; setpoints are each change, but when there are more changes than
 steps, the setpoints in force at each step's start (a chart could not show
-more); runs closer together than a step are drawn as one band, so a year of
-a short-cycling boiler is still a small answer.  The CSV form holds the same
+more); runs are at most one band a step, the shortest gaps closed first, so
+a year of a short-cycling boiler is still a small answer.  The CSV form holds the same
 rows, one table, for a spreadsheet.
 """
 
@@ -20,9 +20,6 @@ import csv
 import io
 
 from rpymostat.protocol.times import iso_utc
-
-#: Runs are merged into one band across a gap shorter than this share of a step.
-MERGE_GAP_STEPS = 1.0
 
 
 def slot_times(plan) -> list:
@@ -62,22 +59,36 @@ def setpoints_document(changes, plan) -> list:
 
 
 def runs_document(intervals, plan) -> list:
-    """Heating, cooling and fan runs as ``{output, start, end}`` bands, merged across gaps under a step.
+    """Heating, cooling and fan runs as ``{output, start, end}`` bands, clipped to the range.
 
-    A band still running ends None; bands are clipped to the range.
+    A band still running ends None.  When there are more bands than steps,
+    the shortest gaps are closed first until there are not: a year at daily
+    steps keeps the nights between a day's runs and loses the minutes
+    between two runs of one morning, which no chart that size could show.
     """
-    gap = MERGE_GAP_STEPS * (plan.end - plan.start) / plan.points
     bands = {}
     for interval in intervals:
         start = max(interval.started_at, plan.start)
         end = None if interval.ended_at is None else min(interval.ended_at, plan.end)
-        merged = bands.setdefault(interval.output, [])
-        if merged and merged[-1][1] is not None and start - merged[-1][1] < gap:
-            merged[-1][1] = end if end is None else max(end, merged[-1][1])
-        elif merged and merged[-1][1] is None:
+        kept = bands.setdefault(interval.output, [])
+        if kept and kept[-1][1] is None:
             continue  # an older run still open covers it
+        if kept and start <= kept[-1][1]:
+            kept[-1][1] = end if end is None else max(end, kept[-1][1])
         else:
-            merged.append([start, end])
+            kept.append([start, end])
+    gaps = sorted(later[0] - earlier[1] for kept in bands.values() for earlier, later in zip(kept, kept[1:]))
+    excess = sum(len(kept) for kept in bands.values()) - plan.points
+    if excess > 0:
+        closed = gaps[excess - 1]  # every gap this short or shorter is closed
+        for output, kept in bands.items():
+            merged = [kept[0]]
+            for band in kept[1:]:
+                if band[0] - merged[-1][1] <= closed:
+                    merged[-1][1] = band[1]
+                else:
+                    merged.append(band)
+            bands[output] = merged
     return [
         {"output": output, "start": iso_utc(start), "end": None if end is None else iso_utc(end)}
         for output in sorted(bands)

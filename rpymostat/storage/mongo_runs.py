@@ -11,12 +11,15 @@ each module stays one subject; it uses :class:`~.mongo_records.MongoRecords`'
 helpers and that class's ``_call`` and ``_writes``.
 """
 
+from twisted.internet import defer
+
 from rpymostat.storage.interface import RunInterval, RunRecord, RunSample
 
 INDEXES = (
     ("runs", ["run_id"], True),
     ("runs", ["zone", "started_at"], False),
     ("runs", ["ended_at"], False),
+    ("runs", ["zone", "ended_at"], False),
 )
 
 
@@ -82,9 +85,16 @@ class MongoRuns:
         )
 
     def run_intervals(self, zone, start, end):
-        query = {
-            "zone": zone,
-            "started_at": {"$lt": float(end)},
-            "$or": [{"ended_at": None}, {"ended_at": {"$gt": float(start)}}],
-        }
-        return self._find("runs", query, RunInterval, {"started_at": 1, "run_id": 1})
+        # Through (zone, ended_at): the runs that ended after the start, and those still running,
+        # never every run the zone had before the end (a year of them for yesterday's chart).
+        order = {"started_at": 1, "run_id": 1}
+        ended = self._find("runs", {"zone": zone, "ended_at": {"$gt": float(start)}}, RunInterval, order)
+        running = self._find("runs", {"zone": zone, "ended_at": None}, RunInterval, order)
+
+        def within(found):
+            intervals = [interval for (_, part) in found for interval in part if interval.started_at < float(end)]
+            return sorted(intervals, key=lambda interval: interval.started_at)
+
+        return defer.gatherResults([ended, running], consumeErrors=True).addCallback(
+            lambda parts: within([(None, part) for part in parts])
+        )
