@@ -23,9 +23,10 @@ from rpymostat.events import Event, EventBus
 from rpymostat.protocol.jsonsite import redacted
 from rpymostat.storage.interface import Reading
 from rpymostat.testing import FakeStorage, engine_parts
+from tests.conftest import NOW
 from tests.sse_client import WAIT_S, open_stream
 
-T0 = 1795608000.0
+T0 = NOW  # the shared clock fixture (tests/conftest.py) stands here
 BOOT = "b00t"
 
 
@@ -55,13 +56,6 @@ class Served:
     async def stop(self):
         self.stream.close_all()
         await self.port.stopListening()
-
-
-@pytest.fixture
-def clock():
-    fake = Clock()
-    fake.advance(T0)
-    return fake
 
 
 @pytest_twisted.async_yield_fixture

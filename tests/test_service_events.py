@@ -2,19 +2,13 @@
 
 import json
 
-import pytest
 import pytest_twisted
 import treq
 from twisted.internet import reactor
 
-from rpymostat.config import EngineConfig
 from rpymostat.service import make_service
 from tests.sse_client import WAIT_S, open_stream
-
-
-@pytest.fixture
-def config(tmp_path):
-    return EngineConfig(api_host="127.0.0.1", api_port=0, data_dir=tmp_path / "data", advertise=False)
+from tests.test_service import config  # noqa: F401 (the engine's config on a free loopback port)
 
 
 @pytest_twisted.ensureDeferred
