@@ -1,31 +1,17 @@
 """History through a real engine process: readings in, charts and CSV out, kept across a restart."""
 
-import datetime
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
 
 from acceptance.engine_process import EngineProcess
+from acceptance.fault_helpers import iso, wait_for
 
 pytestmark = pytest.mark.acceptance
 
 SENSOR = "28-00000history"
-
-
-def iso(seconds):
-    """UTC with Z: a '+' would need %2B in a URL."""
-    return datetime.datetime.fromtimestamp(seconds, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def wait_for(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"{what} within {timeout} s")
 
 
 def test_a_zone_history_is_answered_as_json_and_csv_and_survives_a_restart(tmp_path):
@@ -43,13 +29,15 @@ def test_a_zone_history_is_answered_as_json_and_csv_and_survives_a_restart(tmp_p
             assert engine.request("PUT", "/v1/sensors/update", update)[0] == 201
         zone = engine.request("PUT", "/v1/zones/hall", {"sensors": {SENSOR: 1.0}, "mode": "heat"})
         assert zone[0] == 201, zone
-        query = f"/v1/history?zone=hall&start={iso(first)}&end={iso(first + 1500)}&step=PT5M"  # and now
+        window = {"zone": "hall", "start": iso(first), "end": iso(first + 1500), "step": "PT5M"}  # and now
+        query = "/v1/history?" + urllib.parse.urlencode(window)  # '+' of the offsets as %2B
 
         def effective_temperature_kept():
             code, body = engine.request("GET", query)
-            return body if code == 200 and sum(body["series"][0]["count"]) else None
+            return code == 200 and sum(body["series"][0]["count"])
 
-        answer = wait_for(effective_temperature_kept, 20, "the zone's effective temperature in its history")
+        wait_for(effective_temperature_kept, 20, "the zone's effective temperature in its history")
+        answer = engine.request("GET", query)[1]
         assert (answer["source"], answer["step"], answer["timezone"]) == ("raw", "PT5M", "Europe/Berlin")
         assert answer["series"][0]["zone"] == "hall"
         sensor = answer["series"][1]
@@ -63,7 +51,8 @@ def test_a_zone_history_is_answered_as_json_and_csv_and_survives_a_restart(tmp_p
         ]
         assert (sensor["count"][4:], len(answer["at"])) == ([0], 5)
         assert answer["setpoints"][0]["mode"] == "heat"
-        request = urllib.request.Request(engine.url + query.replace("step=PT5M", "step=PT10M&format=csv"))
+        csv_query = "/v1/history?" + urllib.parse.urlencode({**window, "step": "PT10M", "format": "csv"})
+        request = urllib.request.Request(engine.url + csv_query)
         request.add_header("Authorization", f"Bearer {engine.admin_token}")
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
