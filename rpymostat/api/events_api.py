@@ -14,13 +14,9 @@ answered, so a web page works the same either way.
 
 from rpymostat.api.errors import api_app, json_bytes, render_failure
 from rpymostat.api.event_stream import topic_filter
+from rpymostat.api.jsonio import query_argument
 from rpymostat.auth.policy import principal
 from rpymostat.protocol.times import iso_utc
-
-
-def _argument(request, name):
-    values = request.args.get(name.encode())
-    return values[0].decode("utf-8", "replace") if values else None
 
 
 class EventsApi:
@@ -38,12 +34,12 @@ class EventsApi:
 
     @app.route("/", methods=["GET"])
     def events(self, request):
-        topics = topic_filter(_argument(request, "topics"))
+        topics = topic_filter(query_argument(request, "topics"))
         last_event_id = request.getHeader(b"last-event-id")
         if last_event_id is not None:
             last_event_id = last_event_id.decode("utf-8", "replace")
         else:
-            last_event_id = _argument(request, "last_event_id")
+            last_event_id = query_argument(request, "last_event_id")
         return self._stream.resource(topics, last_event_id)
 
     @app.route("/ticket", methods=["POST"])

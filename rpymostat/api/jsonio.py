@@ -1,4 +1,4 @@
-"""Reading JSON request bodies safely.
+"""Reading requests safely: JSON bodies, and query arguments.
 
 The reading itself is :func:`rpymostat.protocol.jsonbody.read_json_body`,
 which the relay unit shares: bodies are capped at
@@ -24,3 +24,9 @@ def read_json(request):
     except BodyRefused as refused:
         error = {413: PayloadTooLarge, 415: UnsupportedMediaType}.get(refused.code, BadJson)
         raise error(refused.message) from None
+
+
+def query_argument(request, name):
+    """The first ``?name=`` of the request's query as text (undecodable bytes replaced), or None."""
+    values = request.args.get(name.encode())
+    return values[0].decode("utf-8", "replace") if values else None

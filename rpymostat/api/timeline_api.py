@@ -8,6 +8,7 @@ when the window lies in what it holds, else it is computed on demand;
 import datetime
 
 from rpymostat.api.errors import InvalidContent, NotFoundError, api_app, json_bytes, render_failure
+from rpymostat.api.jsonio import query_argument
 from rpymostat.api.shapes import segment_document
 from rpymostat.schedule import documents
 from rpymostat.schedule.cache import UnknownZone
@@ -48,23 +49,19 @@ class TimelineApi:
     def _window(self, request):
         """``(zone, begin, end)`` from the query string, checked."""
 
-        def argument(name):
-            values = request.args.get(name.encode())
-            return values[0].decode("utf-8", "replace") if values else None
-
-        zone = argument("zone")
+        zone = query_argument(request, "zone")
         if zone is None:
             zone = "default"
         elif not zone:
             raise InvalidContent("zone: must not be empty; leave it out for the default zone")
-        start = argument("start")
+        start = query_argument(request, "start")
         begin = documents.instant(self._clock.seconds())
         if start is not None:
             try:
                 begin = documents.parse_instant(start, self._zone_info)
             except ValueError as error:
                 raise InvalidContent(f"start: {error}") from None
-        hours = argument("hours")
+        hours = query_argument(request, "hours")
         try:
             length = float(hours) if hours is not None else 48.0
         except ValueError:

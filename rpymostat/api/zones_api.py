@@ -25,7 +25,7 @@ from rpymostat.api.errors import (
     json_bytes,
     render_failure,
 )
-from rpymostat.api.jsonio import read_json
+from rpymostat.api.jsonio import query_argument, read_json
 from rpymostat.api.shapes import rule_document, run_document, segment_document, state_document, zone_document
 from rpymostat.history import query
 from rpymostat.schedule import zone_settings
@@ -169,16 +169,15 @@ class ZonesApi:
     @app.route("/<zone>/runs", methods=["GET"])
     async def runs(self, request, zone):
         await self._known(zone)
-        given = request.args.get(b"limit")
-        limit = given[0].decode("utf-8", "replace") if given else "100"
+        limit = query_argument(request, "limit")
+        limit = "100" if limit is None else limit
         if not (limit.isascii() and limit.isdigit() and len(limit) <= 4 and 1 <= int(limit) <= MAX_RUNS):
             raise InvalidContent(f"limit: must be a whole number from 1 to {MAX_RUNS}")
         window = {}
         for field in ("start", "end"):
-            given = request.args.get(field.encode())
-            if given:
+            text = query_argument(request, field)
+            if text is not None:
                 try:
-                    text = given[0].decode("utf-8", "replace")
                     window[field] = query.parse_time(field, text, self._zone_info).timestamp()
                 except query.InvalidQuery as error:
                     raise InvalidContent(str(error)) from None
