@@ -30,7 +30,7 @@ def engine(tmp_path):
 def test_engine_serves_status_and_accepts_readings(engine):
     assert engine.request("GET", "/v1/status") == (
         200,
-        {"status": True, "dependencies": {"database": True}},
+        {"status": True, "dependencies": {"database": True}, "timezone": "Europe/Berlin"},
     )
     assert engine.request("PUT", "/v1/sensors/update", READINGS) == (
         201,

@@ -214,7 +214,10 @@ def test_mongodb_stopped_and_started_again_engine_recovers_by_itself(tmp_path):
 
         assert database.stop() == 0
         code, status, took = call("GET", "/v1/status")
-        assert (code, status) == (503, {"status": False, "dependencies": {"database": False}})
+        assert (code, status) == (
+            503,
+            {"status": False, "dependencies": {"database": False}, "timezone": "Europe/Berlin"},
+        )
         assert took < DOWN_WITHIN_S
 
         # Writes, and the reads a user makes, all at once: each waits for the storage timeout.

@@ -1,5 +1,7 @@
 """The home page, status, and JSON errors for unknown paths and wrong methods."""
 
+from zoneinfo import ZoneInfo
+
 import pytest
 import pytest_twisted
 from twisted.logger import globalLogPublisher
@@ -28,7 +30,7 @@ async def test_home_page_links_docs_source_status_and_openapi(api):
 async def test_status_ok(api):
     assert (await api.get("/v1/status"))[:2] == (
         200,
-        {"status": True, "dependencies": {"database": True}},
+        {"status": True, "dependencies": {"database": True}, "timezone": "UTC"},
     )
 
 
@@ -37,7 +39,18 @@ async def test_status_503_when_database_down(api, store):
     store.available = False
     assert (await api.get("/v1/status"))[:2] == (
         503,
-        {"status": False, "dependencies": {"database": False}},
+        {"status": False, "dependencies": {"database": False}, "timezone": "UTC"},
+    )
+
+
+@pytest_twisted.ensureDeferred
+async def test_status_names_the_engines_time_zone_for_clients_to_show_times_in(store, clock):
+    api = ApiClient(store, clock, zone_info=ZoneInfo("Europe/Berlin"))
+    assert (await api.get("/v1/status"))[1]["timezone"] == "Europe/Berlin"
+    store.available = False
+    assert (await api.get("/v1/status"))[:2] == (
+        503,
+        {"status": False, "dependencies": {"database": False}, "timezone": "Europe/Berlin"},
     )
 
 

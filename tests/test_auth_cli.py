@@ -65,11 +65,12 @@ async def test_pair_list_shows_code_host_role_and_age_and_approve_makes_the_daem
     finally:
         await storage.close()
     status, out, err = await command(environ, "pair", "list")
-    code, host_id, role, age, address = out.rstrip("\n").split("\t")
+    code, host_id, role, age, address, grants = out.rstrip("\n").split("\t")
     assert (status, code, host_id, role, address) == (0, "K7M2QX", "pi-attic", "sensor", "10.0.0.9")
+    assert grants == "sends readings for its own host only"
     assert age in ("42 s", "43 s")
     status, out, err = await command(environ, "pair", "approve", "K7M2QX")
-    assert (status, err) == (0, "") and "sensor-pi-attic" in out
+    assert (status, err, out) == (0, "", "approved: pi-attic pairs as token 'sensor-pi-attic' (sensor)\n")
     token = await stored(tmp_path, "token", "sensor-pi-attic")
     assert (token.token_hash, token.host_id, token.peer_secret) == ("a" * 64, "pi-attic", "s" * 43)
     assert (await command(environ, "pair", "list"))[1] == ""
@@ -77,6 +78,33 @@ async def test_pair_list_shows_code_host_role_and_age_and_approve_makes_the_daem
     assert status == 1 and "no waiting pairing request has the code K7M2QX" in err
     status, out, err = await command(environ, "pair", "reject", "ZZZZZZ")
     assert status == 1
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_web_uis_request_says_what_approving_it_grants_and_approving_admin_says_so(environ, tmp_path):
+    storage = SQLiteStorage(tmp_path / "data" / "rpymostat.sqlite3", reactor)
+    await storage.open()
+    try:
+        now = time.time()
+        await admin.request_pairing(storage, now - 9, "webui-den", "admin", "ADM2NX", "a" * 64, "s" * 43, "10.0.0.7")
+        await admin.request_pairing(storage, now, "webui-hall", "user", "USR2NX", "b" * 64, "t" * 43, "10.0.0.8")
+    finally:
+        await storage.close()
+    status, out, err = await command(environ, "pair", "list")
+    rows = [line.split("\t") for line in out.splitlines()]
+    assert [(r[0], r[1], r[2]) for r in rows] == [("ADM2NX", "webui-den", "admin"), ("USR2NX", "webui-hall", "user")]
+    assert rows[0][5].startswith("FULL CONTROL (admin)") and rows[1][5].startswith("user rights")
+    status, out, err = await command(environ, "pair", "approve", "ADM2NX")
+    assert (status, err) == (0, "")
+    assert out.splitlines() == [
+        "approved: webui-den pairs as token 'admin-webui-den' (admin)",
+        "this grants full control (admin) to webui-den: revoke 'admin-webui-den' to take it back",
+    ]
+    status, out, err = await command(environ, "pair", "approve", "USR2NX")
+    assert (status, err, out) == (0, "", "approved: webui-hall pairs as token 'user-webui-hall' (user)\n")
+    status, out, err = await command(environ, "token", "list")
+    listed = sorted(line.split("\t")[:3] for line in out.splitlines())
+    assert listed == [["admin-webui-den", "admin", "-"], ["user-webui-hall", "user", "-"]]  # bound to no host
 
 
 @pytest_twisted.ensureDeferred

@@ -109,6 +109,9 @@ async def test_admin_refusals_that_the_schema_cannot_catch(engine):
     with pytest.raises(AdminError, match="role: 'owner'"):
         await admin.create_token(engine.storage, 0.0, "x", "owner")
     now = engine.clock.seconds()
+    with pytest.raises(AdminError, match="role: 'read' is not one of sensor, control, admin, user") as refused:
+        await admin.request_pairing(engine.storage, now, "pi-r", "read", "RRRRRR", "r" * 64, "s" * 43, "10.0.0.3")
+    assert refused.value.code == 422 and await engine.storage.pairings() == []
     await admin.request_pairing(engine.storage, now, "pi-a", "sensor", "K7M2QX", "a" * 64, "s" * 43, "10.0.0.1")
     await admin.request_pairing(engine.storage, now, "pi-b", "sensor", "ABCDEF", "b" * 64, "s" * 43, "10.0.0.2")
     await engine.storage.put_token(TokenRecord("taken", "read", "a" * 64, now))  # the daemon's hash, taken

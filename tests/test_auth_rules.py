@@ -4,7 +4,7 @@ import pytest
 from twisted.internet.task import Clock
 
 from rpymostat.api.validation import load_openapi
-from rpymostat.auth.roles import UNNAMED, OperationRoles
+from rpymostat.auth.roles import GRANTS, HOST_ROLES, PAIRING_ROLES, ROLES, UNNAMED, OperationRoles
 from rpymostat.auth.throttle import FailureThrottle
 
 
@@ -27,6 +27,15 @@ def roles():
 def test_each_request_gets_the_roles_its_operation_names(roles, method, path, expected):
     rule = roles.rule(method, path)
     assert (rule.exempt, rule.roles) == (False, expected)
+
+
+def test_the_document_names_the_roles_the_engine_knows_and_those_a_daemon_pairs_as():
+    schemas = load_openapi()["components"]["schemas"]
+    assert tuple(schemas["Role"]["enum"]) == ROLES
+    assert tuple(schemas["PairRequest"]["properties"]["role"]["enum"]) == PAIRING_ROLES
+    assert tuple(schemas["Pairing"]["properties"]["role"]["enum"]) == PAIRING_ROLES
+    assert set(HOST_ROLES) < set(PAIRING_ROLES) < set(ROLES) and "read" not in PAIRING_ROLES
+    assert set(GRANTS) == set(PAIRING_ROLES) and "FULL CONTROL" in GRANTS["admin"]
 
 
 def test_the_open_operations_are_exempt_and_the_unknown_need_any_token(roles):

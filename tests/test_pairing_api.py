@@ -131,7 +131,8 @@ async def test_a_host_that_pairs_again_replaces_its_old_token(engine):
 @pytest_twisted.ensureDeferred
 async def test_bad_pairing_requests_are_refused_and_store_nothing(engine):
     for field, value in [
-        ("role", "admin"),
+        ("role", "read"),  # a role, but none a daemon pairs as
+        ("role", "owner"),
         ("code", "K7M2Q0"),
         ("token_hash", "A" * 64),
         ("secret", "short"),
@@ -152,3 +153,79 @@ async def test_approving_never_replaces_a_token_that_is_not_that_hosts_own(engin
     code, body, _ = await engine.call("POST", "/v1/pairings/K7M2QX/approve", as_="admin")
     assert code == 409 and "not this host's sensor token" in body["error"]
     assert (await engine.storage.token("sensor-pi-attic")).role == "admin"
+
+
+async def paired_web_ui(engine, role, token, host_id="webui-den", code="WEBUXY"):
+    """Pair a web UI as ``role`` (approved by the admin); the approval's answer."""
+    code_, waiting, _ = await engine.call("POST", "/v1/pair", request_body(host_id, role, code, token))
+    assert code_ == 202, waiting
+    code_, listed, _ = await engine.call("GET", "/v1/pairings", as_="admin")
+    assert [(p["code"], p["host_id"], p["role"]) for p in listed["pairings"]] == [(code, host_id, role)]
+    code_, made, _ = await engine.call("POST", f"/v1/pairings/{code}/approve", as_="admin")
+    assert code_ == 201, made
+    status = (await engine.call("GET", f"/v1/pair/{waiting['id']}"))[1]
+    assert (status["status"], status["name"]) == ("approved", f"{role}-{host_id}")
+    return made
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_web_ui_paired_as_admin_gets_an_admin_token_bound_to_no_host(engine):
+    token = "rpy_" + secrets.token_urlsafe(32)
+    made = await paired_web_ui(engine, "admin", token)
+    assert made == {
+        "name": "admin-webui-den",
+        "role": "admin",
+        "host_id": None,
+        "created_at": made["created_at"],
+        "paired": True,
+    }
+    # Admin things: tokens, pairing, a zone's outputs.
+    assert (await engine.call("GET", "/v1/tokens", token=token))[0] == 200
+    assert (await engine.call("GET", "/v1/pairings", token=token))[0] == 200
+    wired = {"mode": "heat", "outputs": {"heat": "pi-boiler/relay-0"}}
+    assert (await engine.call("PUT", "/v1/zones/default", wired, token=token))[0] == 200
+    # Bound to no host: it answers for any host_id, and stays unbound.
+    for host_id in ("pi-attic", "pi-cellar"):
+        update = {"host_id": host_id, "sensors": {f"{host_id}-t": {"type": "DS18B20", "value": 19.5}}}
+        assert (await engine.call("PUT", "/v1/sensors/update", update, token=token))[0] == 201, host_id
+    assert (await engine.storage.token("admin-webui-den")).host_id is None
+    # The engine proves itself to it as to any paired daemon.
+    nonce, url = secrets.token_hex(32), "http://192.168.1.2:8088/v1"
+    asked = {"name": "admin-webui-den", "nonce": nonce, "url": url}
+    message = b"rpymostat-engine-proof:" + nonce.encode() + b"\n" + url.encode()
+    proof = hmac.new(SECRET.encode(), message, hashlib.sha256).hexdigest()
+    assert (await engine.call("POST", "/v1/pair/proof", asked))[1] == {"proof": proof}
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_web_ui_paired_as_user_gets_a_user_token_refused_what_only_an_admin_may(engine):
+    token = "rpy_" + secrets.token_urlsafe(32)
+    made = await paired_web_ui(engine, "user", token)
+    assert (made["name"], made["role"], made["host_id"], made["paired"]) == ("user-webui-den", "user", None, True)
+    assert (await engine.call("GET", "/v1/zones", token=token))[0] == 200
+    assert (await engine.call("PUT", "/v1/zones/default", {"mode": "heat"}, token=token))[0] == 200
+    for method, path, body in [
+        ("GET", "/v1/tokens", None),
+        ("GET", "/v1/pairings", None),
+        ("POST", "/v1/pairings/ABCDEF/approve", None),
+        ("DELETE", "/v1/zones/default", None),
+        ("PUT", "/v1/zones/default", {"mode": "heat", "outputs": {"heat": "pi-boiler/relay-0"}}),
+    ]:
+        code, body, _ = await engine.call(method, path, body, token=token)
+        assert code == 403, (method, path, code, body)
+    assert (await engine.storage.token("user-webui-den")).host_id is None
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_web_ui_that_pairs_again_replaces_only_its_own_paired_token(engine):
+    await paired_web_ui(engine, "admin", "rpy_first")
+    await paired_web_ui(engine, "admin", "rpy_second", code="ABCDEF")
+    assert (await engine.storage.token("admin-webui-den")).token_hash == hashlib.sha256(b"rpy_second").hexdigest()
+    assert (await engine.call("GET", "/v1/tokens", token="rpy_first"))[0] == 401
+    assert (await engine.call("GET", "/v1/tokens", token="rpy_second"))[0] == 200
+    # A token made by hand under that name says nothing about that host: it is kept.
+    await engine.make("user", "user-webui-den")
+    await engine.call("POST", "/v1/pair", request_body("webui-den", "user", "GHJKMN", "rpy_third"))
+    code, body, _ = await engine.call("POST", "/v1/pairings/GHJKMN/approve", as_="admin")
+    assert code == 409 and "not this host's user token" in body["error"]
+    assert (await engine.storage.token("user-webui-den")).peer_secret is None

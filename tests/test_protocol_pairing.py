@@ -88,6 +88,21 @@ async def test_pairing_end_to_end_logs_the_code_and_stores_private_credentials(e
     assert engine.requests == [("POST", "/v1/pair"), ("GET", "/v1/pair/p1"), ("GET", "/v1/pair/p1")]
 
 
+@pytest.mark.parametrize("role", ["admin", "user"])
+@pytest_twisted.ensureDeferred
+async def test_a_web_ui_pairs_as_the_role_it_asks_for(engine, client, clock, tmp_path, role):
+    pairing = Pairing(client, engine.url, "webui-den", role, clock, tmp_path)
+    with capturedLogs() as events:
+        running = pairing.run()
+        await until(lambda: engine.codes() and clock.getDelayedCalls())
+        [request] = engine.pending.values()
+        name = await approve_when_asked(engine, clock, running)
+    assert (request["host_id"], request["role"]) == ("webui-den", role)
+    assert running.result.name == name == f"{role}-webui-den"
+    assert engine.tokens[token_hash(running.result.token)]["host_id"] is None  # bound to no host
+    assert any(f"pairing requested as webui-den ({role})" in line for line in logged(events, LogLevel.info))
+
+
 @pytest_twisted.ensureDeferred
 async def test_a_code_already_pending_is_replaced_by_a_new_one(engine, client, clock, tmp_path, monkeypatch):
     engine.pending["p0"] = {"code": "K7M2QX", "created": clock.seconds(), "role": "sensor", "host_id": "x"}

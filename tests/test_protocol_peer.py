@@ -366,3 +366,41 @@ async def test_a_host_that_pinned_tls_still_asks_an_https_engine(client, clock, 
     with pytest.raises(Unreachable):
         await link.vet("https://127.0.0.1:9/v1")
     assert asked == ["https://127.0.0.1:9/v1/pair/proof"]
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_web_uis_link_pairs_as_admin_with_the_real_engine_and_gets_a_token_bound_to_no_host(
+    client, clock, tmp_path
+):
+    """The web UI pairs like the other daemons, as ``admin`` or ``user``: the link passes the role on."""
+    import time
+
+    from rpymostat.auth import admin
+    from tests.control.test_control_pairing import RealEngine, eventually
+
+    real = await RealEngine().start(tmp_path)
+    url = real.base + "/v1"
+    link = EngineLink(client, clock, tmp_path / "webui", "webui-den", "admin", lambda: url, poll_interval=0.25)
+    try:
+        link.startService()
+
+        async def asked():
+            return bool(await admin.pending(real.storage, time.time()))
+
+        await eventually(asked, clock)
+        [request] = await admin.pending(real.storage, time.time())
+        assert (request.host_id, request.role, request.code) == ("webui-den", "admin", link.pairing.code)
+        await admin.approve_pairing(real.storage, time.time(), request.code)
+
+        async def paired():
+            return link.paired
+
+        await eventually(paired, clock)
+        assert link.credentials.name == "admin-webui-den" and load(tmp_path / "webui") == link.credentials
+        token = await real.storage.token("admin-webui-den")
+        assert (token.role, token.host_id) == ("admin", None)
+        assert await link.vet(url) is True  # the engine proves itself to the web UI too
+        assert (await client.request("GET", url + "/tokens", headers=link.headers())).code == 200
+    finally:
+        link.stopService()
+        await real.stop()

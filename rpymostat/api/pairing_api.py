@@ -1,10 +1,11 @@
 """``/v1/pair``: what a daemon without a token says to the engine, and how the engine proves itself.
 
-These answer without a token (docs/security.rst): a new sensor host or
-relay unit asks to pair and polls its request; a paired one asks the engine
-to prove it holds their pairing secret before it sends it anything.  The
-daemon's token never travels here, only its hash; the proof is an HMAC of
-the daemon's fresh nonce, never the secret.  Asking to pair counts as a
+These answer without a token (docs/security.rst): a new sensor host, relay
+unit or web UI asks to pair (as ``sensor``, ``control``, or ``admin`` or
+``user``) and polls its request; a paired one asks the engine to prove it
+holds their pairing secret before it sends it anything.  The daemon's token
+never travels here, only its hash; the proof is an HMAC of the daemon's
+fresh nonce, never the secret.  Asking to pair counts as a
 failed authentication for the throttle, so nobody floods the admin's list.
 """
 

@@ -6,7 +6,8 @@ mounted here with ``branch=True`` as ``/v1`` itself is mounted at the root:
 each), ``/zones``, ``/timeline``, ``/history``, ``/controls`` and
 ``/events``.  This app
 answers the few routes about the API itself: its OpenAPI document, its
-status and its plugins.  What each route accepts and answers is specified in
+status (with the engine's time zone, in which clients show times) and its
+plugins.  What each route accepts and answers is specified in
 ``openapi.json``.
 """
 
@@ -60,6 +61,7 @@ class V1Api:
         history_raw_days=90,
     ):
         self._storage = storage
+        self._timezone = zone_info.key
         self._validator = validator or RequestValidator()
         self._schedule_plugins, self._decision_plugins = schedule_plugins, decision_plugins
         rules_input = RulesInput(self._validator, storage, zone_info, clock)
@@ -92,7 +94,7 @@ class V1Api:
     @app.route("/status", methods=["GET"])
     async def status(self, request):
         database = await self._storage.ping()
-        document = {"status": database, "dependencies": {"database": database}}
+        document = {"status": database, "dependencies": {"database": database}, "timezone": self._timezone}
         return json_bytes(request, 200 if database else 503, document)
 
     @app.route("/plugins", methods=["GET"])

@@ -14,7 +14,7 @@ from pathlib import Path
 from twisted.logger import Logger
 
 from rpymostat.auth.refusals import AdminError
-from rpymostat.auth.roles import HOST_ROLES, ROLES
+from rpymostat.auth.roles import HOST_ROLES, PAIRING_ROLES, ROLES
 from rpymostat.protocol.tokens import new_token, token_hash
 from rpymostat.storage.interface import PairingRecord, TokenRecord
 
@@ -63,6 +63,8 @@ async def revoke_token(storage, name) -> TokenRecord:
 
 async def request_pairing(storage, now, host_id, role, code, token_hash_, secret, address) -> PairingRecord:
     """Keep a daemon's pairing request until an admin approves it or it expires."""
+    if role not in PAIRING_ROLES:
+        raise AdminError(422, f"role: {role!r} is not one of {', '.join(PAIRING_ROLES)}")
     waiting = await pending(storage, now)
     mine = [p for p in waiting if p.address == address]
     full = waiting if len(waiting) >= MAX_PENDING else mine if len(mine) >= MAX_PENDING_PER_ADDRESS else None
@@ -102,30 +104,42 @@ async def pending(storage, now) -> list[PairingRecord]:
 async def approve_pairing(storage, now, code, replaced=lambda token_hash: None) -> TokenRecord:
     """Approve the waiting request with ``code``: its daemon's own token starts working.
 
-    The token is named ``<role>-<host_id>`` and bound to that host; an earlier
-    token of that name (the host paired before) is replaced, and
-    ``replaced(its hash)`` lets the caller forget it at once.
+    The token is named ``<role>-<host_id>``; a ``sensor`` or ``control`` token
+    is bound to that host, a ``user`` or ``admin`` one (the web UI's) to none.
+    An earlier token of that name (the host paired before) is replaced, and
+    ``replaced(its hash)`` lets the caller forget it at once; an unbound one
+    only if it too was made by pairing, as nothing else says it is that host's.
     """
     request = await _waiting(storage, now, code)
     name = f"{request.role}-{request.host_id}"
+    host_id = request.host_id if request.role in HOST_ROLES else None
     record = TokenRecord(
         name=name,
         role=request.role,
         token_hash=request.token_hash,
         created_at=now,
-        host_id=request.host_id,
+        host_id=host_id,
         peer_secret=request.peer_secret,
     )
     earlier = await storage.token(name)
     if earlier is not None:
-        if earlier.role != request.role or earlier.host_id != request.host_id:
+        if (
+            earlier.role != request.role
+            or earlier.host_id != host_id
+            or (host_id is None and earlier.peer_secret is None)
+        ):
             raise AdminError(409, f"a token named {name!r} exists that is not this host's {request.role} token")
         await storage.delete_token(name)  # the host paired again: its new token replaces the old
         replaced(earlier.token_hash)
         log.info("token {name!r} replaced: its host paired again", name=name)
     if not await storage.approve_pairing(request.pair_id, record):
         raise AdminError(409, f"the request with the code {code} could not be approved; ask the host to pair again")
-    log.info("pairing of {host_id!r} approved as token {name!r}", host_id=request.host_id, name=name)
+    log.info(
+        "pairing of {host_id!r} approved as token {name!r} with the role {role!r}",
+        host_id=request.host_id,
+        name=name,
+        role=request.role,
+    )
     return record
 
 

@@ -15,7 +15,7 @@ from twisted.internet.defer import ensureDeferred
 
 from rpymostat import config as engine_config
 from rpymostat.auth import admin
-from rpymostat.auth.roles import ROLES
+from rpymostat.auth.roles import GRANTS, ROLES
 from rpymostat.protocol.settings import ConfigError
 from rpymostat.protocol.times import iso_utc
 from rpymostat.storage.interface import StorageError
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     pair = commands.add_parser("pair", help="list, approve or reject daemons' pairing requests").add_subparsers(
         dest="action", required=True
     )
-    pair.add_parser("list", help="list waiting requests: code, host id, role, age")
+    pair.add_parser("list", help="list waiting requests: code, host id, role, age, address, what approving grants")
     approve = pair.add_parser("approve", help="approve the request with this code")
     approve.add_argument("code")
     reject = pair.add_parser("reject", help="reject the request with this code")
@@ -66,10 +66,14 @@ async def execute(args, storage, now, out) -> int:
     elif args.action == "list":
         for request in await admin.pending(storage, now):
             age = int(now - request.requested_at)
-            out.write(f"{request.code}\t{request.host_id}\t{request.role}\t{age} s\t{request.address}\n")
+            grants = GRANTS.get(request.role, request.role)
+            out.write(f"{request.code}\t{request.host_id}\t{request.role}\t{age} s\t{request.address}\t{grants}\n")
     elif args.action == "approve":
         record = await admin.approve_pairing(storage, now, args.code)
-        out.write(f"approved: {record.host_id} pairs as token {record.name!r} ({record.role})\n")
+        host_id = record.name.removeprefix(f"{record.role}-")  # named <role>-<host_id>; bound only if a host role
+        out.write(f"approved: {host_id} pairs as token {record.name!r} ({record.role})\n")
+        if record.role == "admin":
+            out.write(f"this grants full control (admin) to {host_id}: revoke {record.name!r} to take it back\n")
     else:
         request = await admin.reject_pairing(storage, now, args.code)
         out.write(f"rejected the request of {request.host_id} ({request.role})\n")

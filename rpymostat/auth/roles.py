@@ -16,6 +16,18 @@ ROLES = ("admin", "user", "read", "sensor", "control")
 #: Roles whose tokens are bound to one host id.
 HOST_ROLES = ("sensor", "control")
 
+#: Roles a daemon may ask for when it pairs: the sensor daemon and the relay unit
+#: (bound to their host), and the web UI (``admin`` or ``user``, bound to no host).
+PAIRING_ROLES = ("sensor", "control", "admin", "user")
+
+#: What approving a pairing request for each role grants, in words an admin reads before approving.
+GRANTS = {
+    "sensor": "sends readings for its own host only",
+    "control": "registers its own relay unit only",
+    "user": "user rights: reads everything, changes schedules, overrides, holds and zones (not outputs)",
+    "admin": "FULL CONTROL (admin): tokens, pairing, zone outputs, deleting zones and sensors",
+}
+
 _PARAMETER = re.compile(r"\{[^/{}]+\}")
 
 _METHODS = ("get", "put", "post", "delete", "patch")

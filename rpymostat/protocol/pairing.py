@@ -1,11 +1,11 @@
 """Asking the engine for a token: a daemon's side of pairing (docs/security.rst).
 
-A new sensor host or relay unit has no token and nobody types one into it.
-It makes its own token and pairing secret, sends the engine only the token's
-hash with a short code, and logs that code; an admin approves the code on
-the engine, and the daemon, polling, learns its token's name and stores its
-credentials.  The token never leaves the daemon, so watching the pairing
-request on the network does not give it away.
+A new sensor host, relay unit or web UI has no token and nobody types one
+into it.  It makes its own token and pairing secret, sends the engine only
+the token's hash with a short code, and logs that code; an admin approves
+the code on the engine, and the daemon, polling, learns its token's name and
+stores its credentials.  The token never leaves the daemon, so watching the
+pairing request on the network does not give it away.
 
 Nothing here gives up: a code already in use is replaced, an expired request
 is made again with a new code and a new token, an engine that is busy
@@ -38,6 +38,9 @@ DEFAULT_POLL_INTERVAL = 3.0
 
 class Pairing:
     """One daemon's pairing with the engine at ``engine_url``, as ``host_id`` in ``role``.
+
+    ``role`` is passed to the engine as it is: ``sensor``, ``control``, or
+    the web UI's ``admin`` or ``user``.
 
     ``engine_url`` is the engine's API base URL, or a callable returning it
     (None while no engine is known: pairing then waits for one), so a

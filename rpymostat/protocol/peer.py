@@ -1,7 +1,7 @@
 """A daemon's link to its engine: who it is to the engine, and who the engine must be.
 
-Every daemon that talks to the engine (the sensor daemon, the relay unit)
-needs the same four things, so they live here once:
+Every daemon that talks to the engine (the sensor daemon, the relay unit,
+the web UI) needs the same four things, so they live here once:
 
 - its credentials: a token given by hand, else the stored ones, else none,
   in which case it pairs (:mod:`rpymostat.protocol.pairing`) with the first
@@ -51,7 +51,11 @@ PAIRING_RESTART_S = 30.0
 
 
 class EngineLink(Service):
-    """The credentials of ``host_id`` in ``role`` (``sensor`` or ``control``) and their use.
+    """The credentials of ``host_id`` in ``role`` and their use.
+
+    ``role`` is what the daemon pairs as: ``sensor`` or ``control`` (a token
+    bound to ``host_id``), or ``admin`` or ``user`` for the web UI (a token
+    bound to no host); the engine names the token ``<role>-<host_id>``.
 
     ``hand_given`` is a token from the settings (see
     :func:`rpymostat.protocol.credentials.hand_given`); without one the stored

@@ -26,6 +26,10 @@ EXPIRY_S = 15 * 60
 #: Requests that may wait at once before the engine answers 429.
 MAX_PENDING = 16
 
+#: Roles a daemon may pair as; only the first two make a token bound to its host.
+PAIRING_ROLES = ("sensor", "control", "admin", "user")
+HOST_ROLES = ("sensor", "control")
+
 
 def answer(request, code, document, headers=()):
     request.setResponseCode(code)
@@ -72,7 +76,8 @@ class FakeEngine(Resource):
         (request_id,) = [i for i, r in self.pending.items() if r["code"] == code]
         request = self.pending.pop(request_id)
         name = f"{request['role']}-{request['host_id']}"
-        self.tokens[request["token_hash"]] = {"name": name, "secret": request["secret"], "host_id": request["host_id"]}
+        host_id = request["host_id"] if request["role"] in HOST_ROLES else None
+        self.tokens[request["token_hash"]] = {"name": name, "secret": request["secret"], "host_id": host_id}
         self.approved[request_id] = name
         return name
 
@@ -136,7 +141,7 @@ class FakeEngine(Resource):
         fields = ("host_id", "role", "code", "token_hash", "secret")
         if not isinstance(document, dict) or not all(isinstance(document.get(f), str) for f in fields):
             return error(request, 422, "a pairing request needs host_id, role, code, token_hash and secret")
-        if document["role"] not in ("sensor", "control") or len(document["token_hash"]) != 64:
+        if document["role"] not in PAIRING_ROLES or len(document["token_hash"]) != 64:
             return error(request, 422, f"role {document['role']!r} cannot pair")
         if any(r["code"] == document["code"] for r in self.pending.values()):
             return error(request, 409, f"code {document['code']} is already pending")
