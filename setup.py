@@ -43,9 +43,11 @@ EXTRAS = {
     "tls": [
         "twisted[tls]>=25.5",
     ],
+    # The web UI is served by Twisted's WSGI container (base install); urllib3 is its
+    # blocking engine client for Flask's request threads.
     "webui": [
         "flask>=3.0",
-        "requests>=2.31",
+        "urllib3>=2.0",
     ],
 }
 EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
@@ -62,6 +64,14 @@ setup(
     package_data={
         "rpymostat.api": ["*.json", "*.html"],
         "rpymostat.storage": ["schema/*.sql"],
+        "rpymostat_webui": [
+            "templates/*.html",
+            "static/css/*.css",
+            "static/js/*.js",
+            "static/img/*.svg",
+            "static/vendor/VERSIONS",
+            "static/vendor/*/*",
+        ],
     },
     python_requires=">=3.11",
     install_requires=BASE,

@@ -1,1 +1,1 @@
-"""RPyMostat webui daemon (a skeleton until its issue lands)."""
+"""RPyMostat web UI: phone, desktop and wall kiosk pages, a client of the engine's HTTP API only."""

@@ -1,12 +1,29 @@
-"""Entry point of ``rpymostat-webui``: not implemented yet, so it says so and exits 2."""
+"""``rpymostat-webui``: serve the web UI (phone, desktop, wall kiosk) until SIGTERM."""
 
 import sys
 
+from rpymostat.protocol import daemon
+from rpymostat_webui import config
 
-def main(argv=None):
-    """Tell the user this daemon does not exist yet; exit status 2."""
-    sys.stderr.write("rpymostat-webui: not implemented yet\n")
-    return 2
+
+def main(argv=None, environ=None, reactor=None, **run_options) -> int:
+    """Run the web UI daemon; returns the exit status (see rpymostat.protocol.daemon.run).
+
+    ``run_options`` (``stdout``, ``stderr``, ``begin_logging``) are for tests, as the other daemons'.
+    """
+    from rpymostat_webui.service import make_service
+
+    return daemon.run(
+        prog="rpymostat-webui",
+        description="The RPyMostat web UI: phone, desktop and wall-kiosk pages, a client of the engine's API.",
+        settings=config.SETTINGS,
+        config_class=config.WebuiConfig,
+        make_service=make_service,
+        argv=argv,
+        environ=environ,
+        reactor=reactor,
+        **run_options,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from importlib import metadata
 
-import pytest
 from packaging.requirements import Requirement
 
 ENGINE_ONLY = {"klein", "txmongo", "pymongo", "jsonschema", "flask"}
@@ -65,11 +64,21 @@ def test_protocol_package_imports_no_engine_internals():
     ]
 
 
-@pytest.mark.parametrize("daemon", ["webui"])
-def test_unbuilt_daemons_say_so_and_exit_2(daemon):
-    result = subprocess.run([sys.executable, "-m", f"rpymostat_{daemon}"], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert result.stderr == f"rpymostat-{daemon}: not implemented yet\n"
+def test_webui_host_gets_flask_but_no_klein_or_database_driver():
+    webui = requirements_for("webui")
+    assert {"flask", "urllib3"} <= webui
+    assert webui.isdisjoint(ENGINE_ONLY - {"flask"})
+
+
+def test_webui_imports_nothing_of_the_engine_but_the_protocol():
+    code = (
+        "import sys, rpymostat_webui.__main__, rpymostat_webui.service, rpymostat_webui.app\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('klein', 'txmongo', 'pymongo', 'jsonschema', 'rpymostat'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    names = loaded.stdout.split()
+    assert all(name == "rpymostat" or name.startswith(("rpymostat.protocol", "rpymostat.version")) for name in names)
 
 
 def test_sensor_daemon_imports_nothing_of_the_engine_but_the_protocol():

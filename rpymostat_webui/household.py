@@ -1,0 +1,126 @@
+"""The household password, the one-time setup code and the session key, kept in the data dir.
+
+Whoever reaches the UI first must not be able to claim the house, so an
+unprovisioned UI accepts a new password only together with a setup code
+the daemon wrote (mode 0600) to its data directory and logged: somebody
+with a shell on the UI's host, not somebody on the Wi-Fi.  A password given
+in the environment (``RPYMOSTAT_WEBUI_PASSWORD`` / ``_FILE``, for Puppet and
+Docker) wins and needs no setup.  Only a hash is ever written, with
+Werkzeug's maintained KDF (scrypt); checks are constant-time.
+
+Files (all 0600 from the moment they exist): ``webui-password`` (the hash),
+``webui-setup-code`` (deleted once used), ``webui-session-key`` (signs the
+session cookies, so logins survive restarts; deleting it logs everybody out).
+"""
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+PASSWORD_FILE = "webui-password"
+SETUP_CODE_FILE = "webui-setup-code"
+SESSION_KEY_FILE = "webui-session-key"
+
+#: Letters and digits a person reads off a log line without confusing them (no 0/O, 1/I/L).
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+MIN_PASSWORD_LENGTH = 8
+
+
+class PasswordRejected(ValueError):
+    """A new password that does not meet the rules; the message says which."""
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by this user only, atomically (a crash leaves old or new)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+def check_new_password(password: str, repeated: str) -> None:
+    """Raise :class:`PasswordRejected` unless ``password`` is long enough and typed twice alike."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordRejected(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if password != repeated:
+        raise PasswordRejected("the two passwords differ")
+
+
+class Household:
+    """Who may log in: the provisioned password, or the stored hash, or (until set) the setup code."""
+
+    def __init__(self, data_dir: Path, provisioned: str | None = None):
+        self._dir = Path(data_dir)
+        self._provisioned_hash = generate_password_hash(provisioned) if provisioned else None
+        self._stored_hash = self._read(PASSWORD_FILE)
+
+    @property
+    def provisioned(self) -> bool:
+        """Whether the password comes from the environment (then it cannot be changed here)."""
+        return self._provisioned_hash is not None
+
+    @property
+    def needs_setup(self) -> bool:
+        """No password yet: the first visit must set one, with the setup code."""
+        return self._provisioned_hash is None and self._stored_hash is None
+
+    def setup_code(self) -> str | None:
+        """The one-time code, made and written on first need; None once a password exists."""
+        if not self.needs_setup:
+            return None
+        code = self._read(SETUP_CODE_FILE)
+        if not code:
+            code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+            write_private(self._dir / SETUP_CODE_FILE, code + "\n")
+        return code
+
+    @property
+    def setup_code_path(self) -> Path:
+        return self._dir / SETUP_CODE_FILE
+
+    def set_up(self, code: str, password: str, repeated: str) -> None:
+        """Set the first password; refuses a wrong code (PasswordRejected) or a password already set."""
+        expected = self.setup_code()
+        if expected is None:
+            raise PasswordRejected("a household password is already set")
+        typed = code.strip().upper().replace(" ", "").replace("-", "")
+        if not hmac.compare_digest(typed.encode(), expected.encode()):
+            raise PasswordRejected("that is not the setup code; it is in the file the web UI logged")
+        self.change(password, repeated)
+        self.setup_code_path.unlink(missing_ok=True)
+
+    def change(self, password: str, repeated: str) -> None:
+        """Replace the stored password (not a provisioned one: that belongs to Puppet or Docker)."""
+        if self.provisioned:
+            raise PasswordRejected("the password is set by RPYMOSTAT_WEBUI_PASSWORD; change it there")
+        check_new_password(password, repeated)
+        hashed = generate_password_hash(password)
+        write_private(self._dir / PASSWORD_FILE, hashed + "\n")
+        self._stored_hash = hashed
+
+    def check(self, password: str) -> bool:
+        """Whether ``password`` is the household's (always False before setup)."""
+        hashed = self._provisioned_hash or self._stored_hash
+        return hashed is not None and check_password_hash(hashed, password)
+
+    def session_key(self) -> bytes:
+        """The key that signs session cookies, made once and kept."""
+        stored = self._read(SESSION_KEY_FILE)
+        if stored:
+            return bytes.fromhex(stored)
+        key = secrets.token_bytes(32)
+        write_private(self._dir / SESSION_KEY_FILE, key.hex() + "\n")
+        return key
+
+    def _read(self, name: str) -> str | None:
+        try:
+            return (self._dir / name).read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None

@@ -1,0 +1,1 @@
+"""The web UI's pages, one Flask blueprint per module (``rpymostat_webui.app.VIEWS``)."""

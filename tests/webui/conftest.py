@@ -1,0 +1,95 @@
+"""Fixtures for the web UI's tests: a real engine process, the app, a logged-in browser.
+
+The UI is a client of the engine's HTTP API only, so its tests talk to a
+real ``rpymostat-engine`` on loopback (one per test module, auth on, its
+admin token given to the UI as ``RPYMOSTAT_TOKEN`` would be).  Pages run
+in-process through Flask's test client, so coverage sees them.
+"""
+
+import html as html_module
+import re
+
+import pytest
+from twisted.logger import formatEvent, globalLogPublisher
+
+from acceptance.engine_process import EngineProcess
+from rpymostat_webui.app import create_app
+from rpymostat_webui.config import WebuiConfig
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def engine_process(tmp_path_factory):
+    """A real engine on a free loopback port (no mDNS), shared by a module's tests."""
+    engine = EngineProcess(tmp_path_factory.mktemp("engine")).start()
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture
+def webui_config(tmp_path, engine_process):
+    """The UI's settings: that engine, its admin token, a provisioned household password."""
+    return WebuiConfig(
+        engine_url=engine_process.url,
+        data_dir=tmp_path / "webui",
+        password=PASSWORD,
+        token=engine_process.admin_token,
+    )
+
+
+@pytest.fixture
+def app(webui_config):
+    app = create_app(webui_config)
+    app.testing = True
+    return app
+
+
+class Browser:
+    """Flask's test client, logged in, sending the CSRF token with every form like a page does."""
+
+    def __init__(self, client):
+        self.client = client
+        self.csrf = None
+
+    def login(self, password=PASSWORD):
+        self.refresh_csrf()  # the login form carries a CSRF token too (no login forgery)
+        response = self.post("/login", data={"password": password})
+        self.refresh_csrf()
+        return response
+
+    def refresh_csrf(self):
+        page = self.client.get("/login")  # its form puts the session's token in the session
+        with self.client.session_transaction() as session:
+            self.csrf = session.get("csrf_token")
+        return page
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, **kwargs):
+        """A form POST with the CSRF token added (as every form in the UI carries it)."""
+        return self.client.post(url, data={"csrf_token": self.csrf, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def browser(app):
+    """A logged-in browser on the app."""
+    client = Browser(app.test_client())
+    response = client.login()
+    assert response.status_code == 302, response.text
+    return client
+
+
+def text_of(html: str) -> str:
+    """A page's visible text on one line (tags dropped, entities decoded, whitespace squeezed)."""
+    return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+@pytest.fixture
+def logged():
+    """What Twisted's loggers logged during the test, as text."""
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    yield lambda: "\n".join(formatEvent(event) for event in events)
+    globalLogPublisher.removeObserver(events.append)

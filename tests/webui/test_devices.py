@@ -1,0 +1,323 @@
+"""The devices page against a real engine: sensors, relay units, zones, pairing requests."""
+
+import re
+
+import pytest
+
+from rpymostat_webui.app import create_app
+from rpymostat_webui.config import WebuiConfig
+from tests.webui.conftest import PASSWORD, Browser, text_of
+
+SECRET = "s3cretS3cretS3cretS3cretS3cret-_42"
+
+
+def report(engine_process, host, readings):
+    """Readings from a sensor daemon of ``host``: ``{sensor_id: celsius}``."""
+    sensors = {sensor_id: {"type": "DS18B20", "value": value} for sensor_id, value in readings.items()}
+    status, answer = engine_process.request("PUT", "/v1/sensors/update", {"host_id": host, "sensors": sensors})
+    assert status == 201, answer
+
+
+def register(engine_process, host, relays):
+    body = {"host_id": host, "url": "http://127.0.0.1:9", "relays": relays, "secret": SECRET}
+    status, answer = engine_process.request("POST", "/v1/controls/register", body)
+    assert status == 201, answer
+
+
+def zone(engine_process, zone_id):
+    return engine_process.request("GET", f"/v1/zones/{zone_id}")
+
+
+def ask_to_pair(engine_process, host, code):
+    body = {"host_id": host, "role": "sensor", "code": code, "token_hash": "ab" * 32, "secret": SECRET}
+    status, answer = engine_process.request("POST", "/v1/pair", body, token="")
+    assert status == 202, answer
+
+
+def browser_for(config, role=None):
+    app = create_app(config, role=role)
+    app.testing = True
+    client = Browser(app.test_client())
+    assert client.login().status_code == 302
+    return client
+
+
+def test_the_page_shows_sensors_units_and_zones_with_their_real_state(browser, engine_process):
+    report(engine_process, "pi-hall", {"28-hall": 20.5})
+    register(
+        engine_process,
+        "pi-boiler",
+        {"relay-0": {"type": "sim", "state": True, "alias": "boiler"}, "relay-1": {"type": "sim", "state": False}},
+    )
+    body = {"name": "Hall", "sensors": {"28-hall": 1}, "outputs": {"heat": "pi-boiler/relay-0"}}
+    assert engine_process.request("PUT", "/v1/zones/hall", body)[0] == 201
+    page = browser.get("/devices/")
+    assert page.status_code == 200
+    text = text_of(page.text)
+    assert re.search(r"28-hall 20\.5 °C read \d+ s ago DS18B20 28-hall on pi-hall Used by Hall\.", text), text
+    assert "pi-boiler At http://127.0.0.1:9 · registered" in text
+    assert "boiler (relay-0) sim On Hall (heating)" in text
+    assert "relay-1 sim Off –" in text
+    assert "Hall (hall): 1 sensor, heat" in text
+    browser.client.set_cookie("unit", "F")
+    assert "69 °F read" in text_of(browser.get("/devices/").text)
+
+
+def test_rename_a_sensor(browser, engine_process):
+    report(engine_process, "pi-den", {"28-den": 19.0})
+    response = browser.post("/devices/sensors/28-den/name", {"name": "Den by the door"})
+    assert response.status_code == 302
+    sensors = {sensor["id"]: sensor for sensor in engine_process.request("GET", "/v1/sensors")[1]["sensors"]}
+    assert sensors["28-den"]["name"] == "Den by the door"
+    page = browser.get(response.location)
+    assert "Sensor 28-den is now called Den by the door." in page.text
+    assert 'value="Den by the door"' in page.text
+    # An empty name clears it.
+    browser.post("/devices/sensors/28-den/name", {"name": " "})
+    sensors = {sensor["id"]: sensor for sensor in engine_process.request("GET", "/v1/sensors")[1]["sensors"]}
+    assert sensors["28-den"]["name"] is None
+
+
+def test_a_refused_name_is_shown_beside_its_field_with_the_input_kept(browser, engine_process):
+    report(engine_process, "pi-loft", {"28-loft": 17.0})
+    long = "L" * 101
+    response = browser.post("/devices/sensors/28-loft/name", {"name": long})
+    assert response.status_code == 422
+    assert f'value="{long}"' in response.text
+    assert re.search(r'<p class="error" id="name-\d+-error" role="alert">.* is too long</p>', response.text)
+    sensors = {sensor["id"]: sensor for sensor in engine_process.request("GET", "/v1/sensors")[1]["sensors"]}
+    assert sensors["28-loft"]["name"] is None
+    missing = browser.post("/devices/sensors/28-nowhere/name", {"name": "x"})
+    assert missing.status_code == 302
+    assert "The engine said no: no sensor with id &#39;28-nowhere&#39;." in browser.get(missing.location).text
+
+
+def test_create_a_zone_with_weighted_sensors_and_outputs(browser, engine_process):
+    report(engine_process, "pi-up", {"28-up-a": 20.0, "28-up-b": 21.0, "28-up-c": 22.0})
+    register(
+        engine_process, "pi-up-relays", {"r0": {"type": "sim", "state": False}, "r1": {"type": "sim", "state": False}}
+    )
+    form = browser.get("/devices/zones/new")
+    assert form.status_code == 200
+    assert '<option value="pi-up-relays/r1">pi-up-relays · r1 (off)</option>' in form.text
+    browser.client.set_cookie("unit", "F")
+    response = browser.post(
+        "/devices/zones/new",
+        {
+            "zone": "upstairs",
+            "name": "Upstairs",
+            "mode": "auto",
+            "use": ["28-up-a", "28-up-b"],
+            "sensors.28-up-a": "2",
+            "sensors.28-up-b": "0.5",
+            "sensors.28-up-c": "3",
+            "quorum": "2",
+            "default_heat_setpoint": "68",
+            "default_cool_setpoint": "77",
+            "outputs.heat": "pi-up-relays/r0",
+            "outputs.cool": "pi-up-relays/r1",
+            "outputs.fan": "",
+        },
+    )
+    assert response.status_code == 302, response.text
+    status, stored = zone(engine_process, "upstairs")
+    assert status == 200
+    assert stored["name"] == "Upstairs" and stored["mode"] == "auto" and stored["quorum"] == 2
+    assert stored["sensors"] == {"28-up-a": 2.0, "28-up-b": 0.5}
+    assert (stored["default_heat_setpoint"], stored["default_cool_setpoint"]) == (20.0, 25.0)
+    assert stored["outputs"] == {"heat": "pi-up-relays/r0", "cool": "pi-up-relays/r1"}
+    assert stored["decision"] == {"plugin": "hysteresis", "config": {}}
+    edit = browser.get("/devices/zones/upstairs")
+    assert 'name="default_heat_setpoint" value="68"' in edit.text
+    assert 'name="sensors.28-up-b" type="number"' in edit.text and 'value="0.5"' in edit.text
+
+
+def test_zone_errors_are_shown_beside_their_fields(browser, engine_process):
+    report(engine_process, "pi-cellar", {"28-cellar": 12.0})
+    base = {"zone": "cellar", "name": "Cellar", "mode": "heat", "use": ["28-cellar"], "quorum": "1"}
+    typo = browser.post("/devices/zones/new", {**base, "sensors.28-cellar": "heavy", "quorum": "one"})
+    assert typo.status_code == 422
+    assert 'id="sensors-28-cellar-error" role="alert">&#39;heavy&#39; is not a number' in typo.text
+    assert 'id="quorum-error" role="alert">needs a whole number of sensors' in typo.text
+    assert 'value="heavy"' in typo.text
+    hot = browser.post("/devices/zones/new", {**base, "default_heat_setpoint": "40"})
+    assert hot.status_code == 422
+    assert 'id="default_heat_setpoint-error" role="alert">40.0 is greater than the maximum of 35' in hot.text
+    assert 'value="40"' in hot.text
+    cold = browser.post("/devices/zones/new", {**base, "default_cool_setpoint": "chilly"})
+    assert cold.status_code == 422
+    assert 'id="default_cool_setpoint-error" role="alert">&#39;chilly&#39; is not a temperature' in cold.text
+    bad_id = browser.post("/devices/zones/new", {**base, "zone": "my cellar"})
+    assert bad_id.status_code == 422
+    assert "may hold only letters, digits" in text_of(bad_id.text)
+    no_id = browser.post("/devices/zones/new", {**base, "zone": ""})
+    assert no_id.status_code == 422 and "needs a short id" in no_id.text
+    too_many = browser.post("/devices/zones/new", {**base, "quorum": "3"})
+    assert too_many.status_code == 422 and 'id="quorum-error"' in too_many.text
+    assert zone(engine_process, "cellar")[0] == 404
+
+
+def test_editing_a_zone_keeps_its_plugin_and_safety_limits(browser, engine_process):
+    body = {
+        "name": "Study",
+        "safety": {"heat": {"min_on_s": 600}},
+        "decision": {"plugin": "hysteresis", "config": {"cold_tolerance": 0.5}},
+    }
+    assert engine_process.request("PUT", "/v1/zones/study", body)[0] == 201
+    response = browser.post(
+        "/devices/zones/study",
+        {
+            "name": "Quiet study",
+            "mode": "off",
+            "quorum": "1",
+            "default_heat_setpoint": "19.5",
+            "default_cool_setpoint": "",
+        },
+    )
+    assert response.status_code == 302, response.text
+    stored = zone(engine_process, "study")[1]
+    assert stored["name"] == "Quiet study" and stored["mode"] == "off"
+    assert (stored["default_heat_setpoint"], stored["default_cool_setpoint"]) == (19.5, None)
+    assert stored["safety"] == {"heat": {"min_on_s": 600}}
+    assert stored["decision"] == {"plugin": "hysteresis", "config": {"cold_tolerance": 0.5}}
+    assert browser.get("/devices/zones/nowhere").status_code == 404
+    # In °F the setpoints show as whole degrees; one left as shown keeps its exact Celsius value.
+    browser.client.set_cookie("unit", "F")
+    assert 'name="default_heat_setpoint" value="67"' in browser.get("/devices/zones/study").text
+    form = {"name": "Quiet study", "mode": "heat", "quorum": "1"}
+    browser.post("/devices/zones/study", {**form, "default_heat_setpoint": "67", "default_cool_setpoint": "80"})
+    stored = zone(engine_process, "study")[1]
+    assert (stored["default_heat_setpoint"], stored["default_cool_setpoint"]) == (19.5, 26.67)
+    browser.post("/devices/zones/study", {**form, "default_heat_setpoint": "66", "default_cool_setpoint": "80"})
+    assert zone(engine_process, "study")[1]["default_heat_setpoint"] == 18.89
+
+
+def test_delete_a_zone_after_confirming(browser, engine_process):
+    assert engine_process.request("PUT", "/v1/zones/attic", {"name": "Attic"})[0] == 201
+    confirm = browser.get("/devices/zones/attic/delete")
+    assert confirm.status_code == 200 and "Delete zone Attic?" in confirm.text
+    assert zone(engine_process, "attic")[0] == 200
+    response = browser.post("/devices/zones/attic/delete")
+    assert response.status_code == 302
+    assert zone(engine_process, "attic")[0] == 404
+    refused = browser.post("/devices/zones/default/delete")
+    assert refused.status_code == 409
+    assert "The engine said no: the default zone cannot be deleted." in refused.text
+
+
+def test_remove_a_sensor_nobody_uses(browser, engine_process):
+    report(engine_process, "pi-shed", {"28-shed": 8.0})
+    response = browser.post("/devices/sensors/28-shed/delete")
+    assert response.status_code == 302
+    ids = {sensor["id"] for sensor in engine_process.request("GET", "/v1/sensors")[1]["sensors"]}
+    assert "28-shed" not in ids
+    assert "Sensor 28-shed is off the list" in browser.get(response.location).text
+    again = browser.post("/devices/sensors/28-shed/delete")
+    assert "no sensor with id" in browser.get(again.location).text
+
+
+def test_approve_a_pairing_request(browser, engine_process):
+    ask_to_pair(engine_process, "pi-garage", "K7M2QX")
+    page = text_of(browser.get("/devices/").text)
+    assert "Code K7M2QX pi-garage asks to pair as a sensor daemon, from 127.0.0.1" in page
+    response = browser.post("/devices/pairings/K7M2QX/approve")
+    assert response.status_code == 302
+    assert engine_process.request("GET", "/v1/pairings")[1]["pairings"] == []
+    tokens = {token["name"]: token for token in engine_process.request("GET", "/v1/tokens")[1]["tokens"]}
+    assert tokens["sensor-pi-garage"]["host_id"] == "pi-garage"
+    assert "Approved K7M2QX: pi-garage may now send as sensor" in browser.get(response.location).text
+    gone = browser.post("/devices/pairings/K7M2QX/approve")
+    assert "No request with code K7M2QX is waiting any more." in browser.get(gone.location).text
+
+
+def test_reject_a_pairing_request(browser, engine_process):
+    ask_to_pair(engine_process, "pi-porch", "P3RCH2")
+    response = browser.post("/devices/pairings/P3RCH2/reject")
+    assert response.status_code == 302
+    assert engine_process.request("GET", "/v1/pairings")[1]["pairings"] == []
+    tokens = {token["name"] for token in engine_process.request("GET", "/v1/tokens")[1]["tokens"]}
+    assert "sensor-pi-porch" not in tokens
+    assert "Rejected the request with code P3RCH2." in browser.get(response.location).text
+    again = browser.post("/devices/pairings/P3RCH2/reject")
+    assert "No request with code P3RCH2 is waiting any more." in browser.get(again.location).text
+
+
+def test_without_an_admin_token_the_admin_forms_are_absent(webui_config, engine_process):
+    ask_to_pair(engine_process, "pi-bath", "B4THRM")
+    register(engine_process, "pi-bath-relays", {"r0": {"type": "sim", "state": False}})
+    assert (
+        engine_process.request("PUT", "/v1/zones/bath", {"name": "Bath", "outputs": {"heat": "pi-bath-relays/r0"}})[0]
+        == 201
+    )
+    browser = browser_for(webui_config, role="user")
+    page = browser.get("/devices/").text
+    assert "Approving daemons needs an admin token" in page
+    assert "B4THRM" not in page and "Remove from the list" not in page
+    edit = browser.get("/devices/zones/bath").text
+    assert 'name="outputs.heat"' not in edit and "Changing outputs needs an admin token" in edit
+    assert "Heating: pi-bath-relays/r0." in text_of(edit)
+    assert "Delete zone" not in edit
+    saved = browser.post("/devices/zones/bath", {"name": "Bathroom", "mode": "heat", "quorum": "1"})
+    assert saved.status_code == 302, saved.text
+    stored = zone(engine_process, "bath")[1]
+    assert stored["name"] == "Bathroom" and stored["outputs"] == {"heat": "pi-bath-relays/r0"}
+    created = browser.post(
+        "/devices/zones/new", {"zone": "sauna", "name": "Sauna", "mode": "heat", "outputs.heat": "pi-bath-relays/r0"}
+    )
+    assert created.status_code == 302, created.text
+    assert zone(engine_process, "sauna")[1]["outputs"] == {}
+    engine_process.request("DELETE", "/v1/pairings/B4THRM")
+
+
+def test_a_token_the_engine_refuses_gives_a_readable_message(tmp_path, engine_process):
+    status, made = engine_process.request("POST", "/v1/tokens", {"name": "devices-user", "role": "user"})
+    assert status == 201
+    config = WebuiConfig(
+        engine_url=engine_process.url, data_dir=tmp_path / "ui", password=PASSWORD, token=made["token"]
+    )
+    browser = browser_for(config)  # the UI believes it is an admin; the engine knows better
+    ask_to_pair(engine_process, "pi-yard", "Y4RD22")
+    page = browser.get("/devices/")
+    assert page.status_code == 502 and "may not do this" in page.text
+    refused = browser.post("/devices/pairings/Y4RD22/approve")
+    assert refused.status_code == 302
+    assert (
+        "The web UI&#39;s engine token may not do this; it needs an admin token" in browser.get(refused.location).text
+    )
+    response = browser.post(
+        "/devices/zones/new", {"zone": "yard", "name": "Yard", "mode": "heat", "quorum": "1", "outputs.heat": "pi-x/r0"}
+    )
+    assert response.status_code == 403
+    assert "The web UI&#39;s engine token may not do this; it needs an admin token" in response.text
+    assert 'value="Yard"' in response.text
+    assert zone(engine_process, "yard")[0] == 404
+    assert engine_process.request("GET", "/v1/pairings")[1]["pairings"][0]["code"] == "Y4RD22"
+    sensor_token = engine_process.request("POST", "/v1/tokens", {"name": "devices-sensor", "role": "sensor"})[1]
+    config = WebuiConfig(
+        engine_url=engine_process.url, data_dir=tmp_path / "s", password=PASSWORD, token=sensor_token["token"]
+    )
+    page = browser_for(config).get("/devices/zones/default")
+    assert page.status_code == 502 and "may not do this" in page.text
+    engine_process.request("DELETE", "/v1/pairings/Y4RD22")
+
+
+def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(browser, engine_process):
+    report(engine_process, "pi-csrf", {"28-csrf": 20.0})
+    response = browser.client.post("/devices/sensors/28-csrf/name", data={"name": "forged"})
+    assert response.status_code == 400
+    sensors = {sensor["id"]: sensor for sensor in engine_process.request("GET", "/v1/sensors")[1]["sensors"]}
+    assert sensors["28-csrf"]["name"] is None
+    forged_zone = browser.client.post("/devices/zones/new", data={"zone": "forged", "name": "Forged"})
+    assert forged_zone.status_code == 400
+    assert zone(engine_process, "forged")[0] == 404
+
+
+@pytest.mark.parametrize("url", ["/devices/", "/devices/zones/new", "/devices/zones/default"])
+def test_engine_unreachable_is_a_503_page(tmp_path, url):
+    config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "ui", password=PASSWORD, token="x")
+    browser = browser_for(config)
+    response = browser.get(url)
+    assert response.status_code == 503
+    assert "Cannot reach the thermostat engine" in response.text
+    posted = browser.post("/devices/sensors/28-x/name", {"name": "x"})
+    assert posted.status_code == 503

@@ -1,0 +1,188 @@
+"""The wall kiosk: one zone, no navigation, − / + with and without JavaScript, a small download."""
+
+import gzip
+import re
+from pathlib import Path
+
+import pytest
+
+from acceptance.webui_process import WebuiProcess
+from rpymostat_webui.app import create_app
+from rpymostat_webui.config import WebuiConfig
+from tests.webui.conftest import PASSWORD, Browser, text_of
+
+FRAGMENT = {"X-Fragment": "kiosk"}
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def make_zone(engine_process, zone, **fields):
+    body = {"name": zone.title(), "mode": "heat", "default_heat_setpoint": 21, **fields}
+    status, answer = engine_process.request("PUT", f"/v1/zones/{zone}", body)
+    assert status == 201, answer
+
+
+def hold_of(engine_process, zone):
+    return engine_process.request("GET", f"/v1/zones/{zone}/hold")
+
+
+def test_the_kiosk_shows_the_first_zone_without_navigation(browser):
+    page = browser.get("/kiosk/")
+    assert page.status_code == 200
+    assert "<nav" not in page.text
+    assert "Log out" not in page.text
+    assert '<body class="kiosk"' in page.text
+    assert "<h1" in page.text and 'id="zone-default-name">default</h1>' in page.text
+    assert 'data-dim-after="60" data-night-start="22:00" data-night-end="06:30"' in page.text
+    assert 'id="kiosk-dim"' in page.text
+    assert "Resume schedule" not in page.text  # no hold to end
+    for asset in ("css/kiosk.css", "js/live.js", "js/kiosk.js"):
+        assert f"/static/{asset}" in page.text
+    assert "uPlot" not in page.text and "htmx" not in page.text
+
+
+def test_the_zone_and_the_dimming_come_from_the_url(browser, engine_process):
+    make_zone(engine_process, "hallway")
+    page = browser.get("/kiosk/?zone=hallway&dim=30&night=23:15-07:00")
+    assert 'id="zone-hallway-name">Hallway</h1>' in page.text
+    assert 'data-dim-after="30" data-night-start="23:15" data-night-end="07:00"' in page.text
+    odd = browser.get("/kiosk/?zone=hallway&dim=soon&night=late")
+    assert 'data-dim-after="60" data-night-start="22:00" data-night-end="06:30"' in odd.text
+    assert 'data-dim-after="60"' in browser.get("/kiosk/?zone=hallway&dim=5").text
+
+
+def test_plus_without_javascript_redirects_back_to_the_kiosk(browser, engine_process):
+    make_zone(engine_process, "landing")
+    answer = browser.post("/adjust/landing/nudge", {"steps": "1", "which": "heat", "back": "kiosk"})
+    assert answer.status_code == 302
+    assert answer.location == "/kiosk/?zone=landing"
+    assert hold_of(engine_process, "landing")[1]["heat_setpoint"] == 21.5
+    page = browser.get(answer.location)
+    text = text_of(page.text)
+    assert "Held at 21.5 °C until the next schedule change" in text
+    assert "Target 21.5 °C · Hold until the next schedule change" in text
+    assert "Resume schedule" in text
+
+
+def test_plus_with_javascript_answers_the_fresh_card(browser, engine_process):
+    make_zone(engine_process, "foyer")
+    answer = browser.post("/adjust/foyer/nudge", {"steps": "1", "back": "kiosk"}, headers=FRAGMENT)
+    assert answer.status_code == 200
+    assert not answer.text.lstrip().startswith("<!doctype")
+    assert 'data-live-zone="foyer"' in answer.text
+    text = text_of(answer.text)
+    assert "Held at 21.5 °C until the next schedule change" in text
+    assert "− 21.5 °C +" in text
+    assert hold_of(engine_process, "foyer")[1]["heat_setpoint"] == 21.5
+
+
+def test_resume_with_javascript_ends_the_hold(browser, engine_process):
+    make_zone(engine_process, "stairs")
+    browser.post("/adjust/stairs/nudge", {"steps": "-1", "back": "kiosk"})
+    assert hold_of(engine_process, "stairs")[1]["heat_setpoint"] == 20.5
+    answer = browser.post("/adjust/stairs/resume", {"back": "kiosk"}, headers=FRAGMENT)
+    assert answer.status_code == 200
+    text = text_of(answer.text)
+    assert "Resumed the schedule" in text
+    assert "Target 21.0 °C · Zone default" in text
+    assert "Resume schedule" not in text
+    assert hold_of(engine_process, "stairs")[0] == 404
+
+
+def test_a_refused_nudge_on_the_kiosk(browser, engine_process):
+    make_zone(engine_process, "veranda", default_heat_setpoint=5)
+    answer = browser.post("/adjust/veranda/nudge", {"steps": "-1", "back": "kiosk"}, headers=FRAGMENT)
+    assert answer.status_code == 422
+    assert "4.5 °C is below the lowest setpoint, 5.0 °C" in text_of(answer.text)
+    plain = browser.post("/adjust/veranda/nudge", {"steps": "-1", "back": "kiosk"}, follow_redirects=True)
+    assert "Veranda: 4.5 °C is below the lowest setpoint, 5.0 °C" in text_of(plain.text)
+    assert hold_of(engine_process, "veranda")[0] == 404
+
+
+def test_the_kiosk_refuses_a_forged_tap(browser, engine_process):
+    make_zone(engine_process, "gate")
+    answer = browser.client.post("/adjust/gate/nudge", data={"steps": "1", "back": "kiosk"}, headers=FRAGMENT)
+    assert answer.status_code == 400
+    assert hold_of(engine_process, "gate")[0] == 404
+
+
+def test_the_kiosks_javascript_and_css_stay_small(browser):
+    page = browser.get("/kiosk/")
+    assets = re.findall(r'(?:src|href)="(/static/[^"]+\.(?:js|css))"', page.text)
+    expected = ["/static/css/kiosk.css", "/static/css/site.css", "/static/js/kiosk.js", "/static/js/live.js"]
+    assert sorted(assets) == expected
+    total = 0
+    for asset in assets:
+        answer = browser.get(asset)
+        assert answer.status_code == 200, asset
+        total += len(gzip.compress(answer.data))
+        answer.close()
+    assert total < 20 * 1024  # the budget is 100 KB gzipped; this keeps well under it
+
+
+def test_kiosk_touch_targets_are_at_least_48_px(browser):
+    answer = browser.get("/static/css/kiosk.css")
+    css = answer.data.decode()
+    answer.close()
+    stepper = re.search(r"\.kiosk \.stepper button \{([^}]*)\}", css).group(1)
+    assert int(re.search(r"\bwidth: (\d+)px", stepper).group(1)) >= 48
+    assert int(re.search(r"\bheight: (\d+)px", stepper).group(1)) >= 48
+    resume = re.search(r"\.kiosk \.resume \{([^}]*)\}", css).group(1)
+    assert int(re.search(r"min-height: (\d+)px", resume).group(1)) >= 48
+
+
+def test_the_kiosk_without_an_engine_is_the_503_page(tmp_path):
+    config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "webui", password=PASSWORD, token="x")
+    app = create_app(config)
+    app.testing = True
+    client = Browser(app.test_client())
+    client.login()
+    page = client.get("/kiosk/?zone=default")
+    assert page.status_code == 503
+    assert 'id="banner"' in page.text
+
+
+@pytest.fixture
+def webui_daemon(tmp_path, engine_process):
+    """The real ``rpymostat-webui`` (Twisted, with the live relay), for a browser."""
+    webui = WebuiProcess(tmp_path / "daemon", engine_process.url, engine_process.admin_token, PASSWORD).start()
+    yield webui.url
+    webui.stop()
+
+
+@pytest.mark.acceptance
+def test_the_kiosk_in_chromium(engine_process, webui_daemon):
+    """Taps post without reloading, the screen dims, the waking tap presses nothing, events update the card."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    playwright = pytest.importorskip("playwright.sync_api")
+    make_zone(engine_process, "wall")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 800, "height": 480})
+            page.goto(webui_daemon + "/login")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]")
+            page.goto(webui_daemon + "/kiosk/?zone=wall&night=00:00-23:59")  # night all day: dims after 15 s
+            page.evaluate("window.notReloaded = true")
+            page.click("button[name=steps][value='1']")
+            page.wait_for_function("document.getElementById('kiosk-note').textContent.includes('Held at')")
+            assert page.inner_text("#kiosk-note") == "Held at 21.5\u202f°C until the next schedule change"
+            assert page.evaluate("window.notReloaded") is True
+            assert page.inner_text(".zone-card .target") == "21.5\u202f°C"
+            assert hold_of(engine_process, "wall")[1]["heat_setpoint"] == 21.5
+
+            page.wait_for_selector("#kiosk-dim", state="visible", timeout=25_000)
+            plus = page.locator("button[name=steps][value='1']").bounding_box()
+            page.mouse.click(plus["x"] + plus["width"] / 2, plus["y"] + plus["height"] / 2)
+            page.wait_for_selector("#kiosk-dim", state="hidden")
+            page.wait_for_timeout(500)
+            assert hold_of(engine_process, "wall")[1]["heat_setpoint"] == 21.5  # the waking tap pressed nothing
+
+            assert engine_process.request("POST", "/v1/zones/wall/hold", {"heat_setpoint": 23})[0] == 201
+            page.wait_for_function(
+                "document.querySelector('.zone-card .target').textContent.startsWith('23.0')", timeout=15_000
+            )
+            assert page.is_hidden("#banner")
+        finally:
+            browser.close()
