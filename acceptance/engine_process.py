@@ -104,15 +104,24 @@ class EngineProcess:
 
     def stop(self, sig=signal.SIGTERM, timeout=15.0) -> int:
         """Send ``sig`` and wait for the exit status."""
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"engine ignored {sig!r} for {timeout} s:\n{self.log()}") from None
+        return stop_process(self.process, "engine", self.log, sig, timeout)
+
+
+def stop_process(process, name, log, sig=signal.SIGTERM, timeout=15.0) -> int:
+    """Send ``sig`` to ``process`` (a Popen, or None) and wait for its exit status.
+
+    A process that ignores the signal is killed and the test fails with its
+    ``log()``: a daemon must stop cleanly when systemd asks.
+    """
+    if process is None or process.poll() is not None:
+        return process.returncode if process else 0
+    process.send_signal(sig)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(f"{name} ignored {sig!r} for {timeout} s:\n{log()}") from None
 
 
 def browse(timeout=5.0, count=1, watch=False):

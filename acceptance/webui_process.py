@@ -9,7 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from acceptance.engine_process import free_port
+from acceptance.engine_process import free_port, stop_process
 
 
 class WebuiProcess:
@@ -67,12 +67,5 @@ class WebuiProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self, sig=signal.SIGTERM, timeout=15.0) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(sig)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            raise AssertionError(f"web UI ignored {sig!r} for {timeout} s:\n{self.log()}") from None
+        """Send ``sig`` and wait for the exit status."""
+        return stop_process(self.process, "web UI", self.log, sig, timeout)

@@ -12,11 +12,13 @@ a 503 page with the banner and a retry; an engine error that reaches here
 """
 
 import datetime
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, url_for
 from twisted.logger import Logger
 from werkzeug.exceptions import HTTPException
 
+from rpymostat.protocol.host_id import host_id
 from rpymostat_webui import context, guard, templating
 from rpymostat_webui.engine import EngineClient, EngineError, EngineUnavailable, Location
 from rpymostat_webui.household import Household
@@ -41,7 +43,11 @@ def create_app(config, engine: EngineClient | None = None, household: Household 
     if engine is None:
         engine = EngineClient(lambda: Location(config.engine_url and config.engine_url + "/v1", config.token))
     app.extensions[context.EXTENSION] = context.WebuiState(
-        engine=engine, household=household, pacing=guard.LoginPacing(), role=role or config.role
+        engine=engine,
+        household=household,
+        pacing=guard.LoginPacing(),
+        role=role or config.role,
+        host_id=host_id(config.data_dir),
     )
     app.secret_key = household.session_key()
     app.session_interface = guard.SessionCookies(config.secure_cookies)
@@ -76,7 +82,21 @@ def provisioned_password(config) -> str | None:
 
 def _unavailable(error: EngineUnavailable):
     banner = f"Cannot reach the thermostat engine: {error.reason}. Retrying by itself."
-    return render_template("unavailable.html", reason=error.reason, banner=banner), 503
+    return render_template("unavailable.html", reason=error.reason, banner=banner, retry=_retry_url()), 503
+
+
+def _retry_url() -> str:
+    """Where the page's own retry goes: the same page for a GET; after a form, the page it came from.
+
+    Repeating a form's URL as a GET would answer 405 and leave a wall kiosk on
+    an error page for good; the form is not sent again by itself.
+    """
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return url_for("home.index")
 
 
 def _engine_error(error: EngineError):

@@ -26,6 +26,8 @@ class WebuiState:
     household: Household
     pacing: LoginPacing
     role: str = "admin"
+    #: This host's id (``<data dir>/host-id``): the UI's paired token is named ``<role>-<host id>``.
+    host_id: str | None = None
     monotonic: object = time.monotonic
     _timezone: tuple | None = None  # (zone, when it was asked), refreshed every TIMEZONE_TTL s
 

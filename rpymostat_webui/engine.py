@@ -29,14 +29,29 @@ DEFAULT_TIMEOUT = 5.0
 _FIELD = re.compile(r"^([A-Za-z_][\w.\[\]-]*): ")
 
 
+def addressable(segment: str) -> bool:
+    """Whether ``segment`` can be one segment of an engine path and address only itself.
+
+    Escaping is not enough for two cases: urllib3 removes ``.`` and ``..``
+    segments (``/zones/./hold`` is sent as ``/zones/hold``), and the engine
+    decodes ``%2F`` before routing.  No id the engine accepts holds either.
+    """
+    return segment not in ("", ".", "..") and "/" not in segment
+
+
 def path(*parts: str) -> str:
     """An engine path from its segments, each escaped: ``path("zones", "spare?", "hold")``.
 
-    A zone, rule or sensor id is the household's text; unescaped, a ``?`` or
-    ``/`` in it would make the engine act on another resource (``DELETE
+    A zone, rule or sensor id is the household's text; unescaped, a ``?`` in
+    it would make the engine act on another resource (``DELETE
     /zones/spare?/hold`` deletes the zone).  Every view builds its engine
-    paths with this.
+    paths with this.  A segment that cannot be addressed (:func:`addressable`)
+    raises :class:`EngineError` 404 before anything is sent: there is no such
+    thing on the engine.
     """
+    for part in parts:
+        if not addressable(str(part)):
+            raise EngineError(404, f"there is nothing called {str(part)!r}")
     return "".join("/" + quote(str(part), safe="") for part in parts)
 
 

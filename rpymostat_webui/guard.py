@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 
-from flask import abort, redirect, request, session, url_for
+from flask import abort, current_app, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 
 #: Endpoints reachable without logging in.
@@ -34,23 +34,30 @@ def csrf_token() -> str:
     return token
 
 
+def _household():
+    return current_app.extensions["rpymostat"].household
+
+
 def logged_in() -> bool:
-    return session.get("household") is True
+    """A session of the password in force: one made before the password changed no longer counts."""
+    generation = _household().generation()
+    sent = session.get("household")
+    return generation is not None and isinstance(sent, str) and hmac.compare_digest(sent, generation)
 
 
 def log_in() -> None:
     """Start a fresh session (a new CSRF token too, so one planted before login is useless)."""
     session.clear()
     session.permanent = True
-    session["household"] = True
+    session["household"] = _household().generation()
     csrf_token()
 
 
 def before_request():
     """Flask ``before_request`` hook: send strangers to the login page, refuse forged forms."""
     if request.endpoint not in PUBLIC_ENDPOINTS and not logged_in():
-        if request.method in UNSAFE_METHODS or request.headers.get("HX-Request"):
-            abort(401)
+        if request.method in UNSAFE_METHODS or request.headers.get("X-Fragment"):
+            abort(401)  # a script's fetch (live.js, kiosk.js) must not get the login page as a card
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if request.method not in UNSAFE_METHODS:
         return None
@@ -93,16 +100,33 @@ class LoginPacing:
             failures.popleft()
         return failures
 
-    def retry_after(self, address: str) -> int | None:
-        """Seconds to wait before another try from ``address``, or None when it may try now."""
-        with self._lock:
-            failures = self._recent(address)
-            if len(failures) < self.limit:
-                if not failures:
-                    self._failures.pop(address, None)
-                return None
-            return max(1, int(failures[0] + self.window - self._monotonic()) + 1)
+    def attempt(self, address: str) -> int | None:
+        """Count a try from ``address`` as failed from the start, or say how long it must wait.
 
-    def failed(self, address: str) -> None:
+        Counting before the password is checked means tries sent in parallel
+        (a page thread each) cannot slip past the limit; a right password then
+        calls :meth:`succeeded`, which takes the count back.
+        """
         with self._lock:
-            self._recent(address).append(self._monotonic())
+            self._sweep()
+            failures = self._recent(address)
+            if len(failures) >= self.limit:
+                return max(1, int(failures[0] + self.window - self._monotonic()) + 1)
+            failures.append(self._monotonic())
+            return None
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            failures = self._failures.get(address)
+            if failures:
+                failures.pop()
+                if not failures:
+                    del self._failures[address]
+
+    def _sweep(self) -> None:
+        """Forget addresses whose failures all aged out, once many are remembered (a scan of the LAN)."""
+        if len(self._failures) < 1000:
+            return
+        oldest_kept = self._monotonic() - self.window
+        for address in [a for a, failures in self._failures.items() if not failures or failures[-1] <= oldest_kept]:
+            del self._failures[address]

@@ -3,7 +3,8 @@
 A period is a day, week, month or year *ending* now or at the end of a
 chosen date, counted in the engine's time zone (the house's), so a day is
 23 or 25 hours when the clocks change and a month ending on 31 March is
-March.  :func:`period` turns that choice into the ``start``/``end``/``step``
+March; a start the clocks skipped is when the gap ends, as the engine reads
+wall times (:func:`instants.wall_instant`).  :func:`period` turns that choice into the ``start``/``end``/``step``
 of ``GET /v1/history`` (UTC with ``Z``: a ``+`` in a URL would arrive as a
 space), and says which periods come before and after it for the
 previous/next links.
@@ -19,6 +20,8 @@ import calendar
 import dataclasses
 import datetime
 import re
+
+from rpymostat_webui import instants
 
 UTC = datetime.UTC
 
@@ -59,7 +62,7 @@ class Period:
 
     def query(self) -> dict:
         """The range and step of ``GET /v1/history`` for this period (UTC times with ``Z``)."""
-        return {"start": _utc_text(self.start), "end": _utc_text(self.end), "step": STEPS[self.kind]}
+        return {"start": instants.utc_text(self.start), "end": instants.utc_text(self.end), "step": STEPS[self.kind]}
 
     def previous_end(self) -> datetime.date:
         """The last day of the period before this one: the day before it starts (or the day it
@@ -140,19 +143,14 @@ def _midnight(day: datetime.date, zone) -> datetime.datetime:
 
 
 def _local(wall: datetime.datetime, zone) -> datetime.datetime:
-    """A wall time in ``zone`` as an aware time; one the clocks skipped becomes the real time after it."""
-    return wall.replace(tzinfo=zone).astimezone(UTC).astimezone(zone)
-
-
-def _utc_text(moment: datetime.datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """A wall time in ``zone`` as an aware time there; one the clocks skipped is when the gap ends."""
+    return instants.wall_instant(wall, zone).astimezone(zone)
 
 
 def epoch(text: str | None) -> float | None:
-    """Epoch seconds of an engine time (``...+00:00`` or ``Z``), None for None."""
-    if text is None:
-        return None
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    """Epoch seconds of an engine time (``...+00:00`` or ``Z``), None for none."""
+    moment = instants.instant(text)
+    return None if moment is None else moment.timestamp()
 
 
 def series_label(series: dict, names: dict) -> str:
@@ -217,10 +215,11 @@ def duration_words(seconds: float) -> str:
     return f"{days} days {hours} h" if hours else f"{days} days"
 
 
-def chart(document: dict, unit, names: dict) -> dict:
+def chart(document: dict, unit, names: dict, timezone: str) -> dict:
     """The answer as the chart draws it: x in epoch seconds (the steps' starts, then the end, so the
     target's last step reaches it), temperatures (each step's mean) and targets in ``unit`` (a :class:`~units.Unit`),
-    runs as ``{output, start, end}`` bands (``end`` None while running)."""
+    runs as ``{output, start, end}`` bands (``end`` None while running); times are labelled on the
+    house's clock, ``timezone`` (the name of ``context.timezone()``)."""
     start, end = epoch(document["start"]), epoch(document["end"])
     x = [epoch(at) for at in document["at"]] + [end]
     series = [
@@ -242,7 +241,7 @@ def chart(document: dict, unit, names: dict) -> dict:
     ]
     return {
         "unit": {"code": unit.code, "symbol": unit.symbol, "step": unit.step, "decimals": unit.decimals},
-        "timezone": document.get("timezone"),
+        "timezone": timezone,
         "start": start,
         "end": end,
         "x": x,

@@ -13,6 +13,7 @@ Files (all 0600 from the moment they exist): ``webui-password`` (the hash),
 session cookies, so logins survive restarts; deleting it logs everybody out).
 """
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -59,6 +60,10 @@ class Household:
     def __init__(self, data_dir: Path, provisioned: str | None = None):
         self._dir = Path(data_dir)
         self._provisioned_hash = generate_password_hash(provisioned) if provisioned else None
+        # What a session is bound to: changes when the password does, not at every restart.
+        self._provisioned_mark = (
+            hashlib.sha256(b"provisioned\0" + provisioned.encode()).hexdigest() if provisioned else None
+        )
         self._stored_hash = self._read(PASSWORD_FILE)
 
     @property
@@ -109,6 +114,17 @@ class Household:
         """Whether ``password`` is the household's (always False before setup)."""
         hashed = self._provisioned_hash or self._stored_hash
         return hashed is not None and check_password_hash(hashed, password)
+
+    def generation(self) -> str | None:
+        """A mark of the password in force: sessions carry it, so changing the password ends them all.
+
+        It is a keyed digest of the stored hash (or of the provisioned
+        password), so a cookie reveals nothing of either; None before setup.
+        """
+        source = self._provisioned_mark or self._stored_hash
+        if source is None:
+            return None
+        return hmac.new(self.session_key(), source.encode(), hashlib.sha256).hexdigest()[:32]
 
     def session_key(self) -> bytes:
         """The key that signs session cookies, made once and kept."""

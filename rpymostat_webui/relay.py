@@ -31,32 +31,53 @@ ANSWER_TIMEOUT = 10.0
 PASSED_ARGUMENTS = (b"ticket", b"topics", b"last_event_id")
 
 
-class _Copy(Protocol):
-    """Writes the engine's stream to the browser's request as it arrives."""
+#: Seconds without a byte from the engine (it sends a keep-alive every 15 s) before the stream
+#: counts as dead: an engine host that lost power sends no FIN, and a browser would otherwise wait
+#: for ever with no banner.  Ending the browser's stream makes its page reconnect and say so.
+IDLE_TIMEOUT = 45.0
 
-    def __init__(self, request):
+
+class _Copy(Protocol):
+    """Writes the engine's stream to the browser's request as it arrives; ends both when it goes quiet."""
+
+    def __init__(self, request, clock, idle_timeout=IDLE_TIMEOUT):
         self.request = request
         self.open = True
+        self._idle = clock.callLater(idle_timeout, self._quiet)
+        self._idle_timeout = idle_timeout
 
     def dataReceived(self, data):
         if self.open:
+            self._idle.reset(self._idle_timeout)
             self.request.write(data)
 
     def connectionLost(self, reason):
         if self.open:
-            self.open = False
+            self._close()
             self.request.finish()
 
     def browser_gone(self, _reason):
         if self.open:
-            self.open = False
+            self._close()
             self.transport.stopProducing()  # set by deliverBody, before the browser can be gone
+
+    def _quiet(self):
+        log.info("the engine's event stream went quiet for {seconds:.0f} s; ending it", seconds=self._idle_timeout)
+        self.open = False
+        self.transport.stopProducing()
+        self.request.finish()
+
+    def _close(self):
+        self.open = False
+        if self._idle.active():
+            self._idle.cancel()
 
 
 class EventRelay(Resource):
     """GET only; ``locate()`` says where the engine is (its ``/v1`` URL), ``agent`` makes the request."""
 
     isLeaf = True
+    idle_timeout = IDLE_TIMEOUT
 
     def __init__(self, reactor, locate: Callable[[], Location], agent):
         super().__init__()
@@ -92,7 +113,7 @@ class EventRelay(Resource):
             for value in response.headers.getRawHeaders(name, []):
                 request.setHeader(name, value)
         request.setHeader(b"X-Accel-Buffering", b"no")
-        copy = _Copy(request)
+        copy = _Copy(request, self._reactor, self.idle_timeout)
         gone.addBoth(copy.browser_gone)
         response.deliverBody(copy)
 

@@ -24,6 +24,7 @@ as a list) and get the engine's body back, or errors by form field.
 
 import re
 
+from rpymostat_webui import setpoints, zone_view
 from rpymostat_webui.units import Unit
 
 #: Checkbox order (Monday first) with cron's day-of-week numbers (0 = Sunday).
@@ -157,8 +158,8 @@ def form_values(rule: dict | None, unit: Unit, zone: str = "default") -> dict:
         "mode": "simple" if simple else "advanced",
         "name": rule.get("name", ""),
         "zone": rule.get("zone", zone),
-        "heat_setpoint": _typed(unit.setpoint(rule.get("heat_setpoint"))),
-        "cool_setpoint": _typed(unit.setpoint(rule.get("cool_setpoint"))),
+        "heat_setpoint": setpoints.form_text(rule.get("heat_setpoint"), unit),
+        "cool_setpoint": setpoints.form_text(rule.get("cool_setpoint"), unit),
         "start": rule.get("start", ""),
         "end": rule.get("end") or "",
         "duration": rule.get("duration") or "",
@@ -171,31 +172,21 @@ def form_values(rule: dict | None, unit: Unit, zone: str = "default") -> dict:
     return values
 
 
-def _typed(value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"{value:g}"
-
-
-def setpoint(text: str | None, unit: Unit, field: str) -> float | None:
-    """A typed setpoint in the browser's unit as the Celsius to send (rounded to the unit's step first)."""
-    text = (text or "").strip().replace(",", ".")
-    if not text:
-        return None
+def setpoint(text: str | None, unit: Unit, field: str, stored: float | None = None) -> float | None:
+    """A typed setpoint in the browser's unit as the Celsius to send (:func:`setpoints.to_send`:
+    the ``stored`` Celsius when left as the form showed it); FormProblem beside ``field`` if no number."""
     try:
-        value = float(text)
+        return setpoints.to_send(text, stored, unit)
     except ValueError:
         raise FormProblem(field, f"Give a number of degrees, such as {'21' if unit.code == 'C' else '70'}.") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise FormProblem(field, "Give a number of degrees.")
-    return unit.celsius_of_typed(value)
 
 
-def body_of(values: dict, unit: Unit) -> dict:
+def body_of(values: dict, unit: Unit, stored: dict | None = None) -> dict:
     """The engine's schedule body (ScheduleInput) for the posted fields; raises FormProblem.
 
     ``values`` holds the form's strings, ``days`` a list of day numbers as strings
-    and ``enabled`` anything truthy when ticked.
+    and ``enabled`` anything truthy when ticked; ``stored`` is the rule being
+    edited (None for a new one), whose setpoints are kept when left as shown.
     """
     body = {"name": (values.get("name") or "").strip(), "zone": (values.get("zone") or "default").strip()}
     if values.get("mode") == "advanced":
@@ -214,7 +205,7 @@ def body_of(values: dict, unit: Unit) -> dict:
         body["start"] = f"{minute} {hour} * * {days_field(days)}"
         body["end"] = f"{end_minute} {end_hour} * * *"
     for field in ("heat_setpoint", "cool_setpoint"):
-        celsius = setpoint(values.get(field), unit, field)
+        celsius = setpoint(values.get(field), unit, field, (stored or {}).get(field))
         if celsius is not None:
             body[field] = celsius
     priority = (values.get("priority") or "0").strip()
@@ -234,8 +225,9 @@ def form_field(engine_field: str | None, mode: str) -> str:
     return fields.get(engine_field, engine_field)
 
 
-def explained(field: str, detail: str, unit: Unit) -> str:
-    """An engine refusal for showing beside ``field``; setpoint limits are in °C, so say so in °F."""
-    if unit.code != "C" and field in ("heat_setpoint", "cool_setpoint"):
-        return f"{detail} (°C; 5 to 35 °C is 41 to 95 °F)"
+def refusal(field: str, detail: str, unit: Unit) -> str:
+    """An engine refusal for showing beside ``field``: a setpoint's in the browser's unit and in the
+    Adjust page's words ("200 °F is above the highest setpoint, 95 °F"), any other as the engine said it."""
+    if field in ("heat_setpoint", "cool_setpoint"):
+        return zone_view.setpoint_error(detail, unit)
     return detail

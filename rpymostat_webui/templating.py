@@ -10,40 +10,27 @@ import datetime
 
 from flask import request
 
-from rpymostat_webui import context, guard
+from rpymostat_webui import context, guard, instants, zone_view
 
 
 def install(app) -> None:
-    app.jinja_env.globals.update(csrf_token=guard.csrf_token, is_admin=context.is_admin)
+    app.jinja_env.globals.update(csrf_token=guard.csrf_token, is_admin=context.is_admin, logged_in=guard.logged_in)
     app.jinja_env.filters.update(temp=temperature, degrees=degrees, ago=ago, clock=clock, when=when, local=local)
     app.context_processor(lambda: {"unit": context.unit(), "path": request.path})
 
 
 def temperature(celsius) -> str:
     """``21.5 °C`` / ``71 °F``; a dash when there is no value."""
-    chosen = context.unit()
-    if celsius is None:
-        return "–"
-    return f"{chosen.shown(celsius)}\u202f{chosen.symbol}"
+    return zone_view.degrees(celsius, context.unit())
 
 
 def degrees(celsius) -> str:
     return context.unit().shown(celsius)
 
 
-def parse_instant(text) -> datetime.datetime | None:
-    """An ISO 8601 instant from the engine (``Z`` or an offset), or None."""
-    if not text:
-        return None
-    try:
-        return datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def ago(text, now: datetime.datetime | None = None) -> str:
     """ "12 s ago", "5 min ago", "3 h ago", "2 days ago" for an ISO instant."""
-    instant = parse_instant(text)
+    instant = instants.instant(text)
     if instant is None:
         return "never"
     now = now or datetime.datetime.now(datetime.UTC)
@@ -59,12 +46,8 @@ def ago(text, now: datetime.datetime | None = None) -> str:
 
 def local(text) -> datetime.datetime | None:
     """An ISO instant from the engine as the house's wall time (the engine's time zone)."""
-    instant = parse_instant(text)
-    if instant is None:
-        return None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=datetime.UTC)
-    return instant.astimezone(context.timezone())
+    instant = instants.instant(text)
+    return None if instant is None else instant.astimezone(context.timezone())
 
 
 def clock(text) -> str:

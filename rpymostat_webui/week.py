@@ -1,25 +1,34 @@
 """The engine's wall clock for pages: a week of its timeline as rows of blocks, and local ⇄ UTC times.
 
 People read a schedule as "Monday 06:30 to 08:00", on the clock of the
-house, which is the engine's time zone (``timezone`` in every timeline
-answer), not the browser's or the server's.  So the week is cut into days
-at the engine's local midnights, and each block says its wall times in
-words as well as drawing a bar: colour is never the only way to read it.
+house, which is the engine's time zone (``context.timezone()`` in a view,
+handed in here as a ``ZoneInfo``), not the browser's or the server's.  So
+the week is cut into days at the house's local midnights, and each block
+says its wall times in words as well as drawing a bar: colour is never the
+only way to read it.
 
 A day is 23 or 25 hours long when the clocks change; a block's position
 (``left``/``width``, fractions of the day) is measured in elapsed time of
 that day, so blocks always tile the row without overlapping, even in the
-repeated autumn hour, while their labels keep the wall times.
+repeated autumn hour, while their labels keep the wall times.  Wall times
+become instants by the engine's rule (:func:`instants.wall_instant`).
 
 Pure: no Flask, no engine; the view asks the engine and hands the answer in.
 """
 
 import dataclasses
 import datetime
-from zoneinfo import ZoneInfo
+import re
+
+from rpymostat_webui import instants
 
 UTC = datetime.UTC
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+#: The days a week may be chosen by: the engine's timeline covers 2000 to 2099 only, so the first
+#: week is the one of Monday 3 January 2000 and the last ends on Sunday 27 December 2099 (and a
+#: year 1 or 9999 would overflow Python's dates).
+FIRST_DAY, LAST_DAY = datetime.date(2000, 1, 3), datetime.date(2099, 12, 27)
 
 #: Colour classes by heating setpoint (upper bound exclusive, Celsius), so a glance tells warm from setback.
 HEAT_CLASSES = ((16.0, "heat-away"), (19.0, "heat-low"), (21.0, "heat-mid"), (23.0, "heat-high"))
@@ -48,31 +57,55 @@ class Day:
     blocks: tuple[Block, ...]
 
 
-def parse_instant(text: str) -> datetime.datetime:
-    """An aware instant from the engine's ISO text (``Z`` or an offset)."""
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+class InvalidWeek(ValueError):
+    """The page was asked for a week it cannot show; the message names the field and what it takes."""
+
+
+def parse_week(text: str | None) -> datetime.date | None:
+    """The day a ``?week=`` names (``2026-12-16``), None when not given.
+
+    InvalidWeek for text that is no such date or is outside
+    :data:`FIRST_DAY`–:data:`LAST_DAY`.
+    """
+    if not text:
+        return None
+    problem = f"week: must be a date from {FIRST_DAY} to {LAST_DAY}, like 2026-12-14"
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise InvalidWeek(problem)
+    try:
+        chosen = datetime.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidWeek(problem) from None
+    if not FIRST_DAY <= chosen <= LAST_DAY:
+        raise InvalidWeek(problem)
+    return chosen
+
+
+def neighbours(monday: datetime.date) -> tuple[datetime.date | None, datetime.date | None]:
+    """The Mondays of the weeks before and after ``monday``'s, None beyond the weeks that may be chosen."""
+    before, after = monday - datetime.timedelta(days=7), monday + datetime.timedelta(days=7)
+    return (before if before >= FIRST_DAY else None), (after if after <= LAST_DAY else None)
 
 
 def monday_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.weekday())
 
 
-def today(zone_name: str, now: datetime.datetime | None = None) -> datetime.date:
-    """The engine's local date at ``now`` (default: the real now)."""
-    return (now or datetime.datetime.now(UTC)).astimezone(ZoneInfo(zone_name)).date()
+def today(zone: datetime.tzinfo, now: datetime.datetime | None = None) -> datetime.date:
+    """The house's local date at ``now`` (default: the real now)."""
+    return (now or datetime.datetime.now(UTC)).astimezone(zone).date()
 
 
-def local_midnight(day: datetime.date, zone: ZoneInfo) -> datetime.datetime:
+def local_midnight(day: datetime.date, zone: datetime.tzinfo) -> datetime.datetime:
     """The instant ``day`` begins on ``zone``'s clock (UTC)."""
-    return wall_instant(datetime.datetime.combine(day, datetime.time()), zone)
+    return instants.wall_instant(datetime.datetime.combine(day, datetime.time()), zone)
 
 
-def week_window(monday: datetime.date, zone_name: str) -> tuple[datetime.datetime, float]:
+def week_window(monday: datetime.date, zone: datetime.tzinfo) -> tuple[datetime.datetime, float]:
     """The week from ``monday``'s local midnight to the next one: its start (UTC) and length in hours.
 
     A week with a clock change is 167 or 169 hours long.
     """
-    zone = ZoneInfo(zone_name)
     begin = local_midnight(monday, zone)
     end = local_midnight(monday + datetime.timedelta(days=7), zone)
     return begin, (end - begin).total_seconds() / 3600
@@ -88,14 +121,13 @@ def colour_of(heat: float | None, cool: float | None) -> str:
     return HEAT_TOP
 
 
-def week(timeline: dict, monday: datetime.date) -> list[Day]:
-    """The seven days from ``monday`` of a ``/v1/timeline`` answer, cut at the engine's local midnights.
+def week(timeline: dict, monday: datetime.date, zone: datetime.tzinfo) -> list[Day]:
+    """The seven days from ``monday`` of a ``/v1/timeline`` answer, cut at ``zone``'s local midnights.
 
     Parts of the week the timeline does not cover stay empty.
     """
-    zone = ZoneInfo(timeline["timezone"])
     segments = [
-        (parse_instant(segment["start"]), parse_instant(segment["end"]), segment)
+        (instants.instant(segment["start"]), instants.instant(segment["end"]), segment)
         for segment in timeline.get("segments", ())
     ]
     days = []
@@ -128,46 +160,34 @@ def week(timeline: dict, monday: datetime.date) -> list[Day]:
     return days
 
 
-def _wall(instant: datetime.datetime, zone: ZoneInfo) -> str:
+def _wall(instant: datetime.datetime, zone: datetime.tzinfo) -> str:
     return instant.astimezone(zone).strftime("%H:%M")
 
 
-def wall_instant(wall: datetime.datetime, zone: ZoneInfo) -> datetime.datetime:
-    """The UTC instant a naive wall time of ``zone`` means, read as the engine reads it.
+def utc_of_typed(text: str, zone: datetime.tzinfo) -> str:
+    """``2026-12-20T08:00`` typed on the house's clock as the UTC text sent: ``2026-12-20T07:00:00Z``.
 
-    A time in the repeated autumn hour is its first occurrence; a time in the
-    skipped spring hour takes effect when the gap ends (02:30 -> 03:00 CEST).
+    Pages work in whole minutes (seconds typed are dropped); a time in the
+    skipped spring hour is when the gap ends, one in the repeated autumn hour
+    its first occurrence (:func:`instants.wall_instant`).  Raises ValueError
+    for text that is not a date and time, or that has a UTC offset.
     """
-    wall = wall.replace(second=0, microsecond=0)  # pages work in whole minutes
-    for minutes in range(0, 24 * 60 + 1):
-        candidate = wall + datetime.timedelta(minutes=minutes)
-        instant = candidate.replace(tzinfo=zone, fold=0).astimezone(UTC)
-        if instant.astimezone(zone).replace(tzinfo=None) == candidate:
-            return instant
-    raise ValueError(f"{wall} never exists in {zone.key}")  # pragma: no cover - no zone skips a whole day now
-
-
-def utc_text(wall_text: str, zone_name: str) -> str:
-    """``2026-12-20T08:00`` typed on the engine's clock as the UTC text sent: ``2026-12-20T07:00:00Z``.
-
-    Raises ValueError for text that is not a date and time.
-    """
-    wall = datetime.datetime.fromisoformat(wall_text.strip())
+    wall = datetime.datetime.fromisoformat(text.strip())
     if wall.tzinfo is not None:
         raise ValueError("give a wall time without a UTC offset")
-    return wall_instant(wall, ZoneInfo(zone_name)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return instants.utc_text(instants.wall_instant(wall.replace(second=0, microsecond=0), zone))
 
 
-def wall_text(instant_text: str | None, zone_name: str) -> str:
-    """An engine instant as ``<input type=datetime-local>`` wants it on the engine's clock: ``2026-12-20T08:00``."""
-    if not instant_text:
+def wall_text(instant_text: str | None, zone: datetime.tzinfo) -> str:
+    """An engine instant as ``<input type=datetime-local>`` wants it on the house's clock: ``2026-12-20T08:00``."""
+    moment = instants.instant(instant_text)
+    return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def wall_words(instant_text: str | None, zone: datetime.tzinfo) -> str:
+    """An engine instant for people, on the house's clock: ``Sun 20 Dec 2026 08:00``."""
+    moment = instants.instant(instant_text)
+    if moment is None:
         return ""
-    return parse_instant(instant_text).astimezone(ZoneInfo(zone_name)).strftime("%Y-%m-%dT%H:%M")
-
-
-def wall_words(instant_text: str | None, zone_name: str) -> str:
-    """An engine instant for people, on the engine's clock: ``Sun 20 Dec 2026 08:00``."""
-    if not instant_text:
-        return ""
-    local = parse_instant(instant_text).astimezone(ZoneInfo(zone_name))
+    local = moment.astimezone(zone)
     return f"{DAY_NAMES[local.weekday()]} {local.day} {local:%b %Y %H:%M}"

@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import re
 
+from rpymostat_webui.instants import instant
 from rpymostat_webui.units import Unit
 
 #: An absolute temperature in an engine reason: "19.2 C", "21 C".
@@ -50,6 +51,20 @@ class HoldView:
 
 
 @dataclasses.dataclass(frozen=True)
+class OverrideView:
+    """The override in force: its rule id (to end it), its name, and when it ends in words."""
+
+    id: str
+    name: str | None
+    ends: str
+
+    @property
+    def end_label(self) -> str:
+        """The button's words, naming which override it ends: "End “Ski week” now"."""
+        return f"End \u201c{self.name}\u201d now" if self.name else "End this override now"
+
+
+@dataclasses.dataclass(frozen=True)
 class ZoneView:
     """Everything a page shows about one zone; texts are final, numbers are Celsius for forms."""
 
@@ -72,6 +87,7 @@ class ZoneView:
     hold: HoldView | None
     setpoints: tuple[str, ...]
     error: str | None = None
+    override: OverrideView | None = None
 
     @property
     def activity_label(self) -> str:
@@ -83,7 +99,7 @@ class ZoneView:
 
     @property
     def primary(self) -> str:
-        """The setpoint − and + move where there is room for one pair only (the kiosk, the home card)."""
+        """The setpoint a form changes when it does not say which (heat, or cool for a cooling zone)."""
         return self.setpoints[0]
 
     def setpoint(self, which: str) -> float | None:
@@ -93,17 +109,6 @@ class ZoneView:
 def setpoints_of(mode: str) -> tuple[str, ...]:
     """Which setpoints a zone in ``mode`` uses: heat, cool, or both (auto); off keeps heat for a hold."""
     return {"cool": ("cool",), "auto": ("heat", "cool")}.get(mode, ("heat",))
-
-
-def instant(text) -> datetime.datetime | None:
-    """An engine time (ISO 8601, ``Z`` or offset) as an aware datetime, or None."""
-    if not text:
-        return None
-    try:
-        moment = datetime.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
 
 
 def moment_words(text, tz: datetime.tzinfo, now: datetime.datetime) -> str:
@@ -171,6 +176,22 @@ def target_words(heat, cool, mode: str, unit: Unit) -> str:
             return f"{unit.shown(heat)}–{degrees(cool, unit)}"
         return degrees(heat if cool is None else cool, unit)
     return degrees(cool if mode == "cool" else heat, unit)
+
+
+def zone_input(zone: dict) -> dict:
+    """A stored zone as the engine takes it back (a ZoneInput): without the fields the engine adds."""
+    return {key: value for key, value in zone.items() if key not in ("id", "changed_at")}
+
+
+def override_ends(override: dict | None, state: dict, tz, now) -> str:
+    """When the override in force ends: its own end, "until the next schedule change", or the target's end."""
+    override = override or {}
+    if override.get("end"):
+        return f"until {moment_words(override['end'], tz, now)}"
+    if override.get("until") == "next_schedule":
+        return "until the next schedule change"
+    end = (state.get("target") or {}).get("end")
+    return f"until {moment_words(end, tz, now)}" if end else "at a time the engine did not say"
 
 
 def hold_ends(hold: dict, state: dict, tz, now) -> str:
@@ -283,11 +304,14 @@ def build(
     tz: datetime.tzinfo,
     now: datetime.datetime,
     error: str | None = None,
+    override: dict | None = None,
 ) -> ZoneView:
     """The view of ``zone`` from its ``state`` (None with ``error`` when the engine could not say).
 
     ``sensors`` maps sensor ids to ``GET /v1/sensors`` entries (for names);
-    ``hold`` is ``GET /v1/zones/{z}/hold`` or None.
+    ``hold`` is ``GET /v1/zones/{z}/hold`` or None; ``override`` is ``GET
+    /v1/overrides/{id}`` of the override in force, or None (then the
+    target's own end says when it ends).
     """
     mode = (state or {}).get("mode") or zone.get("mode") or "heat"
     name = zone.get("name") or zone.get("id")
@@ -325,6 +349,14 @@ def build(
     )
     value = temperature.get("value")
     heat, cool = target.get("heat_setpoint"), target.get("cool_setpoint")
+    source = target.get("source") or {}
+    in_force = None
+    if source.get("type") == "override" and source.get("id"):
+        rule_name = (override or {}).get("name") or source.get("name")
+        in_force = OverrideView(source["id"], rule_name, override_ends(override, state, tz, now))
+    source_text = source_words(state, held, tz, now)
+    if in_force:
+        source_text = f"{capitalised(in_force.name or 'Override')} {in_force.ends}"
     return ZoneView(
         zone=zone["id"],
         name=name,
@@ -335,7 +367,7 @@ def build(
         heat_setpoint=heat,
         cool_setpoint=cool,
         target_text=target_words(heat, cool, mode, unit) if target else "–",
-        source_text=source_words(state, held, tz, now),
+        source_text=source_text,
         activity=activity_of(state),
         reason=reason_words(state, unit),
         next_text=next_words(state, mode, unit, tz, now),
@@ -344,6 +376,7 @@ def build(
         sensors=tuple(sorted({*(temperature.get("used") or {}), *dropped, *(zone.get("sensors") or {})})),
         hold=held,
         setpoints=setpoints_of(mode),
+        override=in_force,
     )
 
 

@@ -17,10 +17,11 @@ cool) is shown beside the field it names, with the form as it was typed.
 
 import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from rpymostat_webui import context, zone_view
-from rpymostat_webui.engine import EngineError
+from rpymostat_webui import context, setpoints, zone_view
+from rpymostat_webui.engine import EngineError, EngineUnavailable, path
+from rpymostat_webui.instants import instant
 from rpymostat_webui.views import home
 
 blueprint = Blueprint("adjust", __name__, url_prefix="/adjust")
@@ -42,7 +43,8 @@ DURATION_LABELS = (
     ("permanent", "Permanently"),
 )
 FIELDS = {"heat": "heat_setpoint", "cool": "cool_setpoint"}
-RESERVED = ("id", "changed_at")  # read-only fields of a zone: not part of ZoneInput
+#: What a − / + button may send as ``steps``; anything else changes nothing (a form that lost its button).
+STEPS = {"-1": -1, "1": 1}
 
 
 def back_to(zone: str):
@@ -86,15 +88,35 @@ def page(zone: dict, view, values=None, errors=None, status=200):
 
 
 def field_errors(error: EngineError, fields) -> dict[str, str]:
-    """The engine's 422 as form errors: beside the field it names, else for the whole form."""
-    errors = context.field_errors(error)
-    shown = {}
-    for field, detail in errors.items():
-        if field in fields:
-            shown[field] = zone_view.setpoint_error(detail, context.unit())
-        else:
-            shown[""] = zone_view.capitalised(error.message)
-    return shown
+    """The engine's 422 beside the field it names (a setpoint's in the browser's unit), else for the form."""
+    ((field, detail),) = context.field_errors(error).items()
+    if field in fields:
+        return {field: zone_view.setpoint_error(detail, context.unit())}
+    return {"": zone_view.capitalised(error.message)}
+
+
+def send(method: str, engine_path: str, body=None):
+    """One change sent to the engine.
+
+    For the kiosk's script an engine that cannot be reached is a short
+    sentence it shows (the page's 503 otherwise).  A request that timed out
+    may have been applied: it says so instead of "not changed", so nobody
+    taps again for a step that was made.
+    """
+    engine = context.engine()
+    try:
+        return engine.request(method, engine_path, body=body)
+    except EngineUnavailable as error:
+        if not wants_fragment():
+            raise
+        if "no answer in time" in error.reason:
+            return abort(plain("Maybe not changed: the engine did not answer in time; see the target", 504))
+        return abort(plain("Not changed: the engine did not answer; try again", 503))
+
+
+def plain(text: str, status: int):
+    """A sentence for the kiosk's script to show (text, not a card)."""
+    return current_app.response_class(text, status, mimetype="text/plain")
 
 
 def refused(zone_id: str, zone: dict, view, errors: dict, values=None):
@@ -109,9 +131,17 @@ def refused(zone_id: str, zone: dict, view, errors: dict, values=None):
 
 
 def done(zone_id: str, message: str):
-    """A change made: the kiosk's card, or the page it came from with ``message``."""
+    """A change made: the kiosk's card, or the page it came from with ``message``.
+
+    The change is stored by now: when the zone cannot be read back, the
+    kiosk is told it was made (202, a sentence), never "not changed", so
+    nobody repeats a step; its live updates bring the card.
+    """
     if wants_fragment():
-        _, view = home.load_zone(zone_id)
+        try:
+            _, view = home.load_zone(zone_id)
+        except (EngineError, EngineUnavailable):
+            return plain(f"{message}; the view will refresh", 202)
         return home.render_card(view, "kiosk", message=message)
     flash(message)
     return back_to(zone_id)
@@ -145,8 +175,8 @@ def hold(zone):
         if not values[field]:
             continue
         try:
-            body[field] = unit.celsius_of_typed(float(values[field].replace(",", ".")))
-        except (ValueError, OverflowError):  # not a number, or nan / inf
+            body[field] = unit.celsius_of_typed(setpoints.typed(values[field]))
+        except (ValueError, OverflowError):  # not a number, nan / inf, or too big to round
             example = unit.shown(view.setpoint(which) or 21)
             errors[field] = f"Type a number of degrees, such as {example}."
     if not errors and not any(field in body for field in fields):
@@ -154,7 +184,7 @@ def hold(zone):
     if errors:
         return refused(zone, stored, view, errors, values)
     try:
-        context.engine().post(f"/zones/{zone}/hold", body)
+        send("POST", path("zones", zone, "hold"), body)
     except EngineError as error:
         if error.status != 422:
             raise
@@ -169,7 +199,7 @@ def kept_duration(current: dict | None, now: datetime.datetime) -> tuple[dict, s
         return {"until": "next_schedule"}, None
     if current.get("until") == "permanent":
         return {"until": "permanent"}, None
-    end = zone_view.instant(current.get("end"))
+    end = instant(current.get("end"))
     seconds = int((end - now).total_seconds()) if end else 0
     if seconds < 60:
         return {"until": "next_schedule"}, None
@@ -178,11 +208,18 @@ def kept_duration(current: dict | None, now: datetime.datetime) -> tuple[dict, s
 
 @blueprint.route("/<zone>/nudge", methods=["POST"])
 def nudge(zone):
-    """− or +: the target in force now, one step of the browser's unit lower or higher."""
+    """− or +: the target in force now, one step of the browser's unit lower or higher.
+
+    ``steps`` must be the button's own "-1" or "1": a form sent without its
+    button (a script's resubmission) is refused before the engine is asked,
+    never taken as a +.
+    """
+    steps = STEPS.get(request.form.get("steps", ""))
+    if steps is None:
+        abort(400, "nothing was changed: press − or + again")
     stored, view = home.load_zone(zone)
     unit = context.unit()
     which = request.form.get("which", view.primary)
-    steps = -1 if request.form.get("steps") == "-1" else 1
     if which not in view.setpoints:
         which = view.primary
     engine = context.engine()
@@ -198,7 +235,7 @@ def nudge(zone):
         if setpoint is not None:
             body[FIELDS[name]] = setpoint
     try:
-        engine.post(f"/zones/{zone}/hold", body)
+        send("POST", path("zones", zone, "hold"), body)
     except EngineError as error:
         if error.status != 422:
             raise
@@ -214,12 +251,27 @@ def nudge(zone):
 def resume(zone):
     """Resume schedule: end the hold."""
     try:
-        context.engine().delete(f"/zones/{zone}/hold")
+        send("DELETE", path("zones", home.engine_id(zone), "hold"))
     except EngineError as error:
         if error.status != 404:
             raise
         return done(zone, "There was no hold: the schedule is in force")
     return done(zone, "Resumed the schedule")
+
+
+@blueprint.route("/<zone>/overrides/<rule>/end", methods=["POST"])
+def end_override(zone, rule):
+    """End the override in force now (the engine deletes the one-time rule); the schedule takes over."""
+    home.engine_id(zone)
+    name = request.form.get("name", "").strip()
+    called = f"\u201c{name}\u201d" if name else "the override"
+    try:
+        send("DELETE", path("overrides", home.engine_id(rule, "override")))
+    except EngineError as error:
+        if error.status != 404:
+            raise
+        return done(zone, f"{zone_view.capitalised(called)} had already ended")
+    return done(zone, f"Ended {called}: the schedule is in force")
 
 
 @blueprint.route("/<zone>/mode", methods=["POST"])
@@ -229,10 +281,9 @@ def mode(zone):
     chosen = request.form.get("mode", "")
     if chosen not in MODES:
         return page(stored, view, errors={"mode": "Choose heat, cool, auto or off."}, status=422)
-    body = {key: value for key, value in stored.items() if key not in RESERVED}
-    body["mode"] = chosen
+    body = {**zone_view.zone_input(stored), "mode": chosen}
     try:
-        context.engine().put(f"/zones/{zone}", body)
+        context.engine().put(path("zones", zone), body)
     except EngineError as error:
         if error.status != 422:
             raise

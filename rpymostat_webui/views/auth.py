@@ -29,14 +29,14 @@ def login():
     error, status = None, 200
     if request.method == "POST":
         address = request.remote_addr or "?"
-        wait = context.state().pacing.retry_after(address)
+        wait = context.state().pacing.attempt(address)
         if wait is not None:
             error, status = f"Too many wrong passwords; try again in {wait} s.", 429
         elif household.check(request.form.get("password", "")):
+            context.state().pacing.succeeded(address)
             guard.log_in()
             return redirect(_safe_next(request.args.get("next")))
         else:
-            context.state().pacing.failed(address)
             error, status = "That is not the household password.", 401
     return render_template("login.html", error=error), status
 
@@ -50,7 +50,7 @@ def setup():
     error, status = None, 200
     if request.method == "POST":
         address = request.remote_addr or "?"
-        wait = context.state().pacing.retry_after(address)
+        wait = context.state().pacing.attempt(address)
         if wait is not None:
             error, status = f"Too many wrong codes; try again in {wait} s.", 429
         else:
@@ -61,9 +61,9 @@ def setup():
                     request.form.get("repeated", ""),
                 )
             except PasswordRejected as rejected:
-                context.state().pacing.failed(address)
                 error, status = str(rejected), 422
             else:
+                context.state().pacing.succeeded(address)
                 guard.log_in()
                 flash("The household password is set. Welcome.")
                 return redirect(url_for("home.index"))
@@ -88,7 +88,7 @@ def choose_unit():
 
 @blueprint.route("/password", methods=["POST"])
 def change_password():
-    """Change the household password (Settings); everybody else's sessions stay valid."""
+    """Change the household password (Settings); every other session ends with the old one."""
     household = context.state().household
     if not household.check(request.form.get("current", "")):
         flash("The current password is not right; nothing changed.", "error")
@@ -98,5 +98,6 @@ def change_password():
         except PasswordRejected as rejected:
             flash(f"{rejected}; nothing changed.", "error")
         else:
-            flash("The household password is changed.")
+            guard.log_in()  # every other session ended with the old password; this one goes on
+            flash("The household password is changed; everyone else must log in again.")
     return redirect(url_for("settings.index"))

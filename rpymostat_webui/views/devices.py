@@ -7,25 +7,34 @@ engine re-renders the form with the typed values kept and the message beside
 the field it names.  Zone outputs, pairing approvals and removing things are
 an admin's (``context.is_admin()``): without an admin token the page says so
 instead of offering forms the engine would refuse.
+
+A pairing request names the role it wants; the page says it in words, and a
+request for ``admin`` (full control: tokens, pairing, zone outputs) is
+approved only from a confirm page of its own, so a stranger on the LAN asking
+for it is never let in by the same click that lets in a sensor.
 """
 
-from urllib.parse import quote
+import math
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from rpymostat_webui import context
-from rpymostat_webui.engine import EngineError
+from rpymostat_webui import context, setpoints
+from rpymostat_webui.engine import EngineError, path
 
 blueprint = Blueprint("devices", __name__, url_prefix="/devices")
 
 MODES = (("heat", "Heat"), ("cool", "Cool"), ("auto", "Heat and cool"), ("off", "Off"))
 OUTPUTS = (("heat", "Heating"), ("cool", "Cooling"), ("fan", "Fan"))
 SETPOINTS = ("default_heat_setpoint", "default_cool_setpoint")
-
-
-def quoted(text: str) -> str:
-    """A path segment for the engine's URL (an id typed by a person may hold anything)."""
-    return quote(text, safe="")
+#: What a pairing request asks to become, in words (the engine's roles: docs/security.rst).
+PAIRING_ROLES = {
+    "sensor": "a sensor daemon",
+    "control": "a relay unit",
+    "admin": "a web UI or app with full control (admin)",
+    "user": "a web UI or app (user)",
+}
+#: The role whose approval needs the confirm page: it may manage tokens, pairing and zone outputs.
+FULL_CONTROL = "admin"
 
 
 def refused(error: EngineError) -> str:
@@ -36,12 +45,18 @@ def refused(error: EngineError) -> str:
 
 
 def form_errors(error: EngineError, names) -> dict[str, str]:
-    """Field errors of a refused form; a field the form does not show becomes the form's own error."""
+    """:func:`context.field_errors` mapped onto a form showing the fields ``names``.
+
+    Only what the shared helper does not: a refusal other than a 422 in the
+    words of :func:`refused`, and an error about a field the form does not
+    show becomes the form's own (with the field's name, so it still says which).
+    """
     if error.status != 422:
         return {"": refused(error)}
-    found = context.field_errors(error)
-    field = next(iter(found))
-    return found if field in names else {"": error.message}
+    return {
+        field if field in names else "": detail if field in names else error.message
+        for field, detail in context.field_errors(error).items()
+    }
 
 
 # The overview.
@@ -65,6 +80,8 @@ def _overview():
         "zones": zones,
         "controls": sorted(controls, key=lambda control: control["host_id"]),
         "pairings": pairings,
+        "pairing_roles": PAIRING_ROLES,
+        "full_control": FULL_CONTROL,
         "used_by": used_by,
         "wired": wired,
     }
@@ -80,7 +97,7 @@ def rename_sensor(sensor_id):
     """Give a sensor a name people know it by; an empty name clears it (the device's alias shows again)."""
     name = request.form.get("name", "").strip()
     try:
-        context.engine().patch(f"/sensors/{quoted(sensor_id)}", {"name": name or None})
+        context.engine().patch(path("sensors", sensor_id), {"name": name or None})
     except EngineError as error:
         if error.status != 422:
             flash(refused(error), "error")
@@ -95,7 +112,7 @@ def rename_sensor(sensor_id):
 def delete_sensor(sensor_id):
     """Take a replaced sensor off the list; its history stays, and it comes back if it reports again."""
     try:
-        context.engine().delete(f"/sensors/{quoted(sensor_id)}")
+        context.engine().delete(path("sensors", sensor_id))
     except EngineError as error:
         flash(refused(error), "error")
     else:
@@ -103,22 +120,63 @@ def delete_sensor(sensor_id):
     return redirect(url_for("devices.index") + "#sensors")
 
 
-@blueprint.route("/pairings/<code>/approve", methods=["POST"])
+def _gone(code: str):
+    flash(f"No request with code {code} is waiting any more.", "error")
+    return redirect(url_for("devices.index") + "#pairing")
+
+
+def _pending(code: str) -> dict | None:
+    """The waiting request with this code, as the engine has it now (what is approved is what was shown)."""
+    return next((found for found in context.engine().get("/pairings")["pairings"] if found["code"] == code), None)
+
+
+def _confirmed(pairing: dict, form) -> bool:
+    """Whether the form approves what the engine holds: full control only from the confirm page's form.
+
+    The confirm page sends ``confirm=admin`` with the host it showed; any
+    form that says which role it showed must match the request too, so a
+    request replaced between the page and the click is shown again.
+    """
+    if form.get("role", pairing["role"]) != pairing["role"]:
+        return False
+    if pairing["role"] != FULL_CONTROL:
+        return True
+    return form.get("confirm") == FULL_CONTROL and form.get("host_id") == pairing["host_id"]
+
+
+@blueprint.route("/pairings/<code>/approve", methods=["GET", "POST"])
 def approve_pairing(code):
-    """Let a waiting daemon in: its own token starts working."""
+    """Let a waiting daemon in: its own token starts working.
+
+    GET is the confirm page (the code, host and what approving grants); a
+    request for full control is approved only by its form, a POST without
+    that confirmation is sent to it instead.
+    """
     try:
-        made = context.engine().post(f"/pairings/{quoted(code)}/approve")
+        pairing = _pending(code)
     except EngineError as error:
-        flash(refused(error) if error.status != 404 else f"No request with code {code} is waiting any more.", "error")
+        flash(refused(error), "error")
+        return redirect(url_for("devices.index") + "#pairing")
+    if pairing is None:
+        return _gone(code)
+    if request.method == "GET" or not _confirmed(pairing, request.form):
+        grants = PAIRING_ROLES.get(pairing["role"], pairing["role"])
+        return render_template("devices_pairing.html", pairing=pairing, grants=grants, full_control=FULL_CONTROL)
+    try:
+        made = context.engine().post(path("pairings", code, "approve"))
+    except EngineError as error:
+        if error.status == 404:
+            return _gone(code)
+        flash(refused(error), "error")
     else:
-        flash(f"Approved {code}: {made['host_id']} may now send as {made['role']} (token {made['name']}).")
+        flash(f"Approved {code}: {pairing['host_id']} may now send as {made['role']} (token {made['name']}).")
     return redirect(url_for("devices.index") + "#pairing")
 
 
 @blueprint.route("/pairings/<code>/reject", methods=["POST"])
 def reject_pairing(code):
     try:
-        context.engine().delete(f"/pairings/{quoted(code)}")
+        context.engine().delete(path("pairings", code))
     except EngineError as error:
         flash(refused(error) if error.status != 404 else f"No request with code {code} is waiting any more.", "error")
     else:
@@ -184,23 +242,22 @@ def _typed_zone(form, stored: dict | None) -> tuple[dict, dict[str, str]]:
     for sensor_id in form.getlist("use"):
         text = form.get(f"sensors.{sensor_id}", "").strip() or "1"
         try:
-            body["sensors"][sensor_id] = float(text.replace(",", "."))
+            body["sensors"][sensor_id] = weight = float(text.replace(",", "."))
         except ValueError:
             errors[f"sensors.{sensor_id}"] = f"{text!r} is not a number"
+        else:
+            if not math.isfinite(weight):  # "inf" parses, but JSON has no infinity
+                errors[f"sensors.{sensor_id}"] = "must be a number"
     try:
         body["quorum"] = int(form.get("quorum", "").strip() or "1")
     except ValueError:
         errors["quorum"] = "needs a whole number of sensors"
     for key in SETPOINTS:
         text = form.get(key, "").strip()
-        try:
-            typed = float(text.replace(",", ".")) if text else None
-        except ValueError:
-            errors[key] = f"{text!r} is not a temperature"
-            continue
-        body[key] = None if typed is None else unit.celsius_of_typed(typed)
-        if stored is not None and stored.get(key) is not None and typed == unit.setpoint(stored[key]):
-            body[key] = stored[key]  # left as shown: 18 °C stays 18, not 64 °F's 17.78
+        try:  # left as shown, 18 °C stays 18, not 64 °F's 17.78 (rpymostat_webui.setpoints)
+            body[key] = setpoints.to_send(text, (stored or {}).get(key), unit)
+        except ValueError:  # the words the schedule and away forms use
+            errors[key] = f"Give a number of degrees, such as {'21' if unit.code == 'C' else '70'}."
     if context.is_admin():
         body["outputs"] = {output: form[f"outputs.{output}"] for output, _ in OUTPUTS if form.get(f"outputs.{output}")}
     elif stored is not None:
@@ -225,7 +282,7 @@ def _save_zone(zone_id: str, stored: dict | None):
     if errors:
         return _zone_page(zone_id if stored else None, form.to_dict(), chosen, errors, 422, stored)
     try:
-        context.engine().put(f"/zones/{quoted(zone_id)}", body)
+        context.engine().put(path("zones", zone_id), body)
     except EngineError as error:
         found = form_errors(error, _form_names(form))
         status = error.status if error.status in (403, 404, 409, 422) else 502
@@ -244,7 +301,7 @@ def new_zone():
 
 def _stored_zone(zone_id: str) -> dict:
     try:
-        return context.engine().get(f"/zones/{quoted(zone_id)}")
+        return context.engine().get(path("zones", zone_id))
     except EngineError as error:
         if error.status == 404:
             abort(404, f"There is no zone {zone_id!r}.")
@@ -267,7 +324,7 @@ def delete_zone(zone_id):
     if request.method == "GET":
         return render_template("devices_zone_delete.html", zone=stored, error=None)
     try:
-        context.engine().delete(f"/zones/{quoted(zone_id)}")
+        context.engine().delete(path("zones", zone_id))
     except EngineError as error:
         return render_template("devices_zone_delete.html", zone=stored, error=refused(error)), error.status
     flash(f"Zone {stored['name']} is deleted.")

@@ -12,14 +12,12 @@ renders.
 
 import dataclasses
 import datetime
-from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 
 from rpymostat_webui import context
 from rpymostat_webui import history_view as view
-from rpymostat_webui.engine import EngineError, EngineUnavailable
+from rpymostat_webui.engine import EngineError, EngineUnavailable, path
 
 blueprint = Blueprint("history", __name__, url_prefix="/history")
 
@@ -57,7 +55,7 @@ def index():
     zone = request.args.get("zone") or zones[0]["id"]
     if zone not in {known["id"] for known in zones}:
         abort(404, f"There is no zone {zone!r}; choose one of the zones on the history page.")
-    choice = _choice(zone, engine)
+    choice = _choice(zone, engine, known=True)
     sensors = engine.get("/sensors")["sensors"]
     names = _names(sensors)
     document = engine.get("/history", choice.engine_query())
@@ -101,7 +99,7 @@ def data():
         return jsonify(error=f"Cannot reach the thermostat engine: {error.reason}."), 503
     except EngineError as error:
         return jsonify(error=error.message), error.status if 400 <= error.status < 500 else 502
-    answer = view.chart(document, context.unit(), names)
+    answer = view.chart(document, context.unit(), names, context.timezone().key)
     answer["title"] = choice.period.title()
     return jsonify(answer)
 
@@ -127,14 +125,20 @@ def _invalid(error):
     return render_template("error.html", title="Cannot show this history", message=str(error)), 400
 
 
-def _choice(zone: str, engine) -> Choice:
-    """The request's choice, its period counted in the engine's time zone (from the zone's target)."""
+def _choice(zone: str, engine, known: bool = False) -> Choice:
+    """The request's choice, its period counted in the house's time zone (``context.timezone()``).
+
+    A zone not ``known`` to exist is asked for (``GET /v1/zones/<zone>``), so an
+    unknown one is the engine's clean 404 even when a sensor is charted
+    instead of the zone.
+    """
     kind = view.parse_kind(request.args.get("period"))
     end = view.parse_end(request.args.get("end"))
     if not zone:
         raise view.InvalidPeriod("zone: choose a zone")
-    target = engine.get(f"/zones/{quote(zone, safe='')}/target")
-    chosen = view.period(kind, end, datetime.datetime.now(datetime.UTC), ZoneInfo(target["timezone"]))
+    if not known:
+        engine.get(path("zones", zone))
+    chosen = view.period(kind, end, datetime.datetime.now(datetime.UTC), context.timezone())
     return Choice(zone, request.args.get("sensor") or None, chosen)
 
 

@@ -17,7 +17,7 @@ import datetime
 from flask import Blueprint, abort, render_template, request
 
 from rpymostat_webui import context, zone_view
-from rpymostat_webui.engine import EngineError
+from rpymostat_webui.engine import EngineError, addressable, path
 
 blueprint = Blueprint("home", __name__, url_prefix="")
 
@@ -27,6 +27,19 @@ VARIANTS = ("home", "adjust", "kiosk")
 
 def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
+
+
+def engine_id(text: str, kind: str = "zone") -> str:
+    """An id from a URL, checked before it goes into an engine path (a 404 here otherwise).
+
+    ``path()`` escapes ``?`` and ``/``, but urllib3 still removes ``.`` and
+    ``..`` segments (``/zones/./hold`` is sent as ``/zones/hold``) and the
+    engine decodes ``%2F`` before routing: such an id would address another
+    resource.  No zone or rule id the engine makes holds them.
+    """
+    if not addressable(text):
+        abort(404, f"no {kind} {text!r}")
+    return text
 
 
 def ask(engine, path: str, tolerated: tuple[int, ...]):
@@ -54,23 +67,30 @@ def sensors_by_id(engine) -> dict:
 
 def hold_of(engine, zone: str) -> dict | None:
     """The zone's hold, or None (the engine answers 404 when there is none)."""
-    return ask(engine, f"/zones/{zone}/hold", (404,))[0]
+    return ask(engine, path("zones", zone, "hold"), (404,))[0]
 
 
 def view_of(engine, zone: dict, sensors: dict, tz) -> zone_view.ZoneView:
-    """One zone's view; a zone the engine cannot decide says why instead of failing the page."""
-    state, error = ask(engine, f"/zones/{zone['id']}/state", UNDECIDED)
+    """One zone's view; a zone the engine cannot decide says why instead of failing the page.
+
+    A hold or an override in force is asked for too: the card says when it
+    ends and offers to end it.
+    """
+    state, error = ask(engine, path("zones", zone["id"], "state"), UNDECIDED)
     if state is None:
         return zone_view.build(zone, None, None, sensors, context.unit(), tz, now(), error=error.message)
     source = (state.get("target") or {}).get("source") or {}
     hold = hold_of(engine, zone["id"]) if source.get("type") == "hold" else None
-    return zone_view.build(zone, state, hold, sensors, context.unit(), tz, now())
+    override = None
+    if source.get("type") == "override" and source.get("id"):
+        override = ask(engine, path("overrides", source["id"]), (404,))[0]  # ended meanwhile: the target's end
+    return zone_view.build(zone, state, hold, sensors, context.unit(), tz, now(), override=override)
 
 
 def load_zone(zone_id: str) -> tuple[dict, zone_view.ZoneView]:
     """``(zone as the engine stores it, its view)``; the engine's 404 for an unknown zone propagates."""
     engine = context.engine()
-    zone = engine.get(f"/zones/{zone_id}")
+    zone = engine.get(path("zones", engine_id(zone_id)))
     return zone, view_of(engine, zone, sensors_by_id(engine), engine_timezone(engine))
 
 

@@ -1,18 +1,16 @@
 """The schedule page: the week at a glance from ``/v1/timeline``, and the schedules to add, edit and delete.
 
 The week is one zone's (``?zone=``, default ``default``), Monday to Sunday on
-the engine's clock (``?week=`` any date in it); the list below shows every
+the house's clock (``?week=`` any date in it, from 2000 to 2099); the list below shows every
 schedule, or the chosen zone's when there are several zones.  Forms are plain
 POSTs that redirect (Post/Redirect/Get); a 422 from the engine comes back
 beside the field it names with what was typed kept.
 """
 
-import datetime
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from rpymostat_webui import context, schedule_form, week
-from rpymostat_webui.engine import EngineError
+from rpymostat_webui.engine import EngineError, path
 
 blueprint = Blueprint("schedule", __name__, url_prefix="/schedule")
 
@@ -24,33 +22,32 @@ def index():
     zone = request.args.get("zone") or "default"
     if zone not in {item["id"] for item in zones}:
         zone = "default"
-    zone_name = context.timezone().key
-    monday = week.monday_of(_chosen_day(request.args.get("week")) or week.today(zone_name))
-    begin, hours = week.week_window(monday, zone_name)
+    house = context.timezone()
+    monday = week.monday_of(week.parse_week(request.args.get("week")) or week.today(house))
+    begin, hours = week.week_window(monday, house)
     timeline = engine.get("/timeline", {"zone": zone, "start": begin.isoformat(), "hours": f"{hours:g}"})
     schedules = engine.get("/schedules")["schedules"]
     if request.args.get("zone"):
         schedules = [rule for rule in schedules if rule.get("zone") == zone]
+    previous, following = week.neighbours(monday)
     rows = [_row(rule) for rule in sorted(schedules, key=lambda rule: (rule.get("zone", ""), rule.get("name", "")))]
     return render_template(
         "schedule.html",
         zones=zones,
         zone=zone,
         filtered=bool(request.args.get("zone")),
-        days=week.week(timeline, monday),
-        timezone=timeline.get("timezone", zone_name),
+        days=week.week(timeline, monday, house),
+        timezone=house.key,
         monday=monday,
-        previous=(monday - datetime.timedelta(days=7)).isoformat(),
-        next=(monday + datetime.timedelta(days=7)).isoformat(),
+        previous=previous,
+        next=following,
         rows=rows,
     )
 
 
-def _chosen_day(text: str | None) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+@blueprint.errorhandler(week.InvalidWeek)
+def _invalid_week(error):
+    return render_template("error.html", title="Cannot show this week", message=str(error)), 400
 
 
 def _row(rule: dict) -> dict:
@@ -81,7 +78,7 @@ def edit(rule_id):
 def delete(rule_id):
     rule = _rule(rule_id)
     if request.method == "POST":
-        context.engine().delete(f"/schedules/{rule_id}")
+        context.engine().delete(path("schedules", rule_id))
         flash(f"Schedule “{rule.get('name')}” deleted.")
         return redirect(url_for("schedule.index"))
     days, times = schedule_form.describe(rule)
@@ -90,7 +87,7 @@ def delete(rule_id):
 
 def _rule(rule_id: str) -> dict:
     try:
-        return context.engine().get(f"/schedules/{rule_id}")
+        return context.engine().get(path("schedules", rule_id))
     except EngineError as error:
         if error.status == 404:
             abort(404, "There is no such schedule; it may have been deleted meanwhile.")
@@ -109,7 +106,7 @@ def _posted() -> dict:
 def _save(rule_id: str | None, zones: list, rule: dict | None):
     values = _posted()
     try:
-        body = schedule_form.body_of(values, context.unit())
+        body = schedule_form.body_of(values, context.unit(), rule)
     except schedule_form.FormProblem as problem:
         return _form(values, {problem.field: problem.message}, zones, rule, 422)
     if rule is not None and rule.get("sensors") is not None:
@@ -119,12 +116,12 @@ def _save(rule_id: str | None, zones: list, rule: dict | None):
         if rule_id is None:
             engine.post("/schedules", body)
         else:
-            engine.put(f"/schedules/{rule_id}", body)
+            engine.put(path("schedules", rule_id), body)
     except EngineError as error:
         if error.status != 422:
             raise
         field = schedule_form.form_field(error.field, values["mode"])
-        return _form(values, {field: schedule_form.explained(field, error.detail, context.unit())}, zones, rule, 422)
+        return _form(values, {field: schedule_form.refusal(field, error.detail, context.unit())}, zones, rule, 422)
     flash(f"Schedule “{body['name']}” saved.")
     return redirect(url_for("schedule.index", zone=body["zone"] if len(zones) > 1 else None))
 

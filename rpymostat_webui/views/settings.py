@@ -9,16 +9,16 @@ undoes what the Devices page set.
 
 Tokens are an admin's: without an admin token the page says so instead of
 offering the forms.  A new token is shown once, on the answer to the form
-(not stored, not redirected to), with a warning to copy it now.
+(not stored, not redirected to), with a warning to copy it now.  The UI's
+own paired token is marked, so revoking it is not done by mistake.
 """
 
 import copy
-from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from rpymostat_webui import context, schema_form
-from rpymostat_webui.engine import EngineError
+from rpymostat_webui import context, schema_form, zone_view
+from rpymostat_webui.engine import EngineError, path
 from rpymostat_webui.views.devices import form_errors, refused
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
@@ -34,9 +34,15 @@ ROLES = (
 OUTPUT_TITLES = {"heat": "Heating output", "cool": "Cooling output"}
 
 
-def _zone_body(zone: dict) -> dict:
-    """A stored zone as a ZoneInput: the same document without the fields the engine adds."""
-    return {key: value for key, value in zone.items() if key not in ("id", "changed_at")}
+def own_tokens() -> set[str]:
+    """The names the web UI's own paired token may have: ``admin-<host id>`` or ``user-<host id>``.
+
+    The engine names a paired token ``<role>-<host_id>``, and the UI pairs with
+    this host's id kept in its data directory (the household's).  A token
+    given by hand has a name of the admin's choosing: not recognised.
+    """
+    host = context.state().host_id
+    return {f"admin-{host}", f"user-{host}"} if host else set()
 
 
 def _safety_fields() -> list[schema_form.Field]:
@@ -74,6 +80,7 @@ def _page(zone_id, plugin_name=None, forms=None, status=200):
         safety_fields=safety_fields,
         safety=forms.get("safety") or (schema_form.initial(safety_fields, zone["safety"]), {}),
         tokens=engine.get("/tokens")["tokens"] if context.is_admin() else [],
+        own_tokens=own_tokens(),
         token_form=forms.get("token") or ({"role": "user"}, {}),
         roles=ROLES,
         provisioned=context.state().household.provisioned,
@@ -99,9 +106,9 @@ def _status(error: EngineError) -> int:
 def _save_zone(zone_id, key, value, forms, plugin_name=None):
     """PUT the zone with ``key`` replaced; on a refusal the page again with ``forms`` and the errors."""
     engine = context.engine()
-    zone = engine.get(f"/zones/{quote(zone_id, safe='')}")
+    zone = engine.get(path("zones", zone_id))
     try:
-        engine.put(f"/zones/{quote(zone_id, safe='')}", {**_zone_body(zone), key: value})
+        engine.put(path("zones", zone_id), {**zone_view.zone_input(zone), key: value})
     except EngineError as error:
         values, _ = forms[key]
         names = set(values) | {"plugin"}
@@ -168,9 +175,9 @@ def create_token():
 def revoke_token(name):
     """Asks first; a revoked token stops working at once (its daemon must pair again)."""
     if request.method == "GET":
-        return render_template("settings_revoke.html", name=name)
+        return render_template("settings_revoke.html", name=name, own=name in own_tokens())
     try:
-        context.engine().delete(f"/tokens/{quote(name, safe='')}")
+        context.engine().delete(path("tokens", name))
     except EngineError as error:
         flash(refused(error), "error")
     else:

@@ -7,7 +7,9 @@ in-process through Flask's test client, so coverage sees them.
 """
 
 import html as html_module
+import http.server
 import re
+import threading
 
 import pytest
 from twisted.logger import formatEvent, globalLogPublisher
@@ -93,3 +95,36 @@ def logged():
     globalLogPublisher.addObserver(events.append)
     yield lambda: "\n".join(formatEvent(event) for event in events)
     globalLogPublisher.removeObserver(events.append)
+
+
+@pytest.fixture
+def fake_peer():
+    """``fake_peer(answer)``: the ``/v1`` URL of a loopback HTTP server that is not an engine.
+
+    ``answer(path)`` gives ``(status, content type, body bytes)`` for each GET,
+    for the shapes a real engine never sends (HTML, a missing field).
+    """
+    servers = []
+
+    def start(answer):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                status, content_type, body = answer(self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/v1"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -2,11 +2,14 @@
 
 import datetime
 import re
+import socket
 
 import pytest
 
 from rpymostat_webui.app import create_app
 from rpymostat_webui.config import WebuiConfig
+from rpymostat_webui.engine import EngineClient, Location
+from rpymostat_webui.views import adjust
 from tests.webui.conftest import PASSWORD, Browser, text_of
 
 
@@ -301,3 +304,117 @@ def test_a_read_only_token_is_not_allowed_to_change_anything(tmp_path, engine_pr
         assert "may not do this" in answer.text
     assert hold_of(engine_process, "museum")[0] == 404
     assert engine_process.request("GET", "/v1/zones/museum")[1]["mode"] == "heat"
+
+
+@pytest.mark.parametrize("form", [{}, {"steps": ""}, {"steps": "2"}, {"steps": "+1"}, {"steps": "-2"}])
+def test_a_nudge_without_its_buttons_steps_changes_nothing(browser, engine_process, form):
+    """A form sent without the pressed button (a script's form.submit()) must not become a +."""
+    zone = f"closet{len(form)}{form.get('steps', 'x').replace('+', 'p').replace('-', 'm')}"
+    make_zone(engine_process, zone)
+    for headers in ({}, {"X-Fragment": "kiosk"}):
+        answer = browser.post(f"/adjust/{zone}/nudge", {**form, "back": "kiosk"}, headers=headers)
+        assert answer.status_code == 400
+        assert "nothing was changed" in answer.text
+    assert hold_of(engine_process, zone)[0] == 404
+
+
+def test_ids_with_a_question_mark_or_slash_address_only_their_own_zone(browser, engine_process):
+    """``spare?`` used to be sent raw: ``DELETE /v1/zones/spare?/hold`` deleted the zone ``spare``."""
+    make_zone(engine_process, "spare")
+    make_zone(engine_process, "hold")
+    assert engine_process.request("POST", "/v1/zones/spare/hold", {"heat_setpoint": 18})[0] == 201
+    for url, form in (
+        ("/adjust/spare%3F/resume", {}),
+        ("/adjust/spare%3F/nudge", {"steps": "1"}),
+        ("/adjust/spare%3F/hold", {"heat_setpoint": "25"}),
+        ("/adjust/spare%3F/mode", {"mode": "off"}),
+        ("/adjust/spare%3Fx/overrides/r%3F/end", {}),
+        ("/adjust/spare%2Fhold/resume", {}),
+        ("/adjust/%2E/resume", {}),  # urllib3 would send DELETE /v1/zones/hold
+        ("/adjust/%2E%2E/resume", {}),
+        ("/adjust/spare/overrides/%2E/end", {}),
+    ):
+        answer = browser.post(url, {**form, "back": "adjust"}, follow_redirects=True)
+        assert answer.status_code in (200, 404), url
+        assert "Resumed the schedule" not in answer.text, url
+    for url in ("/adjust/spare%3F", "/zones/spare%3F/card", "/kiosk/?zone=spare%3F", "/kiosk/?zone=spare/hold"):
+        assert browser.get(url).status_code == 404, url
+    zone = engine_process.request("GET", "/v1/zones/spare")
+    assert zone[0] == 200 and zone[1]["mode"] == "heat"
+    assert engine_process.request("GET", "/v1/zones/hold")[0] == 200
+    assert hold_of(engine_process, "spare")[1]["heat_setpoint"] == 18
+
+
+def make_override(engine_process, zone, name, hours=2, heat=23):
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    body = {"name": name, "zone": zone, "start": now.isoformat(), "duration": f"PT{hours}H", "heat_setpoint": heat}
+    status, answer = engine_process.request("POST", "/v1/overrides", body)
+    assert status == 201, answer
+    return answer["id"]
+
+
+def test_an_override_in_force_says_when_it_ends_and_can_be_ended(browser, engine_process):
+    make_zone(engine_process, "chalet")
+    rule = make_override(engine_process, "chalet", "Ski week")
+    page = browser.get("/adjust/chalet")
+    text = text_of(page.text)
+    assert re.search(r"No hold; the override “Ski week” is in force until (\w{3} \d+ \w{3} )?\d\d:\d\d\.", text)
+    assert "End “Ski week” now" in text
+    assert f'action="/adjust/chalet/overrides/{rule}/end"' in page.text
+    answer = browser.post(f"/adjust/chalet/overrides/{rule}/end", {"back": "adjust", "name": "Ski week"})
+    assert answer.status_code == 302
+    assert answer.location == "/adjust/chalet"
+    assert engine_process.request("GET", f"/v1/overrides/{rule}")[0] == 404
+    text = text_of(browser.get("/adjust/chalet").text)
+    assert "Ended “Ski week”: the schedule is in force" in text
+    assert "No hold: Zone default is in force." in text
+    again = browser.post(f"/adjust/chalet/overrides/{rule}/end", {"back": "home"}, follow_redirects=True)
+    assert "The override had already ended" in text_of(again.text)
+
+
+def test_ending_an_override_needs_the_csrf_token(browser, engine_process):
+    make_zone(engine_process, "lodge")
+    rule = make_override(engine_process, "lodge", "Guests")
+    assert browser.client.post(f"/adjust/lodge/overrides/{rule}/end", data={}).status_code == 400
+    assert engine_process.request("GET", f"/v1/overrides/{rule}")[0] == 200
+
+
+def test_a_step_stored_but_not_read_back_says_it_was_set(app):
+    """The hold is stored; reading the zone back fails: the kiosk hears "set", never "not changed"."""
+    with app.test_request_context("/adjust/gone/nudge", method="POST", headers={"X-Fragment": "kiosk"}):
+        answer = adjust.done("gone-meanwhile", "Held at 21.5 °C until the next schedule change")
+    assert answer.status_code == 202
+    assert answer.get_data(as_text=True) == "Held at 21.5 °C until the next schedule change; the view will refresh"
+
+
+def engine_that_never_answers(tmp_path):
+    """A web UI whose engine accepts connections and never answers (0.5 s timeout)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+    config = WebuiConfig(engine_url=url, data_dir=tmp_path / "webui", password=PASSWORD, token="x")
+    engine = EngineClient(lambda: Location(url, token="x"), timeout=0.5)
+    app = create_app(config, engine=engine)
+    app.testing = True
+    client = Browser(app.test_client())
+    client.login()
+    return listener, client
+
+
+def test_the_kiosk_hears_in_words_when_the_engine_does_not_answer(tmp_path):
+    config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "webui", password=PASSWORD, token="x")
+    app = create_app(config)
+    app.testing = True
+    client = Browser(app.test_client())
+    client.login()
+    answer = client.post("/adjust/default/resume", {"back": "kiosk"}, headers={"X-Fragment": "kiosk"})
+    assert (answer.status_code, answer.mimetype) == (503, "text/plain")
+    assert answer.text == "Not changed: the engine did not answer; try again"
+    page = client.post("/adjust/default/resume", {"back": "kiosk"})  # without the script: the 503 page
+    assert page.status_code == 503 and "Cannot reach the thermostat engine" in page.text
+    listener, slow = engine_that_never_answers(tmp_path / "slow")
+    with listener:
+        answer = slow.post("/adjust/default/resume", {"back": "kiosk"}, headers={"X-Fragment": "kiosk"})
+    assert answer.status_code == 504
+    assert answer.text == "Maybe not changed: the engine did not answer in time; see the target"

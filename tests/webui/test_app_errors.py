@@ -29,7 +29,7 @@ def with_test_routes(app):
     app.add_url_rule("/test/crash", "crash", crash)
     app.add_url_rule("/test/missing", "missing", lambda: abort(404))
     app.add_url_rule("/test/times", "times", local_times)
-    app.add_url_rule("/test/ticket", "ticket", lambda: context.engine().post("/events/ticket"))
+    app.add_url_rule("/test/ticket", "ticket", lambda: context.engine().post("/events/ticket"), methods=["GET", "POST"])
     return app
 
 
@@ -53,7 +53,7 @@ def test_an_unreachable_engine_is_a_503_page_with_the_banner_and_a_retry(browser
         "Cannot reach the thermostat engine: cannot reach the engine at http://127.0.0.1:9/v1: connection refused"
         in text
     )
-    assert '<meta http-equiv="refresh" content="10">' in answer.text
+    assert '<meta http-equiv="refresh" content="10; url=/test/ticket">' in answer.text
     assert "Traceback" not in answer.text
 
 
@@ -103,6 +103,7 @@ def test_ages_are_said_in_the_unit_that_fits():
     assert templating.ago("2026-12-02T12:00:05Z", now) == "0 s ago"  # a clock a little ahead
     assert templating.ago(None, now) == "never"
     assert templating.ago("yesterday", now) == "never"
+    assert templating.ago("2026-12-02T11:59:00", now) == "60 s ago"  # no offset: UTC, not a crash
 
 
 def test_a_password_file_is_the_household_password(webui_config, tmp_path):
@@ -130,3 +131,16 @@ def test_temperatures_follow_the_browser_s_unit(app):
 def test_an_instant_without_an_offset_is_taken_as_utc(app):
     with app.test_request_context("/"):
         assert templating.clock("2026-12-02T12:00:00") == "13:00"  # Berlin, winter
+
+
+@pytest.mark.parametrize(
+    ("referrer", "retry"),
+    [("http://localhost/kiosk/?zone=hall", "/kiosk/?zone=hall"), ("https://evil.example/x", "/"), (None, "/")],
+)
+def test_after_a_form_the_retry_goes_back_to_the_page_not_to_the_form_s_url(browser_of, webui_config, referrer, retry):
+    browser = browser_of(dataclasses.replace(webui_config, engine_url="http://127.0.0.1:9"))
+    headers = {"Referer": referrer} if referrer else {}
+    answer = browser.post("/test/ticket", headers=headers)
+    assert answer.status_code == 503
+    assert f'<meta http-equiv="refresh" content="10; url={retry}">' in answer.text
+    assert "may not have been stored" in text_of(answer.text)

@@ -174,3 +174,34 @@ def test_the_household_password_can_be_changed_when_it_is_not_provisioned(fresh_
 def test_a_provisioned_password_is_not_changed_from_the_ui(browser, app):
     browser.post("/password", data={"current": PASSWORD, "password": "second pass", "repeated": "second pass"})
     assert app.extensions["rpymostat"].household.check(PASSWORD)
+
+
+def test_changing_the_password_ends_every_other_session(fresh_app):
+    household = fresh_app.extensions["rpymostat"].household
+    household.set_up(household.setup_code(), "first password", "first password")
+    phone, laptop = Browser(fresh_app.test_client()), Browser(fresh_app.test_client())
+    phone.login("first password")
+    laptop.login("first password")
+    assert phone.get("/").status_code == 200 and laptop.get("/").status_code == 200
+    laptop.post("/password", data={"current": "first password", "password": "second pass", "repeated": "second pass"})
+    assert laptop.get("/").status_code == 200  # the one who changed it stays in
+    answer = phone.get("/")
+    assert answer.status_code == 302 and answer.location.startswith("/login")
+
+
+def test_a_session_survives_a_restart_with_the_same_provisioned_password(webui_config):
+    first = create_app(webui_config)
+    browser = Browser(first.test_client())
+    browser.login()
+    cookie = browser.client.get_cookie("rpymostat_session").value
+    again = create_app(webui_config).test_client()  # the same data dir, so the same session key
+    again.set_cookie("rpymostat_session", cookie)
+    assert again.get("/").status_code == 200
+    changed = create_app(dataclasses.replace(webui_config, password="a new provisioned one")).test_client()
+    changed.set_cookie("rpymostat_session", cookie)
+    assert changed.get("/").status_code == 302
+
+
+def test_a_script_s_fetch_is_told_401_not_sent_to_the_login_page(app):
+    answer = app.test_client().get("/zones/default/card", headers={"X-Fragment": "card"})
+    assert answer.status_code == 401

@@ -183,10 +183,7 @@ def test_end_before_start_is_shown_beside_the_end_with_the_input_kept(browser, e
     browser.client.set_cookie("unit", "F")
     hot = browser.post("/away/new", away_form("Hot", "backwards", heat_setpoint="104"))
     assert hot.status_code == 422
-    assert (
-        'id="heat_setpoint-error" role="alert">40.0 is greater than the maximum of 35 (°C; 5 to 35 °C is 41 to 95 °F)'
-        in hot.text
-    )
+    assert 'id="heat_setpoint-error" role="alert">104\u202f°F is above the highest setpoint, 95\u202f°F' in hot.text
     cold = browser.post("/away/new", away_form("Cold", "backwards", heat_setpoint="freezing"))
     assert cold.status_code == 422 and 'id="heat_setpoint-error"' in cold.text
     for name in ("Backwards", "No setpoint", "Garbled", "Hot", "Cold"):
@@ -198,6 +195,41 @@ def test_without_the_csrf_token_nothing_is_stored(browser, engine_process):
     answer = browser.client.post("/away/new", data=away_form("Forged", "forged"))
     assert answer.status_code == 400
     assert overrides_named(engine_process, "Forged") == []
+
+
+def test_saving_unchanged_in_fahrenheit_keeps_the_stored_celsius(browser, engine_process):
+    make_zone(engine_process, "keptf")
+    body = {
+        "name": "Kept",
+        "zone": "keptf",
+        "start": "2026-12-20T07:00:00Z",
+        "end": "2026-12-27T17:00:00Z",
+        "heat_setpoint": 12.0,
+        "cool_setpoint": 26.0,
+    }
+    status, created = engine_process.request("POST", "/v1/overrides", body)
+    assert status == 201, created
+    browser.client.set_cookie("unit", "F")
+    edit = browser.get(f"/away/{created['id']}/edit").text
+    assert 'value="54"' in edit and 'value="79"' in edit  # 12 °C and 26 °C as whole °F
+    form = away_form("Kept longer", "keptf", end="2026-12-28T18:00", heat_setpoint="54", cool_setpoint="79")
+    assert browser.post(f"/away/{created['id']}/edit", form).status_code == 302
+    rule = the_override(engine_process, "Kept longer")
+    assert (rule["heat_setpoint"], rule["cool_setpoint"], rule["end"]) == (12.0, 26.0, "2026-12-28T17:00:00+00:00")
+    form["heat_setpoint"] = "55"
+    assert browser.post(f"/away/{created['id']}/edit", form).status_code == 302
+    assert the_override(engine_process, "Kept longer")["heat_setpoint"] == 12.78  # changed: 55 °F
+
+
+def test_an_id_is_one_path_segment_so_it_cannot_reach_another_override(browser, engine_process):
+    make_zone(engine_process, "escaped")
+    assert browser.post("/away/new", away_form("Escaped", "escaped")).status_code == 302
+    rule_id = the_override(engine_process, "Escaped")["id"]
+    for url in (f"/away/{rule_id}%3Fx/edit", f"/away/{rule_id}%3Fx/delete", f"/away/{rule_id}%23x/delete"):
+        assert browser.get(url).status_code == 404, url
+        assert browser.post(url, away_form("Hijacked", "escaped")).status_code == 404, url
+    assert the_override(engine_process, "Escaped")["id"] == rule_id  # neither deleted nor renamed
+    assert overrides_named(engine_process, "Hijacked") == []
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The devices page against a real engine: sensors, relay units, zones, pairing requests."""
 
+import hashlib
 import re
 
 import pytest
@@ -28,8 +29,9 @@ def zone(engine_process, zone_id):
     return engine_process.request("GET", f"/v1/zones/{zone_id}")
 
 
-def ask_to_pair(engine_process, host, code):
-    body = {"host_id": host, "role": "sensor", "code": code, "token_hash": "ab" * 32, "secret": SECRET}
+def ask_to_pair(engine_process, host, code, role="sensor"):
+    token_hash = hashlib.sha256(code.encode()).hexdigest()  # each its own: the engine refuses a hash in use
+    body = {"host_id": host, "role": role, "code": code, "token_hash": token_hash, "secret": SECRET}
     status, answer = engine_process.request("POST", "/v1/pair", body, token="")
     assert status == 202, answer
 
@@ -146,7 +148,7 @@ def test_zone_errors_are_shown_beside_their_fields(browser, engine_process):
     assert 'value="40"' in hot.text
     cold = browser.post("/devices/zones/new", {**base, "default_cool_setpoint": "chilly"})
     assert cold.status_code == 422
-    assert 'id="default_cool_setpoint-error" role="alert">&#39;chilly&#39; is not a temperature' in cold.text
+    assert 'id="default_cool_setpoint-error" role="alert">Give a number of degrees, such as 21.' in cold.text
     bad_id = browser.post("/devices/zones/new", {**base, "zone": "my cellar"})
     assert bad_id.status_code == 422
     assert "may hold only letters, digits" in text_of(bad_id.text)
@@ -192,6 +194,41 @@ def test_editing_a_zone_keeps_its_plugin_and_safety_limits(browser, engine_proce
     assert zone(engine_process, "study")[1]["default_heat_setpoint"] == 18.89
 
 
+def test_an_id_with_a_question_mark_or_slash_is_one_path_segment(browser, engine_process):
+    """``spare?`` is not ``spare``: unescaped, the engine would read the rest as a query and act on ``spare``."""
+    assert engine_process.request("PUT", "/v1/zones/spare", {"name": "Spare"})[0] == 201
+    assert browser.get("/devices/zones/spare%3F").status_code == 404
+    assert browser.post("/devices/zones/spare%3F/delete").status_code == 404
+    assert zone(engine_process, "spare")[0] == 200
+    report(engine_process, "pi-q", {"28-q": 18.0})
+    renamed = browser.post("/devices/sensors/28-q%3Fx/name", {"name": "Wrong one"})
+    assert "no sensor with id &#39;28-q?x&#39;" in browser.get(renamed.location).text
+    removed = browser.post("/devices/sensors/28-q%3F/delete")
+    assert "no sensor with id &#39;28-q?&#39;" in browser.get(removed.location).text
+    sensors = {sensor["id"]: sensor for sensor in engine_process.request("GET", "/v1/sensors")[1]["sensors"]}
+    assert sensors["28-q"]["name"] is None
+    rejected = browser.post("/devices/pairings/ABC234%3F/reject")
+    assert "No request with code ABC234? is waiting any more." in browser.get(rejected.location).text
+
+
+@pytest.mark.parametrize("typed", ["nan", "inf", "-inf", "NaN"])
+def test_a_setpoint_or_weight_that_is_not_a_finite_number_is_refused_beside_its_field(browser, engine_process, typed):
+    report(engine_process, "pi-inf", {"28-inf": 18.0})
+    base = {"zone": "infinite", "name": "Infinite", "mode": "heat", "use": ["28-inf"], "quorum": "1"}
+    for field in ("default_heat_setpoint", "default_cool_setpoint"):
+        response = browser.post("/devices/zones/new", {**base, field: typed})
+        assert response.status_code == 422, response.text
+        assert f'id="{field}-error" role="alert">Give a number of degrees, such as 21.' in response.text
+        assert f'value="{typed}"' in response.text
+    weight = browser.post("/devices/zones/new", {**base, "sensors.28-inf": typed})
+    assert weight.status_code == 422, weight.text
+    assert 'id="sensors-28-inf-error" role="alert">must be a number' in weight.text
+    browser.client.set_cookie("unit", "F")
+    fahrenheit = browser.post("/devices/zones/new", {**base, "default_heat_setpoint": typed})
+    assert fahrenheit.status_code == 422 and "Give a number of degrees, such as 70." in fahrenheit.text
+    assert zone(engine_process, "infinite")[0] == 404
+
+
 def test_delete_a_zone_after_confirming(browser, engine_process):
     assert engine_process.request("PUT", "/v1/zones/attic", {"name": "Attic"})[0] == 201
     confirm = browser.get("/devices/zones/attic/delete")
@@ -228,6 +265,71 @@ def test_approve_a_pairing_request(browser, engine_process):
     assert "Approved K7M2QX: pi-garage may now send as sensor" in browser.get(response.location).text
     gone = browser.post("/devices/pairings/K7M2QX/approve")
     assert "No request with code K7M2QX is waiting any more." in browser.get(gone.location).text
+
+
+def pending(engine_process):
+    return [found["code"] for found in engine_process.request("GET", "/v1/pairings")[1]["pairings"]]
+
+
+def tokens_of(engine_process):
+    return {token["name"]: token for token in engine_process.request("GET", "/v1/tokens")[1]["tokens"]}
+
+
+def test_each_pairing_request_says_the_role_it_asks_for(browser, engine_process):
+    ask_to_pair(engine_process, "pi-boiler-room", "C4NTR2", role="control")
+    ask_to_pair(engine_process, "kitchen-tablet", "USR234", role="user")
+    page = text_of(browser.get("/devices/").text)
+    assert "Code C4NTR2 pi-boiler-room asks to pair as a relay unit, from 127.0.0.1" in page
+    assert "Code USR234 kitchen-tablet asks to pair as a web UI or app (user), from 127.0.0.1" in page
+    assert "full control" not in page
+    response = browser.post("/devices/pairings/USR234/approve", {"role": "user"})
+    assert response.status_code == 302
+    assert "Approved USR234: kitchen-tablet may now send as user" in browser.get(response.location).text
+    assert "USR234" not in pending(engine_process)
+    assert tokens_of(engine_process)["user-kitchen-tablet"]["role"] == "user"
+    # A GET is the confirm page, for any role; its form approves.
+    confirm = browser.get("/devices/pairings/C4NTR2/approve")
+    assert confirm.status_code == 200
+    assert "Approve pi-boiler-room? Code C4NTR2 Host pi-boiler-room From 127.0.0.1" in text_of(confirm.text)
+    assert "Asks to be a relay unit" in text_of(confirm.text)
+    assert browser.post("/devices/pairings/C4NTR2/approve", {"role": "control"}).status_code == 302
+    assert tokens_of(engine_process)["control-pi-boiler-room"]["host_id"] == "pi-boiler-room"
+    gone = browser.get("/devices/pairings/C4NTR2/approve")
+    assert gone.status_code == 302
+    assert "No request with code C4NTR2 is waiting any more." in browser.get(gone.location).text
+
+
+def test_a_request_for_full_control_is_approved_only_after_confirming(browser, engine_process):
+    ask_to_pair(engine_process, "stranger", "ADM7N2", role="admin")
+    page = browser.get("/devices/")
+    text = text_of(page.text)
+    assert "Code ADM7N2 stranger asks to pair as a web UI or app with full control (admin), from 127.0.0.1" in text
+    assert "Warning: this asks for full control." in text
+    assert "relay unit" not in text.split("Code ADM7N2")[1]
+    # No one-click approval: a link to the confirm page instead of a form.
+    assert '<a class="btn" href="/devices/pairings/ADM7N2/approve">Approve ADM7N2…</a>' in page.text
+    assert '<form method="post" action="/devices/pairings/ADM7N2/approve">' not in page.text
+    for form in ({}, {"role": "admin"}, {"confirm": "yes", "host_id": "stranger"}, {"confirm": "admin"}):
+        plain = browser.post("/devices/pairings/ADM7N2/approve", form)
+        assert plain.status_code == 200, form
+        assert "Give stranger full control?" in plain.text
+        assert pending(engine_process) == ["ADM7N2"], form
+        assert "admin-stranger" not in tokens_of(engine_process)
+    # A request that says it showed another role is not approved either.
+    assert browser.post("/devices/pairings/ADM7N2/approve", {"role": "sensor"}).status_code == 200
+    assert pending(engine_process) == ["ADM7N2"]
+    confirm = browser.get("/devices/pairings/ADM7N2/approve")
+    text = text_of(confirm.text)
+    assert "Give stranger full control? Code ADM7N2 Host stranger From 127.0.0.1" in text
+    assert "Asks to be a web UI or app with full control (admin)" in text
+    assert "Warning: approving grants full control of the thermostat." in text
+    assert "make and revoke engine tokens" in text
+    assert '<input type="hidden" name="confirm" value="admin">' in confirm.text
+    response = browser.post("/devices/pairings/ADM7N2/approve", {"confirm": "admin", "host_id": "stranger"})
+    assert response.status_code == 302
+    assert pending(engine_process) == []
+    assert tokens_of(engine_process)["admin-stranger"]["role"] == "admin"
+    assert "Approved ADM7N2: stranger may now send as admin" in browser.get(response.location).text
 
 
 def test_reject_a_pairing_request(browser, engine_process):

@@ -1,8 +1,6 @@
 """The UI's blocking client of the engine, against a real engine on loopback."""
 
-import http.server
 import socket
-import threading
 
 import pytest
 
@@ -100,28 +98,11 @@ def test_an_engine_that_never_answers_times_out():
             client.get("/zones")
 
 
-class _NotAnEngine(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        status = 500 if self.path.startswith("/v1/broken") else 200
-        body = b"<html>not json</html>"
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def not_an_engine():
-    server = http.server.HTTPServer(("127.0.0.1", 0), _NotAnEngine)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+def not_an_engine(fake_peer):
+    return fake_peer(
+        lambda path: (500 if path.startswith("/v1/broken") else 200, "text/html", b"<html>not json</html>")
+    )
 
 
 def test_something_that_is_not_the_engine_is_unavailable_not_a_crash(not_an_engine):
@@ -159,6 +140,14 @@ def test_paths_escape_each_segment_so_an_id_cannot_reach_another_resource():
     from rpymostat_webui.engine import path
 
     assert path("zones", "spare?", "hold") == "/zones/spare%3F/hold"
-    assert path("zones", "a/b") == "/zones/a%2Fb"
     assert path("sensors", "28-0000075565ad") == "/sensors/28-0000075565ad"
     assert path("overrides", "Kids' room #2") == "/overrides/Kids%27%20room%20%232"
+
+
+@pytest.mark.parametrize("segment", [".", "..", "", "spare/hold"])
+def test_a_segment_that_would_address_something_else_is_refused_before_sending(segment):
+    from rpymostat_webui.engine import path
+
+    with pytest.raises(EngineError) as raised:
+        path("zones", segment, "hold")
+    assert raised.value.status == 404

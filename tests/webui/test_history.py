@@ -2,6 +2,7 @@
 
 import dataclasses
 import html
+from urllib.parse import quote
 
 import pytest
 
@@ -24,7 +25,9 @@ def feed(engine_process, sensor, readings, alias=None):
 
 
 def make_zone(engine_process, name, sensors=()):
-    status, body = engine_process.request("PUT", f"/v1/zones/{name}", {"sensors": dict.fromkeys(sensors, 1)})
+    status, body = engine_process.request(
+        "PUT", f"/v1/zones/{quote(name, safe='')}", {"sensors": dict.fromkeys(sensors, 1)}
+    )
     assert status in (200, 201), body
 
 
@@ -195,3 +198,27 @@ def test_the_pages_need_a_login(app):
     response = app.test_client().get("/history/data?zone=default")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+    fetched = app.test_client().get("/history/data?zone=default", headers={"X-Fragment": "history"})
+    assert fetched.status_code == 401  # the chart's fetch is told, not sent the login page
+
+
+def test_the_chart_fetch_says_it_is_a_fragment():
+    with open("rpymostat_webui/static/js/history.js", encoding="utf-8") as script:
+        assert '"X-Fragment": "history"' in script.read()
+
+
+def test_a_zone_id_is_one_path_segment(browser, november):
+    """``hist-nov?x`` is no zone: asked unescaped, the engine would answer for ``hist-nov``."""
+    for url in (
+        "/history/data?zone=hist-nov%3Fx&sensor=28-hnov&period=day&end=2026-11-10",
+        "/history/data?zone=hist-nov%23x&sensor=28-hnov&period=day&end=2026-11-10",
+        "/history/csv?zone=hist-nov%3Fx&sensor=28-hnov&period=day&end=2026-11-10",
+    ):
+        assert browser.get(url).status_code == 404, url
+
+
+def test_an_unknown_zone_is_404_even_when_a_sensor_is_charted(browser, november):
+    data = browser.get("/history/data?zone=nowhere&sensor=28-hnov&period=day&end=2026-11-10")
+    assert data.status_code == 404 and data.get_json() == {"error": "no zone 'nowhere'"}
+    assert browser.get("/history/csv?zone=nowhere&sensor=28-hnov&period=day&end=2026-11-10").status_code == 404
+    assert browser.get("/history/data?zone=hist-nov&sensor=28-hnov&period=day&end=2026-11-10").status_code == 200

@@ -35,9 +35,17 @@ def test_a_chosen_day_is_25_hours_when_clocks_go_back():
     assert chosen.next_end(datetime.date(2026, 12, 2)) == datetime.date(2026, 10, 26)
 
 
-def test_a_start_the_clocks_skipped_becomes_the_real_time_after_it():
+def test_a_start_the_clocks_skipped_is_when_the_gap_ends_as_the_engine_reads_it():
     chosen = view.period("day", None, at("2026-03-30T00:45:00+00:00"), BERLIN)  # 02:45 CEST on the 30th
-    assert chosen.query()["start"] == "2026-03-29T01:45:00Z"  # 02:45 on the 29th did not exist: 03:45 CEST
+    assert chosen.query()["start"] == "2026-03-29T01:00:00Z"  # 02:45 on the 29th did not exist: 03:00 CEST
+    assert chosen.start.isoformat() == "2026-03-29T03:00:00+02:00"
+
+
+def test_a_midnight_the_clocks_skipped_starts_the_day_when_the_gap_ends():
+    havana = ZoneInfo("America/Havana")  # clocks go from 00:00 to 01:00 on 8 March 2026
+    chosen = view.period("day", datetime.date(2026, 3, 8), LATER, havana)
+    assert chosen.query()["start"] == "2026-03-08T05:00:00Z"  # 01:00 CDT, the gap's end
+    assert chosen.query()["end"] == "2026-03-09T04:00:00Z"
 
 
 def test_a_week_ending_on_a_date_covers_seven_whole_days_and_the_next_one_is_now():
@@ -164,7 +172,7 @@ def test_summary_is_one_row_a_series_with_readings_its_mean_weighed_by_readings(
 
 
 def test_chart_in_fahrenheit_with_the_latest_target_of_each_step_and_runs_as_bands():
-    answer = view.chart(SERIES_DOCUMENT, FAHRENHEIT, {})
+    answer = view.chart(SERIES_DOCUMENT, FAHRENHEIT, {}, "Europe/Berlin")
     assert answer["unit"] == {"code": "F", "symbol": "°F", "step": 1.0, "decimals": 0}
     assert answer["x"] == [MIDNIGHT, MIDNIGHT + 3600, MIDNIGHT + 7200, MIDNIGHT + 10800]
     assert (answer["start"], answer["end"]) == (MIDNIGHT, MIDNIGHT + 10800)
@@ -183,7 +191,7 @@ def test_chart_in_fahrenheit_with_the_latest_target_of_each_step_and_runs_as_ban
 
 def test_chart_in_celsius_of_a_sensor_without_setpoints_or_runs():
     document = {key: value for key, value in SERIES_DOCUMENT.items() if key not in ("setpoints", "runs")}
-    answer = view.chart(document, CELSIUS, {})
+    answer = view.chart(document, CELSIUS, {}, "UTC")
     assert answer["series"][1]["values"] == [21.0, None, 21.5, None]
     assert answer["targets"] == [] and answer["runs"] == []
 
@@ -191,7 +199,7 @@ def test_chart_in_celsius_of_a_sensor_without_setpoints_or_runs():
 def test_a_target_before_the_first_known_setpoint_is_none():
     document = {**SERIES_DOCUMENT, "setpoints": [{"at": "2026-12-01T01:00:00.000+00:00", "heat": None,
                                                   "cool": 25.0, "mode": "cool"}]}  # fmt: skip
-    answer = view.chart(document, CELSIUS, {})
+    answer = view.chart(document, CELSIUS, {}, "UTC")
     assert answer["targets"] == [{"label": "Cool target", "kind": "cool", "values": [None, 25.0, 25.0, 25.0]}]
 
 
@@ -211,4 +219,10 @@ def test_duration_words(seconds, words):
 
 def test_epoch():
     assert view.epoch(None) is None
+    assert view.epoch("") is None
     assert view.epoch("2026-12-01T00:00:00Z") == MIDNIGHT
+    assert view.epoch("2026-12-01T01:00:00+01:00") == MIDNIGHT
+
+
+def test_the_chart_names_the_house_zone_handed_in_not_the_answer_s():
+    assert view.chart(SERIES_DOCUMENT, CELSIUS, {}, "America/New_York")["timezone"] == "America/New_York"

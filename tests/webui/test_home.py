@@ -173,3 +173,38 @@ def test_a_zone_the_engine_cannot_decide_is_a_card_saying_why(app):
     assert "data-updated-at" not in html
     assert "/adjust/ghost/nudge" not in html  # nothing to step from
     assert refused.value.status == 404
+
+
+def test_auto_has_a_heating_and_a_cooling_stepper_and_cool_mode_the_cooling_one(browser, engine_process):
+    make_zone(engine_process, "atrium", mode="auto", default_heat_setpoint=20, default_cool_setpoint=25)
+    make_zone(engine_process, "cellar2", mode="cool", default_cool_setpoint=24)
+    text = text_of(browser.get("/").text)
+    assert "Heat to − 20.0 °C + Cool to − 25.0 °C +" in text
+    assert "Cellar2 – No sensors are assigned to this zone Target 24.0 °C · Zone default − 24.0 °C +" in text
+    browser.post("/adjust/atrium/nudge", {"steps": "1", "which": "cool", "back": "home"})
+    hold = hold_of(engine_process, "atrium")[1]
+    assert (hold["heat_setpoint"], hold["cool_setpoint"]) == (20, 25.5)
+    browser.post("/adjust/cellar2/nudge", {"steps": "-1", "which": "cool", "back": "home"})
+    assert hold_of(engine_process, "cellar2")[1]["cool_setpoint"] == 23.5
+
+
+def test_a_hold_or_an_override_on_home_says_when_it_ends_and_can_be_ended_there(browser, engine_process):
+    make_zone(engine_process, "terrace", default_heat_setpoint=18)
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    body = {"name": "Ski week", "zone": "terrace", "start": now.isoformat(), "duration": "PT3H", "heat_setpoint": 12}
+    status, override = engine_process.request("POST", "/v1/overrides", body)
+    assert status == 201
+    card = browser.get("/zones/terrace/card")
+    assert "Target 12.0 °C · Ski week until" in text_of(card.text)
+    assert "End “Ski week” now" in text_of(card.text)
+    answer = browser.post(f"/adjust/terrace/overrides/{override['id']}/end", {"back": "home", "name": "Ski week"})
+    assert answer.location == "/"
+    assert engine_process.request("GET", f"/v1/overrides/{override['id']}")[0] == 404
+    assert "Ended “Ski week”: the schedule is in force" in text_of(browser.get("/").text)
+    browser.post("/adjust/terrace/nudge", {"steps": "1", "back": "home"})
+    card = text_of(browser.get("/zones/terrace/card").text)
+    assert "Target 18.5 °C · Hold until the next schedule change" in card
+    assert "Resume schedule" in card
+    answer = browser.post("/adjust/terrace/resume", {"back": "home"})
+    assert answer.location == "/"
+    assert hold_of(engine_process, "terrace")[0] == 404

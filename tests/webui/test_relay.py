@@ -294,3 +294,36 @@ async def test_an_engine_that_stops_ends_the_browsers_stream(tmp_path):
             assert stream.status == 502
     finally:
         engine.stop()
+
+
+class QuietAfterHello(Resource):
+    """An "engine" that starts the stream, sends one line and then nothing, like a host that lost power."""
+
+    isLeaf = True
+
+    def __init__(self):
+        super().__init__()
+        self.gone = Deferred()
+
+    def render_GET(self, request):
+        request.setHeader(b"Content-Type", b"text/event-stream")
+        request.write(b"retry: 3000\n\n")
+        request.notifyFinish().addErrback(lambda _: self.gone.callback(None))
+        return NOT_DONE_YET
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_stream_that_goes_quiet_is_ended_so_the_page_reconnects_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(relay.EventRelay, "idle_timeout", 0.3)
+    engine = QuietAfterHello()
+    port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Site(engine))
+    url = f"http://127.0.0.1:{port.getHost().port}"
+    try:
+        async with Running(ui_config(tmp_path, url, token="rpy_given-by-hand")) as ui:
+            stream = await raw_get(ui.base, "/live/events?ticket=rpyt_x")
+            await stream.lost.addTimeout(WAIT_S, reactor)  # ended by the relay, not by the engine
+            await engine.gone.addTimeout(WAIT_S, reactor)  # and the engine's side closed too
+    finally:
+        await port.stopListening()
+    assert stream.status == 200
+    assert b"retry: 3000" in stream.body

@@ -227,7 +227,8 @@ def test_engine_refusals_are_shown_beside_their_field_with_the_input_kept(browse
 
     too_hot = browser.post("/schedule/new", weekday_form("Too hot", "refused", heat_setpoint="40"))
     assert too_hot.status_code == 422
-    assert 'id="heat_setpoint-error" role="alert">40.0 is greater than the maximum of 35' in too_hot.text
+    refusal = 'id="heat_setpoint-error" role="alert">40.0\u202f°C is above the highest setpoint, 35.0\u202f°C'
+    assert refusal in too_hot.text
     assert 'value="40"' in too_hot.text and 'value="Too hot"' in too_hot.text
 
     nothing = browser.post("/schedule/new", weekday_form("No setpoint", "refused", heat_setpoint=""))
@@ -276,10 +277,70 @@ def test_zone_filter_appears_with_several_zones(browser, engine_process):
     assert '<select id="zone" name="zone">' in page.text and '<option value="alpha" selected>' in page.text
     text = text_of(page.text)
     assert "Schedules of zone alpha" in text and "Alpha rule" in text and "Beta rule" not in text
-    everything = text_of(browser.get("/schedule/?zone=nope&week=junk").text)
+    everything = text_of(browser.get("/schedule/?zone=nope").text)
     assert "(zone default," in everything and "Alpha rule" not in everything  # unknown zone: default's week
     unfiltered = text_of(browser.get("/schedule/").text)
     assert "Alpha rule" in unfiltered and "Beta rule" in unfiltered
+
+
+def test_saving_unchanged_in_fahrenheit_keeps_the_stored_celsius(browser, engine_process):
+    make_zone(engine_process, "keepf")
+    status, created = engine_process.request(
+        "POST",
+        "/v1/schedules",
+        {"name": "Kept", "zone": "keepf", "start": "30 6 * * 1-5", "end": "0 8 * * *", "heat_setpoint": 18.0,
+         "cool_setpoint": 26.0},
+    )  # fmt: skip
+    assert status == 201, created
+    browser.client.set_cookie("unit", "F")
+    edit = browser.get(f"/schedule/{created['id']}/edit").text
+    assert 'value="64"' in edit and 'value="79"' in edit  # 18 °C and 26 °C as whole °F
+    form = weekday_form("Kept", "keepf", heat_setpoint="64", cool_setpoint="79", priority="2")
+    assert browser.post(f"/schedule/{created['id']}/edit", form).status_code == 302
+    rule = the_schedule(engine_process, "Kept")
+    assert (rule["heat_setpoint"], rule["cool_setpoint"], rule["priority"]) == (18.0, 26.0, 2)  # not 17.78, 26.11
+    form["heat_setpoint"] = "65"
+    assert browser.post(f"/schedule/{created['id']}/edit", form).status_code == 302
+    assert the_schedule(engine_process, "Kept")["heat_setpoint"] == 18.33  # changed: 65 °F
+
+
+def test_a_fahrenheit_refusal_reads_like_the_adjust_page(browser, engine_process):
+    make_zone(engine_process, "hotf")
+    browser.client.set_cookie("unit", "F")
+    answer = browser.post("/schedule/new", weekday_form("Too hot F", "hotf", heat_setpoint="200"))
+    assert answer.status_code == 422
+    assert 'id="heat_setpoint-error" role="alert">200\u202f°F is above the highest setpoint, 95\u202f°F' in answer.text
+    assert schedules_named(engine_process, "Too hot F") == []
+
+
+def test_an_id_is_one_path_segment_so_it_cannot_reach_another_schedule(browser, engine_process):
+    make_zone(engine_process, "escaped")
+    assert browser.post("/schedule/new", weekday_form("Escaped", "escaped")).status_code == 302
+    rule_id = the_schedule(engine_process, "Escaped")["id"]
+    for url in (f"/schedule/{rule_id}%3Fx/edit", f"/schedule/{rule_id}%3Fx/delete", f"/schedule/{rule_id}%23x/delete"):
+        assert browser.get(url).status_code == 404, url
+        assert browser.post(url, weekday_form("Hijacked", "escaped")).status_code == 404, url
+    assert the_schedule(engine_process, "Escaped")["id"] == rule_id  # neither deleted nor renamed
+    assert schedules_named(engine_process, "Hijacked") == []
+
+
+@pytest.mark.parametrize("week", ["0001-01-01", "9999-12-31", "2000-01-01", "2099-12-28", "junk"])
+def test_a_week_outside_2000_to_2099_is_a_plain_400_naming_the_field(browser, week):
+    answer = browser.get(f"/schedule/?week={week}")
+    assert answer.status_code == 400
+    assert "week: must be a date from 2000-01-03 to 2099-12-27, like 2026-12-14" in text_of(answer.text)
+    assert "Traceback" not in answer.text
+
+
+def test_the_first_and_last_weeks_have_no_link_beyond_them(browser):
+    first = browser.get("/schedule/?week=2000-01-05")
+    assert first.status_code == 200
+    assert "Week of Mon 3 Jan" in text_of(first.text)
+    assert "Previous week" not in first.text and "week=2000-01-10" in first.text
+    last = browser.get("/schedule/?week=2099-12-27")
+    assert last.status_code == 200
+    assert "Week of Mon 21 Dec" in text_of(last.text)
+    assert "Next week" not in last.text and "week=2099-12-14" in last.text
 
 
 @pytest.fixture

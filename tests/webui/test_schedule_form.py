@@ -101,6 +101,16 @@ def test_a_night_rule_and_seconds_and_fahrenheit():
     }
 
 
+def test_setpoints_left_as_shown_in_fahrenheit_keep_their_stored_celsius():
+    stored = {"heat_setpoint": 18.0, "cool_setpoint": 26.0}
+    values = {"days": ["1"], "start_time": "06:30", "end_time": "08:00", "heat_setpoint": "64", "cool_setpoint": "79"}
+    body = schedule_form.body_of(values, FAHRENHEIT, stored)
+    assert (body["heat_setpoint"], body["cool_setpoint"]) == (18.0, 26.0)  # not 17.78 and 26.11
+    values["heat_setpoint"] = "65"  # changed: sent as typed
+    assert schedule_form.body_of(values, FAHRENHEIT, stored)["heat_setpoint"] == 18.33
+    assert schedule_form.body_of(values, FAHRENHEIT)["cool_setpoint"] == 26.11  # a new rule: as typed
+
+
 def test_celsius_is_rounded_to_half_degrees_and_a_comma_is_a_point():
     body = schedule_form.body_of(
         {"days": ["3"], "start_time": "07:00", "end_time": "07:00", "heat_setpoint": "20,3"}, CELSIUS
@@ -267,8 +277,18 @@ def test_engine_fields_shown_beside_form_fields(engine_field, mode, form_field):
     assert schedule_form.form_field(engine_field, mode) == form_field
 
 
-def test_setpoint_refusals_say_their_unit_to_fahrenheit_people():
-    detail = "40.0 is greater than the maximum of 35"
-    assert schedule_form.explained("heat_setpoint", detail, FAHRENHEIT) == f"{detail} (°C; 5 to 35 °C is 41 to 95 °F)"
-    assert schedule_form.explained("heat_setpoint", detail, CELSIUS) == detail
-    assert schedule_form.explained("name", "'' should be non-empty", FAHRENHEIT) == "'' should be non-empty"
+def test_setpoint_refusals_are_in_the_adjust_page_words_and_the_browser_unit():
+    detail = "93.33 is greater than the maximum of 35"
+    assert (
+        schedule_form.refusal("heat_setpoint", detail, FAHRENHEIT)
+        == "200\u202f°F is above the highest setpoint, 95\u202f°F"
+    )
+    assert (
+        schedule_form.refusal("cool_setpoint", "40.0 is greater than the maximum of 35", CELSIUS)
+        == "40.0\u202f°C is above the highest setpoint, 35.0\u202f°C"
+    )
+    assert (
+        schedule_form.refusal("heat_setpoint", "2.0 is less than the minimum of 5", CELSIUS)
+        == "2.0\u202f°C is below the lowest setpoint, 5.0\u202f°C"
+    )
+    assert schedule_form.refusal("name", "'' should be non-empty", FAHRENHEIT) == "'' should be non-empty"

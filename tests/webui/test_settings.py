@@ -2,6 +2,7 @@
 
 import re
 
+from rpymostat.protocol.host_id import host_id
 from rpymostat_webui.app import create_app
 from rpymostat_webui.config import WebuiConfig
 from rpymostat_webui.household import Household
@@ -136,6 +137,45 @@ def test_a_token_is_shown_once_works_and_stops_working_when_revoked(browser, eng
     assert "The engine said no: no token" in browser.get(again.location).text
 
 
+def test_the_web_uis_own_paired_token_is_marked_and_revoking_it_warns(browser, webui_config, engine_process):
+    own = host_id(webui_config.data_dir)  # the host id the UI pairs with, as the service finds it
+    body = {"host_id": own, "role": "admin", "code": "W3BU2Z", "token_hash": "cd" * 32, "secret": "s" * 32}
+    assert engine_process.request("POST", "/v1/pair", body, token="")[0] == 202
+    assert engine_process.request("POST", "/v1/pairings/W3BU2Z/approve")[0] == 201
+    made = engine_process.request("POST", "/v1/tokens", {"name": "den-tablet", "role": "user"})
+    assert made[0] == 201
+    page = browser.get("/settings/")
+    text = text_of(page.text)
+    assert f"admin-{own} (paired) this web UI's own token admin" in text
+    assert "den-tablet this web UI" not in text and text.count("this web UI's own token") == 1
+    confirm = text_of(browser.get(f"/settings/tokens/admin-{own}/revoke").text)
+    assert f"Revoke the token admin-{own}?" in confirm
+    assert "This is the web UI's own token. Revoking it stops these pages at once." in confirm
+    assert "asks to pair again" in confirm
+    other = text_of(browser.get("/settings/tokens/den-tablet/revoke").text)
+    assert "Revoke the token den-tablet?" in other and "own token" not in other
+    # A token named like it but made by hand is not the UI's paired one.
+    engine_process.request("DELETE", f"/v1/tokens/admin-{own}")
+    assert engine_process.request("POST", "/v1/tokens", {"name": f"admin-{own}", "role": "read"})[0] == 201
+    assert "this web UI's own token" not in browser.get("/settings/").text
+    engine_process.request("DELETE", f"/v1/tokens/admin-{own}")
+
+
+def test_an_id_with_a_question_mark_is_one_path_segment(browser, engine_process):
+    """``loft?`` is not ``loft``: unescaped, the engine would read the rest as a query and act on ``loft``."""
+    make_zone(engine_process, "loft")
+    response = browser.post("/settings/zones/loft%3F/safety", {"safety.heat.min_on_s": "60"})
+    assert response.status_code == 404
+    assert stored(engine_process, "loft")["safety"] == {}
+    decision = browser.post("/settings/zones/loft%3F/decision", {"plugin": "hysteresis", "config.cold_tolerance": "1"})
+    assert decision.status_code == 404
+    assert stored(engine_process, "loft")["decision"]["config"] == {}
+    assert engine_process.request("POST", "/v1/tokens", {"name": "porch", "role": "user"})[0] == 201
+    revoked = browser.post("/settings/tokens/porch%3Fx/revoke")
+    assert "no token" in browser.get(revoked.location).text
+    assert "porch" in [token["name"] for token in engine_process.request("GET", "/v1/tokens")[1]["tokens"]]
+
+
 def test_a_sensor_token_for_one_host(browser, engine_process):
     response = browser.post("/settings/tokens", {"name": "attic-sensor", "role": "sensor", "host_id": "pi-attic"})
     assert response.status_code == 201
@@ -179,7 +219,7 @@ def test_the_password_card_only_when_the_password_is_not_provisioned(browser, tm
         "/password", {"current": PASSWORD, "password": "a new long password", "repeated": "a new long password"}
     )
     assert changed.status_code == 302
-    assert "The household password is changed." in own.get(changed.location).text
+    assert "The household password is changed" in own.get(changed.location).text
     assert Household(data_dir).check("a new long password")
 
 

@@ -324,3 +324,27 @@ def test_duration_words(choice, words):
 def test_a_foreign_plugin_reason_passes_unchanged():
     answer = state(decision={"plugin": "pid", "outputs": {"heat": True}, "reason": "duty 40 %"})
     assert build(answer).reason == "Heating: duty 40 %"
+
+
+def test_an_override_in_force_says_when_it_ends_and_names_itself_on_its_button():
+    target = {**state()["target"], "source": {"type": "override", "id": "r7", "name": "ski week"}}
+    stored = {"id": "r7", "name": "Ski week", "zone": "living", "end": "2026-12-05T07:00:00+00:00"}
+    view = zone_view.build(ZONE, state(target=target), None, {}, CELSIUS, BERLIN, NOW, override=stored)
+    assert view.override == zone_view.OverrideView("r7", "Ski week", "until Sat 5 Dec 08:00")
+    assert view.override.end_label == "End \u201cSki week\u201d now"
+    assert view.source_text == "Ski week until Sat 5 Dec 08:00"
+    untimed = zone_view.build(
+        ZONE, state(target=target, next=None), None, {}, CELSIUS, BERLIN, NOW, override={"until": "next_schedule"}
+    )
+    assert untimed.override.ends == "until the next schedule change"
+    assert untimed.override.name == "ski week"  # the override itself had no name: the target's source names it
+    gone = build(state(target={**target, "end": None, "source": {"type": "override", "id": "r8", "name": None}}))
+    assert gone.override.ends == "at a time the engine did not say"
+    assert gone.override.end_label == "End this override now"
+    assert gone.source_text == "Override at a time the engine did not say"
+    assert build(state()).override is None
+
+
+def test_a_zone_as_the_engine_takes_it_back():
+    stored = {"id": "living", "changed_at": "2026-12-02T14:00:00Z", "name": "Living", "mode": "heat"}
+    assert zone_view.zone_input(stored) == {"name": "Living", "mode": "heat"}

@@ -152,8 +152,9 @@
   }
 
   say("Loading the chart…");
-  fetch(box.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json" } })
+  fetch(box.dataset.src, { credentials: "same-origin", headers: { Accept: "application/json", "X-Fragment": "history" } })
     .then(function (response) {
+      if (response.status === 401) { throw new Error("you have been logged out; reload the page to log in again"); }
       return response.json().then(function (body) {
         if (!response.ok) { throw new Error(body && body.error ? body.error : "the web UI answered " + response.status); }
         return body;

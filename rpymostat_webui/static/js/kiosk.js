@@ -1,10 +1,13 @@
 /* The wall kiosk: − / + / Resume without a page reload, and a dim screen when nobody is there.
 
    Forms marked data-kiosk-post are sent with fetch and the header "X-Fragment: kiosk"; the answer
-   is the zone's fresh card (also when the engine refused: the card then carries the error), which
+   is the zone's fresh card (also when the engine refused: 422, the card then carries the error), which
    replaces the card the form was in; its message ("Held at 21.5 °C ...") or error moves to #kiosk-note
-   for a few seconds, so a live update replacing the card meanwhile does not hide it. Should fetch
-   fail, the form is submitted the plain way.
+   for a few seconds, so a live update replacing the card meanwhile does not hide it. A 202 or any
+   error answer is a sentence for #kiosk-note (text/plain from the server, else one chosen here by
+   its status); the card stays and live updates refresh it. A form is NEVER sent again by itself:
+   a resubmission would lose the pressed button, and a step the engine made could be made twice.
+   Only a browser without fetch posts the plain way (the server then redirects back here).
 
    Dimming (attributes on .kiosk-screen): data-dim-after (seconds untouched, default 60) and
    data-night-start / data-night-end ("22:00" / "06:30", the browser's local time). At night the
@@ -53,6 +56,27 @@
   });
   setInterval(check, 1000);
 
+  var SAID = {
+    400: "Not changed: this screen is out of date; reload it",
+    401: "You were logged out; reload the page to log in again",
+    503: "Not changed: the engine did not answer; try again"
+  };
+
+  function say(text, isError) {
+    if (!note) return;
+    note.textContent = text;
+    note.classList.toggle("error", !!isError);
+    clearTimeout(noteTimer);
+    noteTimer = setTimeout(function () { note.textContent = ""; }, 6000);
+  }
+
+  function cardIn(html, zone) {
+    var holder = document.createElement("div");
+    holder.innerHTML = html.trim();
+    var fresh = holder.firstElementChild;
+    return fresh && fresh.getAttribute("data-live-zone") === zone ? fresh : null;
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute("data-kiosk-post") || !window.fetch) return;
@@ -62,24 +86,22 @@
     var card = form.closest("[data-live-zone]");
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "X-Fragment": "kiosk" } })
       .then(function (answer) {
-        if (answer.status !== 200 && answer.status !== 422) throw new Error("HTTP " + answer.status);
-        return answer.text();
+        return answer.text().then(function (text) {
+          var status = answer.redirected ? 401 : answer.status;  // only the login page redirects a fetch
+          var plain = (answer.headers.get("Content-Type") || "").indexOf("text/plain") === 0;
+          var fresh = (status === 200 || status === 422) && card ?
+            cardIn(text, card.getAttribute("data-live-zone")) : null;
+          if (!fresh) {
+            var ok = status === 200 || status === 202;
+            say(plain && text ? text : ok ? "Done; the view will refresh" :
+              SAID[status] || "Not changed: the web UI answered HTTP " + status, !ok);
+            return;
+          }
+          var said = fresh.querySelector(".flash, .error");
+          if (said) { say(said.textContent, said.classList.contains("error")); said.remove(); }
+          card.replaceWith(fresh);
+        });
       })
-      .then(function (html) {
-        var holder = document.createElement("div");
-        holder.innerHTML = html.trim();
-        var fresh = holder.firstElementChild;
-        if (!card || !fresh) return;
-        var said = fresh.querySelector(".flash, .error");
-        if (said && note) {
-          note.textContent = said.textContent;
-          note.classList.toggle("error", said.classList.contains("error"));
-          said.remove();
-          clearTimeout(noteTimer);
-          noteTimer = setTimeout(function () { note.textContent = ""; }, 6000);
-        }
-        card.replaceWith(fresh);
-      })
-      .catch(function () { form.submit(); });
+      .catch(function () { say("No answer from the web UI; the screen shows whether it changed", true); });
   });
 })();

@@ -5,7 +5,12 @@
    X-CSRF-Token from <body data-csrf>), opens an EventSource on
    /live/events, and on errors shows #banner, then reconnects with a
    growing delay (1 s doubling to 30 s) and a fresh ticket, passing the
-   last event's id so no event is lost.
+   last event's id so no event is lost. The delay starts again at 1 s only
+   once a stream has delivered an event or stayed open 30 s: a stream that
+   opens and drops at once is retried ever more slowly, not every second.
+   Cards are fetched with the header "X-Fragment: card"; an answer that is
+   not that zone's card (an error, a redirect) is never swapped in, and a
+   401 (the session ended) stops all updates with a banner saying to reload.
 
    Data attributes it reads (document them here when adding one):
      <body data-csrf="...">         the session's CSRF token (base.html sets it).
@@ -23,15 +28,17 @@
                                     look stale.
      #banner                        shown with "Live updates are down; retrying…" while the
                                     stream is down, hidden again once it is back (only if this
-                                    file showed it).
+                                    file showed it); "You were logged out; reload the page to log
+                                    in again" for good once the web UI answers 401.
    Every event is also dispatched on document as a "live:event" CustomEvent with
    detail {topic, data}, for page scripts (charts) that want more than cards. */
 (function () {
   "use strict";
   var TOPICS = ["zone.decided", "zone.changed", "hold.started", "hold.ended", "output.switched",
     "sensor.readings", "sensor.stale", "sensor.back", "sensor.changed", "sensor.deleted", "reset"];
-  var STALE_MS = 120000, REFRESH_MS = 60000, MAX_DELAY_MS = 30000;
+  var STALE_MS = 120000, REFRESH_MS = 60000, MAX_DELAY_MS = 30000, STEADY_MS = 30000;
   var source = null, lastId = null, delay = 1000, connected = false, bannerOurs = false;
+  var openedAt = 0, loggedOut = false;
   var pending = {}, fetchedAt = {};
 
   function csrf() { return document.body.getAttribute("data-csrf") || ""; }
@@ -46,6 +53,18 @@
     } else if (!down && bannerOurs) {
       box.hidden = true;
       bannerOurs = false;
+    }
+  }
+
+  function logOut() {
+    loggedOut = true;
+    connected = false;
+    if (source) { source.close(); source = null; }
+    var box = document.getElementById("banner");
+    if (box) {
+      box.textContent = "You were logged out; reload the page to log in again";
+      box.hidden = false;
+      bannerOurs = false;  // stays: coming back needs a reload
     }
   }
 
@@ -69,21 +88,24 @@
   }
 
   function refresh(zone) {
-    if (pending[zone]) return;
+    if (pending[zone] || loggedOut) return;
     pending[zone] = setTimeout(function () {
       var el = document.querySelector('[data-live-zone="' + zone.replace(/"/g, "") + '"]');
       var url = el && el.getAttribute("data-live-src");
       if (!url) { delete pending[zone]; return; }
       fetchedAt[zone] = Date.now();
-      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-        .then(function (answer) { return answer.ok ? answer.text() : null; })
+      fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html", "X-Fragment": "card" } })
+        .then(function (answer) {
+          if (answer.status === 401) { logOut(); return null; }
+          return answer.status === 200 && !answer.redirected ? answer.text() : null;
+        })
         .then(function (html) {
           var now = document.querySelector('[data-live-zone="' + zone.replace(/"/g, "") + '"]');
-          if (html && now) {
+          if (html && now && !loggedOut) {
             var holder = document.createElement("div");
             holder.innerHTML = html.trim();
             var fresh = holder.firstElementChild;
-            if (fresh) { now.replaceWith(fresh); tick(); }
+            if (fresh && fresh.getAttribute("data-live-zone") === zone) { now.replaceWith(fresh); tick(); }
           }
         })
         .catch(function () { /* the next event or tick tries again */ })
@@ -92,6 +114,7 @@
   }
 
   function onEvent(topic, message) {
+    delay = 1000;  // the stream works: a later drop is retried quickly again
     if (message.lastEventId) lastId = message.lastEventId;
     var data = {};
     try { data = JSON.parse(message.data || "{}"); } catch (e) { data = {}; }
@@ -100,6 +123,9 @@
   }
 
   function retry() {
+    if (loggedOut) return;
+    if (openedAt && Date.now() - openedAt >= STEADY_MS) delay = 1000;
+    openedAt = 0;
     connected = false;
     if (source) { source.close(); source = null; }
     banner(true);
@@ -110,17 +136,19 @@
   function connect() {
     fetch("/live/ticket", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf() } })
       .then(function (answer) {
+        if (answer.status === 401) { logOut(); return null; }
         if (!answer.ok) throw new Error("ticket " + answer.status);
         return answer.json();
       })
       .then(function (ticket) {
+        if (!ticket) return;
         var url = "/live/events?ticket=" + encodeURIComponent(ticket.ticket) +
           "&topics=zone.,sensor.,hold.,output." + (lastId ? "&last_event_id=" + encodeURIComponent(lastId) : "");
         source = new EventSource(url);
         source.onopen = function () {
           var wasDown = bannerOurs;
           connected = true;
-          delay = 1000;
+          openedAt = Date.now();
           banner(false);
           if (wasDown) zonesFor("reset", {}).forEach(refresh);  // catch up on what the gap hid
         };
