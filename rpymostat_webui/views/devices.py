@@ -70,11 +70,14 @@ def _overview():
     pairings = engine.get("/pairings")["pairings"] if context.is_admin() else []
     used_by: dict[str, list[str]] = {}
     wired: dict[str, list[str]] = {}
+    reported: dict[str, dict] = {}
     for zone in zones:
         for sensor_id in zone["sensors"]:
             used_by.setdefault(sensor_id, []).append(zone["name"])
         for output, address in zone["outputs"].items():
             wired.setdefault(address, []).append(f"{zone['name']} ({dict(OUTPUTS).get(output, output).lower()})")
+        if zone["outputs"]:
+            reported.update(_reported_outputs(engine, zone["id"]))
     return {
         "sensors": sorted(sensors, key=lambda sensor: (sensor["name"] or sensor["alias"] or sensor["id"]).lower()),
         "zones": zones,
@@ -84,7 +87,24 @@ def _overview():
         "full_control": FULL_CONTROL,
         "used_by": used_by,
         "wired": wired,
+        "reported": reported,
     }
+
+
+def _reported_outputs(engine, zone_id: str) -> dict[str, dict]:
+    """``{address: output}`` as the zone's last decision found them: what each relay unit reports now.
+
+    ``/v1/controls`` holds the states a unit registered with, which the
+    engine's commands have changed since; a zone's state carries each of its
+    outputs' reported state (``on``, ``since``, ``note``).  A zone the engine
+    cannot decide right now adds nothing, and its relays show their
+    registered state, said as such.
+    """
+    try:
+        state = engine.get(path("zones", zone_id, "state"))
+    except EngineError:
+        return {}
+    return {output["address"]: output for output in (state.get("outputs") or {}).values() if output.get("address")}
 
 
 @blueprint.route("/")

@@ -58,8 +58,9 @@ def test_the_page_shows_sensors_units_and_zones_with_their_real_state(browser, e
     text = text_of(page.text)
     assert re.search(r"28-hall 20\.5 °C read \d+ s ago DS18B20 28-hall on pi-hall Used by Hall\.", text), text
     assert "pi-boiler At http://127.0.0.1:9 · registered" in text
-    assert "boiler (relay-0) sim On Hall (heating)" in text
-    assert "relay-1 sim Off –" in text
+    # relay-0 drives the hall: what its unit reports now (nothing: nobody answers on port 9), not "On".
+    assert re.search(r"boiler \(relay-0\) sim Not known relay unit 'pi-boiler' unreachable: .* Hall \(heating\)", text)
+    assert "relay-1 sim Off at registration –" in text
     assert "Hall (hall): 1 sensor, heat" in text
     browser.client.set_cookie("unit", "F")
     assert "69 °F read" in text_of(browser.get("/devices/").text)
@@ -423,3 +424,25 @@ def test_engine_unreachable_is_a_503_page(tmp_path, url):
     assert "Cannot reach the thermostat engine" in response.text
     posted = browser.post("/devices/sensors/28-x/name", {"name": "x"})
     assert posted.status_code == 503
+
+
+def test_a_relay_shows_what_its_unit_reports_now_not_its_registration(browser, engine_process):
+    register(
+        engine_process, "pi-loft-relays", {"r0": {"type": "sim", "state": True}, "r1": {"type": "sim", "state": True}}
+    )
+    body = {"name": "Loft", "mode": "off", "outputs": {"heat": "pi-loft-relays/r0"}}
+    assert engine_process.request("PUT", "/v1/zones/loft", body)[0] == 201
+    outputs = engine_process.request("GET", "/v1/zones/loft/state")[1]["outputs"]
+    assert outputs["heat"]["address"] == "pi-loft-relays/r0"
+    page = text_of(browser.get("/devices/").text)
+    loft = page.split("pi-loft-relays", 1)[1]
+    wired, unwired = loft.split("r1 sim", 1)
+    # r0 drives the loft: its state is the zone's report (the unit at port 9 never answered), not "On".
+    if outputs["heat"]["on"] is None:
+        assert "Not known" in wired and "at registration" not in wired
+    else:
+        assert ("On" if outputs["heat"]["on"] else "Off") in wired
+    if outputs["heat"]["note"]:
+        assert outputs["heat"]["note"] in wired
+    # r1 drives nothing: only its registered state is known, and the page says so.
+    assert unwired.strip().startswith("On at registration")
