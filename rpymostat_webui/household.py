@@ -65,6 +65,7 @@ class Household:
             hashlib.sha256(b"provisioned\0" + provisioned.encode()).hexdigest() if provisioned else None
         )
         self._stored_hash = self._read(PASSWORD_FILE)
+        self._session_key: bytes | None = None
 
     @property
     def provisioned(self) -> bool:
@@ -127,13 +128,20 @@ class Household:
         return hmac.new(self.session_key(), source.encode(), hashlib.sha256).hexdigest()[:32]
 
     def session_key(self) -> bytes:
-        """The key that signs session cookies, made once and kept."""
-        stored = self._read(SESSION_KEY_FILE)
-        if stored:
-            return bytes.fromhex(stored)
-        key = secrets.token_bytes(32)
-        write_private(self._dir / SESSION_KEY_FILE, key.hex() + "\n")
-        return key
+        """The key that signs session cookies: made once and kept in the data dir, read once per start.
+
+        Read once, so the cookies' signature and the sessions' password mark
+        always use the same key, even if the file is deleted while running
+        (everybody is then logged out at the next start, as documented).
+        """
+        if self._session_key is None:
+            stored = self._read(SESSION_KEY_FILE)
+            if stored:
+                self._session_key = bytes.fromhex(stored)
+            else:
+                self._session_key = secrets.token_bytes(32)
+                write_private(self._dir / SESSION_KEY_FILE, self._session_key.hex() + "\n")
+        return self._session_key
 
     def _read(self, name: str) -> str | None:
         try:

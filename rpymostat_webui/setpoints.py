@@ -18,8 +18,12 @@ from rpymostat_webui.units import Unit
 
 
 def form_text(celsius: float | None, unit: Unit) -> str:
-    """What a setpoint field shows for a stored Celsius value: ``"64"``, ``"21.5"``, ``""`` for none."""
-    shown = unit.setpoint(celsius)
+    """What a setpoint field shows for a stored Celsius value: ``"64"``, ``"21.3"``, ``""`` for none.
+
+    The value as the cards show it (``Unit.displayed``), so a form and a card
+    never disagree about the same setpoint.
+    """
+    shown = unit.displayed(celsius)
     return "" if shown is None else f"{shown:g}"
 
 
@@ -42,12 +46,12 @@ def to_send(text: str | None, stored: float | None, unit: Unit) -> float | None:
 
     None for an empty field; ``stored`` itself when the typed number equals
     the one the form showed for it (18 °C shown as 64 °F stays 18, not
-    17.78); otherwise the typed value rounded to the unit's step, in
-    Celsius.  Raises ValueError for text that is not a finite number.
+    17.78; 21.3 °C left as 21.3 stays 21.3); otherwise the typed value
+    rounded to the unit's step, in Celsius.  Raises ValueError for text that is not a finite number.
     """
     value = typed(text)
     if value is None:
         return None
-    if stored is not None and value == unit.setpoint(stored):
+    if stored is not None and value == unit.displayed(stored):
         return stored
     return unit.celsius_of_typed(value)

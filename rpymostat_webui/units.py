@@ -9,6 +9,7 @@ half degrees.
 
 import dataclasses
 import math
+from decimal import ROUND_HALF_UP, Decimal
 
 COOKIE = "unit"
 
@@ -34,12 +35,22 @@ class Unit:
         whole = math.floor(abs(steps) + 0.5) * (1 if steps >= 0 else -1)
         return round(whole * self.step, 2)
 
+    def displayed(self, celsius: float | None) -> float | None:
+        """A Celsius value as people see it in this unit: to its decimals, halves away from zero.
+
+        Cards, forms and − / + all count from this one number, so 22.5 °C is
+        73 °F everywhere (Python's own formatting would say 72 on a card).
+        """
+        if celsius is None:
+            return None
+        exact = Decimal(repr(self.from_celsius(celsius)))
+        return float(exact.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP))
+
     def shown(self, celsius: float | None) -> str:
         """A Celsius value for people: ``21.5`` or ``71`` (a dash for none)."""
         if celsius is None:
             return "–"
-        value = self.from_celsius(celsius)
-        return f"{value:.{self.decimals}f}"
+        return f"{self.displayed(celsius):.{self.decimals}f}"
 
     def setpoint(self, celsius: float | None) -> float | None:
         """A setpoint as the household sets it: in this unit, on its step."""
@@ -55,7 +66,7 @@ class Unit:
         Counted from the value the household sees: 21.3 °C (a schedule's
         value) goes to 21.5 with + and to 21.0 with −, never two halves at once.
         """
-        seen = round(self.from_celsius(celsius), self.decimals)
+        seen = self.displayed(celsius)
         below = math.floor(seen / self.step + 1e-9) * self.step
         if abs(seen - below) < 1e-9:
             start = seen  # on the grid: one whole step each way

@@ -481,6 +481,10 @@ async def test_exactly_1000_readings_are_taken(api, store):
             {"host_id": "h\n", "sensors": {"28-a": {"type": "t", "value": 1}}},
             "host_id: 'h\\n' must not contain slashes or white space",
         ),
+        (  # "..", like ".", cannot be a path segment: no HTTP client can address /v1/sensors/..
+            {"host_id": "h", "sensors": {"..": {"type": "t", "value": 1}}},
+            "sensors: '..' must not contain slashes or white space, nor be '.' or '..'",
+        ),
         (
             {"host_id": "h", "sensors": {"28-a": {"type": "t", "value": 1}}, "colour": "red"},
             "body: Additional properties are not allowed",

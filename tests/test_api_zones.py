@@ -108,6 +108,8 @@ async def test_zone_lifecycle_and_its_defaults_drive_the_timeline(api):
             "decision.config: Additional properties are not allowed",
         ),
         ("/v1/zones/up%20stairs", UPSTAIRS, "zone: 'up stairs' may hold only letters"),
+        ("/v1/zones/%2E%2E", UPSTAIRS, "zone: '..' may hold only letters, digits, '.', '_' and '-', and is not"),
+        ("/v1/zones/%2E", UPSTAIRS, "zone: '.' may hold only letters"),
         (
             "/v1/zones/upstairs",
             {**UPSTAIRS, "outputs": {"heat": "u/r1", "cool": "u/r1"}},

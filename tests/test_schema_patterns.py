@@ -34,8 +34,8 @@ PATTERNS = sorted(set(patterns(DOCUMENT)))
 
 #: A string each pattern accepts, so the newline is the only thing wrong.
 ACCEPTED = {
-    "^[^/\\s\\u001c-\\u001f\\u0085\\ufeff]+$(?!\\n)": "x",
-    "^[A-Za-z0-9_.-]+$(?!\\n)": "x",
+    "^(?!\\.\\.?$)[^/\\s\\u001c-\\u001f\\u0085\\ufeff]+$(?!\\n)": "x",
+    "^(?!\\.\\.?$)[A-Za-z0-9_.-]+$(?!\\n)": "x",
     "^[^/\\s\\u001c-\\u001f\\u0085\\ufeff]+/[^/\\s\\u001c-\\u001f\\u0085\\ufeff]+$(?!\\n)": "host/relay",
     "^https?://[^\\s]+$(?!\\n)": "http://pi-boiler:8089",
     "^[A-Za-z0-9_-]+$(?!\\n)": "Xq3bC9vT1nM0pL8sK2rH7dF4gJ6wY5zA",
@@ -61,6 +61,28 @@ def test_trailing_newline_is_refused_by_both_validators(where, pattern):
         with pytest.raises(fastjsonschema.JsonSchemaValueException):
             fast(bad)
         assert not reference.is_valid(bad), (where, bad)
+
+
+#: Patterns of names that become one path segment (/v1/zones/{zone}, /v1/sensors/{id}, ...).
+SEGMENTS = [(where, pattern) for where, pattern in PATTERNS if pattern.startswith("^(?!\\.\\.?$)")]
+
+
+def test_names_used_as_path_segments_are_known():
+    assert len(SEGMENTS) >= 5  # ZoneName, SensorId, HostId, TokenName, RelayId
+
+
+@pytest.mark.parametrize("where, pattern", SEGMENTS)
+def test_dot_and_dot_dot_are_refused_as_names(where, pattern):
+    """No HTTP client can address ``/v1/zones/..``: it normalises the path first (RFC 3986)."""
+    schema = {"type": "string", "pattern": pattern}
+    fast = fastjsonschema.compile(schema)
+    reference = Draft202012Validator(schema)
+    for bad in (".", ".."):
+        with pytest.raises(fastjsonschema.JsonSchemaValueException):
+            fast(bad)
+        assert not reference.is_valid(bad), (where, bad)
+    for good in ("...", ".a", "a.", "a..b"):
+        assert fast(good) == good and reference.is_valid(good), (where, good)
 
 
 @pytest.mark.parametrize("where, pattern", PATTERNS)

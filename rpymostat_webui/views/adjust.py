@@ -72,7 +72,7 @@ def page(zone: dict, view, values=None, errors=None, status=200):
     values = values or {}
     for which in view.setpoints:
         current = view.setpoint(which)
-        values.setdefault(FIELDS[which], "" if current is None else context.unit().shown(current))
+        values.setdefault(FIELDS[which], setpoints.form_text(current, context.unit()))
     values.setdefault("duration", "next")
     html = render_template(
         "adjust.html",
@@ -175,7 +175,8 @@ def hold(zone):
         if not values[field]:
             continue
         try:
-            body[field] = unit.celsius_of_typed(setpoints.typed(values[field]))
+            # A setpoint left as shown keeps its value: 24 °C is not re-sent as 75 °F's 23.89.
+            body[field] = setpoints.to_send(values[field], view.setpoint(which), unit)
         except (ValueError, OverflowError):  # not a number, nan / inf, or too big to round
             example = unit.shown(view.setpoint(which) or 21)
             errors[field] = f"Type a number of degrees, such as {example}."

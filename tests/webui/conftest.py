@@ -6,6 +6,7 @@ admin token given to the UI as ``RPYMOSTAT_TOKEN`` would be).  Pages run
 in-process through Flask's test client, so coverage sees them.
 """
 
+import dataclasses
 import html as html_module
 import http.server
 import re
@@ -81,6 +82,21 @@ def browser(app):
     response = client.login()
     assert response.status_code == 302, response.text
     return client
+
+
+def logged_in_browser(config, role=None) -> Browser:
+    """A logged-in browser on a UI made for ``config`` (another token, role or engine)."""
+    app = create_app(config, role=role)
+    app.testing = True
+    client = Browser(app.test_client())
+    assert client.login().status_code == 302
+    return client
+
+
+@pytest.fixture
+def offline_browser(webui_config):
+    """A logged-in browser on a UI whose engine does not answer (nothing listens on port 9)."""
+    return logged_in_browser(dataclasses.replace(webui_config, engine_url="http://127.0.0.1:9"))
 
 
 def text_of(html: str) -> str:

@@ -48,7 +48,7 @@ def test_the_page_has_steppers_a_typed_value_durations_hold_and_mode(browser, en
     assert "Heat to − 21.0 °C +" in text
     # A text field: a mouse wheel over a focused number field would change the setpoint.
     assert 'name="heat_setpoint" type="text" inputmode="decimal"' in page.text
-    assert 'value="21.0"' in page.text
+    assert 'value="21"' in page.text
     assert "cool_setpoint" not in page.text  # heating only: no cooling target to set
     assert "Until the next schedule change For 1 hour For 2 hours For 4 hours Permanently" in text
     assert 'value="next" checked' in page.text
@@ -78,14 +78,26 @@ def test_a_typed_value_is_rounded_to_the_step(browser, engine_process):
 
 
 def test_seventy_fahrenheit_typed_sends_its_celsius(browser, engine_process):
-    make_zone(engine_process, "office")
+    make_zone(engine_process, "office", default_heat_setpoint=20)
     browser.client.set_cookie("unit", "F")
     page = browser.get("/adjust/office")
     assert "Heat to (°F)" in text_of(page.text)
-    assert 'value="70"' in page.text
+    assert 'value="68"' in page.text  # 20 °C
     browser.post("/adjust/office/hold", {"heat_setpoint": "70", "duration": "next"})
     assert hold_of(engine_process, "office")[1]["heat_setpoint"] == 21.11
     assert "Held at 70 °F until the next schedule change" in text_of(browser.get("/adjust/office").text)
+
+
+def test_a_setpoint_left_as_shown_keeps_its_celsius(browser, engine_process):
+    # An auto zone at 20 / 24 °C shows 68 / 75 °F; changing only the heating must not move the cooling
+    # to 75 °F's 23.89 °C.
+    make_zone(engine_process, "den", mode="auto", default_heat_setpoint=20, default_cool_setpoint=24)
+    browser.client.set_cookie("unit", "F")
+    page = browser.get("/adjust/den")
+    assert 'value="68"' in page.text and 'value="75"' in page.text
+    browser.post("/adjust/den/hold", {"heat_setpoint": "70", "cool_setpoint": "75", "duration": "next"})
+    hold = hold_of(engine_process, "den")[1]
+    assert (hold["heat_setpoint"], hold["cool_setpoint"]) == (21.11, 24)
 
 
 def test_for_two_hours(browser, engine_process):

@@ -3,8 +3,6 @@
 import dataclasses
 import re
 
-import pytest
-
 from rpymostat_webui.app import create_app
 from tests.webui.conftest import Browser, text_of
 
@@ -230,15 +228,6 @@ def test_an_id_is_one_path_segment_so_it_cannot_reach_another_override(browser, 
         assert browser.post(url, away_form("Hijacked", "escaped")).status_code == 404, url
     assert the_override(engine_process, "Escaped")["id"] == rule_id  # neither deleted nor renamed
     assert overrides_named(engine_process, "Hijacked") == []
-
-
-@pytest.fixture
-def offline_browser(webui_config):
-    app = create_app(dataclasses.replace(webui_config, engine_url="http://127.0.0.1:9"))
-    app.testing = True
-    client = Browser(app.test_client())
-    assert client.login().status_code == 302
-    return client
 
 
 def test_an_unreachable_engine_is_a_503_page(offline_browser):

@@ -5,9 +5,8 @@ import re
 
 import pytest
 
-from rpymostat_webui.app import create_app
 from rpymostat_webui.config import WebuiConfig
-from tests.webui.conftest import PASSWORD, Browser, text_of
+from tests.webui.conftest import PASSWORD, logged_in_browser, text_of
 
 SECRET = "s3cretS3cretS3cretS3cretS3cret-_42"
 
@@ -34,14 +33,6 @@ def ask_to_pair(engine_process, host, code, role="sensor"):
     body = {"host_id": host, "role": role, "code": code, "token_hash": token_hash, "secret": SECRET}
     status, answer = engine_process.request("POST", "/v1/pair", body, token="")
     assert status == 202, answer
-
-
-def browser_for(config, role=None):
-    app = create_app(config, role=role)
-    app.testing = True
-    client = Browser(app.test_client())
-    assert client.login().status_code == 302
-    return client
 
 
 def test_the_page_shows_sensors_units_and_zones_with_their_real_state(browser, engine_process):
@@ -352,7 +343,7 @@ def test_without_an_admin_token_the_admin_forms_are_absent(webui_config, engine_
         engine_process.request("PUT", "/v1/zones/bath", {"name": "Bath", "outputs": {"heat": "pi-bath-relays/r0"}})[0]
         == 201
     )
-    browser = browser_for(webui_config, role="user")
+    browser = logged_in_browser(webui_config, role="user")
     page = browser.get("/devices/").text
     assert "Approving daemons needs an admin token" in page
     assert "B4THRM" not in page and "Remove from the list" not in page
@@ -378,7 +369,7 @@ def test_a_token_the_engine_refuses_gives_a_readable_message(tmp_path, engine_pr
     config = WebuiConfig(
         engine_url=engine_process.url, data_dir=tmp_path / "ui", password=PASSWORD, token=made["token"]
     )
-    browser = browser_for(config)  # the UI believes it is an admin; the engine knows better
+    browser = logged_in_browser(config)  # the UI believes it is an admin; the engine knows better
     ask_to_pair(engine_process, "pi-yard", "Y4RD22")
     page = browser.get("/devices/")
     assert page.status_code == 502 and "may not do this" in page.text
@@ -399,7 +390,7 @@ def test_a_token_the_engine_refuses_gives_a_readable_message(tmp_path, engine_pr
     config = WebuiConfig(
         engine_url=engine_process.url, data_dir=tmp_path / "s", password=PASSWORD, token=sensor_token["token"]
     )
-    page = browser_for(config).get("/devices/zones/default")
+    page = logged_in_browser(config).get("/devices/zones/default")
     assert page.status_code == 502 and "may not do this" in page.text
     engine_process.request("DELETE", "/v1/pairings/Y4RD22")
 
@@ -418,7 +409,7 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(browser, e
 @pytest.mark.parametrize("url", ["/devices/", "/devices/zones/new", "/devices/zones/default"])
 def test_engine_unreachable_is_a_503_page(tmp_path, url):
     config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "ui", password=PASSWORD, token="x")
-    browser = browser_for(config)
+    browser = logged_in_browser(config)
     response = browser.get(url)
     assert response.status_code == 503
     assert "Cannot reach the thermostat engine" in response.text

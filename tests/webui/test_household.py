@@ -78,3 +78,12 @@ def test_the_session_key_is_made_once_private_and_kept(tmp_path):
     assert len(key) == 32
     assert mode(tmp_path / "webui-session-key") == 0o600
     assert Household(tmp_path).session_key() == key
+
+
+def test_the_session_key_is_read_once_so_a_deleted_file_changes_nothing_until_a_restart(tmp_path):
+    household = Household(tmp_path, provisioned="a house password")
+    key, mark = household.session_key(), household.generation()
+    (tmp_path / "webui-session-key").unlink()
+    assert household.session_key() == key and household.generation() == mark
+    assert not (tmp_path / "webui-session-key").exists()
+    assert Household(tmp_path, provisioned="a house password").session_key() != key  # the next start

@@ -301,5 +301,50 @@ def test_live_updates_swap_only_cards_stop_when_logged_out_and_back_off(engine_p
             page.wait_for_timeout(5_000)
             assert len(tickets) == 3, tickets  # every second would be 6
             assert page.inner_text("#banner") == "Live updates are down; retrying\u2026"
+
+            # A login in another tab changed the session's CSRF token: the ticket is refused (400)
+            # for good, so the page says to reload instead of retrying for ever.
+            page.unroute("**/live/ticket")
+            page.unroute("**/live/events*")
+            refused = []
+            page.route("**/live/ticket", lambda route: (refused.append(1), route.fulfill(status=400, body="no")))
+            page.goto(webui_daemon + "/adjust/parlour")
+            page.wait_for_function("document.getElementById('banner').textContent.includes('out of date')")
+            page.wait_for_timeout(2_500)
+            assert len(refused) == 1
+            assert page.inner_text("#banner") == (
+                "This page is out of date (someone logged in again in this browser); reload it"
+            )
+        finally:
+            browser.close()
+
+
+NO_SUBMITTER = "Object.defineProperty(SubmitEvent.prototype, 'submitter', {get() { return undefined; }});"
+
+
+@pytest.mark.acceptance
+def test_an_old_browser_without_the_submitter_still_sends_the_pressed_button(engine_process, webui_daemon):
+    """Safari before 15.4 (older wall tablets) has no ``event.submitter``: − must still lower the target."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    playwright = pytest.importorskip("playwright.sync_api")
+    make_zone(engine_process, "tablet")
+    with playwright.sync_playwright() as driver:
+        browser, page = chromium_page(driver, webui_daemon, {"width": 800, "height": 480})
+        try:
+            page.add_init_script(NO_SUBMITTER)
+            page.goto(webui_daemon + "/kiosk/?zone=tablet")
+            assert page.evaluate("new SubmitEvent('submit').submitter") is None
+            page.click("button[name=steps][value='-1']")
+            page.wait_for_function("document.getElementById('kiosk-note').textContent.includes('Held at')")
+            assert hold_of(engine_process, "tablet")[1]["heat_setpoint"] == 20.5  # 21 − 0.5, never +
+
+            # A proxy's 502 page may hide a step the engine stored: the note must not say "not changed".
+            page.route(
+                "**/nudge", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad</h1>")
+            )
+            page.click("button[name=steps][value='-1']")
+            page.wait_for_function("document.getElementById('kiosk-note').textContent.startsWith('Maybe')")
+            assert page.inner_text("#kiosk-note") == "Maybe not changed: see the target before you tap again"
         finally:
             browser.close()

@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from rpymostat_webui.app import create_app
-from tests.webui.conftest import Browser, text_of
+from tests.webui.conftest import logged_in_browser, text_of
 
 SP = " "  # text_of squeezes the narrow no-break space before the unit
 
@@ -343,15 +342,6 @@ def test_the_first_and_last_weeks_have_no_link_beyond_them(browser):
     assert "Next week" not in last.text and "week=2099-12-14" in last.text
 
 
-@pytest.fixture
-def offline_browser(webui_config):
-    app = create_app(dataclasses.replace(webui_config, engine_url="http://127.0.0.1:9"))
-    app.testing = True
-    client = Browser(app.test_client())
-    assert client.login().status_code == 302
-    return client
-
-
 def test_an_unreachable_engine_is_a_503_page(offline_browser):
     for answer in (
         offline_browser.get("/schedule/"),
@@ -362,19 +352,15 @@ def test_an_unreachable_engine_is_a_503_page(offline_browser):
         assert "Cannot reach the thermostat engine" in text_of(answer.text)
 
 
-def browser_with_token(webui_config, token):
-    app = create_app(dataclasses.replace(webui_config, token=token))
-    app.testing = True
-    client = Browser(app.test_client())
-    assert client.login().status_code == 302
-    return client
-
-
 def test_an_engine_refusal_other_than_422_is_an_error_page(webui_config, engine_process):
-    reader = browser_with_token(webui_config, engine_process.make_token("read", "schedule-reader"))
+    reader = logged_in_browser(
+        dataclasses.replace(webui_config, token=engine_process.make_token("read", "schedule-reader"))
+    )
     answer = reader.post("/schedule/new", weekday_form("Read only", "default"))
     assert answer.status_code == 502
     assert "may not do this" in text_of(answer.text)
     assert schedules_named(engine_process, "Read only") == []
-    sensor = browser_with_token(webui_config, engine_process.make_token("sensor", "schedule-sensor", "pi-schedule"))
+    sensor = logged_in_browser(
+        dataclasses.replace(webui_config, token=engine_process.make_token("sensor", "schedule-sensor", "pi-schedule"))
+    )
     assert sensor.get("/schedule/0123/edit").status_code == 502

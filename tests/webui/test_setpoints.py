@@ -14,7 +14,8 @@ from rpymostat_webui.units import CELSIUS, FAHRENHEIT
         (21.11, FAHRENHEIT, "70"),
         (21.5, CELSIUS, "21.5"),
         (21.0, CELSIUS, "21"),
-        (21.3, CELSIUS, "21.5"),
+        (21.3, CELSIUS, "21.3"),  # as the card shows it
+        (22.5, FAHRENHEIT, "73"),  # 72.5 °F: halves away from zero, as everywhere
         (None, CELSIUS, ""),
         (None, FAHRENHEIT, ""),
     ],
@@ -33,10 +34,12 @@ def test_form_text(celsius, unit, text):
         ("65", 18.0, FAHRENHEIT, 18.33),  # changed: the typed value
         ("64.4", 18.0, FAHRENHEIT, 17.78),  # another number, rounded to the unit's step
         ("64", None, FAHRENHEIT, 17.78),  # nothing stored (a new rule)
-        ("21.5", 21.3, CELSIUS, 21.3),  # 21.3 °C is shown as 21.5
-        ("21,5", 21.3, CELSIUS, 21.3),
+        ("21.3", 21.3, CELSIUS, 21.3),  # 21.3 °C is shown as 21.3: left as it is
+        ("21,3", 21.3, CELSIUS, 21.3),
         ("21", 21.3, CELSIUS, 21.0),
-        ("21.3", 21.3, CELSIUS, 21.5),  # not the number shown: rounded to half degrees
+        ("21.5", 21.3, CELSIUS, 21.5),  # changed: the typed value, on the half-degree grid
+        ("21.4", 21.3, CELSIUS, 21.5),
+        ("73", 22.5, FAHRENHEIT, 22.5),  # 72.5 °F is shown as 73
         ("", 18.0, FAHRENHEIT, None),
         ("  ", None, CELSIUS, None),
         (None, 18.0, CELSIUS, None),

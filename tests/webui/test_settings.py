@@ -3,18 +3,9 @@
 import re
 
 from rpymostat.protocol.host_id import host_id
-from rpymostat_webui.app import create_app
 from rpymostat_webui.config import WebuiConfig
 from rpymostat_webui.household import Household
-from tests.webui.conftest import PASSWORD, Browser, text_of
-
-
-def browser_for(config, role=None):
-    app = create_app(config, role=role)
-    app.testing = True
-    client = Browser(app.test_client())
-    assert client.login().status_code == 302
-    return client
+from tests.webui.conftest import PASSWORD, logged_in_browser, text_of
 
 
 def make_zone(engine_process, zone_id, **fields):
@@ -104,7 +95,7 @@ def test_an_engine_refusal_of_a_save_is_readable(tmp_path, engine_process):
     config = WebuiConfig(
         engine_url=engine_process.url, data_dir=tmp_path / "ui", password=PASSWORD, token=made["token"]
     )
-    browser = browser_for(config, role="user")
+    browser = logged_in_browser(config, role="user")
     response = browser.post("/settings/zones/guest/safety", {"safety.heat.min_on_s": "60"})
     assert response.status_code == 403
     assert "The web UI&#39;s engine token may not do this; it needs an admin token" in response.text
@@ -198,7 +189,7 @@ def test_refused_tokens_are_shown_beside_the_name(browser, engine_process):
 
 
 def test_without_an_admin_token_the_token_forms_are_absent(webui_config):
-    browser = browser_for(webui_config, role="user")
+    browser = logged_in_browser(webui_config, role="user")
     page = browser.get("/settings/")
     assert page.status_code == 200
     assert "Managing tokens needs an admin token" in page.text
@@ -211,7 +202,7 @@ def test_the_password_card_only_when_the_password_is_not_provisioned(browser, tm
     data_dir = tmp_path / "own"
     Household(data_dir).change(PASSWORD, PASSWORD)
     config = WebuiConfig(engine_url=engine_process.url, data_dir=data_dir, token=engine_process.admin_token)
-    own = browser_for(config)
+    own = logged_in_browser(config)
     page = own.get("/settings/")
     assert "Change the household password" in page.text
     assert 'action="/password"' in page.text
@@ -235,7 +226,7 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(browser, e
 
 def test_engine_unreachable_is_a_503_page(tmp_path):
     config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "ui", password=PASSWORD, token="x")
-    browser = browser_for(config)
+    browser = logged_in_browser(config)
     assert browser.get("/settings/").status_code == 503
     response = browser.post("/settings/tokens", {"name": "x", "role": "user"})
     assert response.status_code == 503

@@ -14,6 +14,13 @@ def test_a_celsius_value_is_shown_in_each_unit(celsius, shown_c, shown_f):
     assert FAHRENHEIT.shown(celsius) == shown_f
 
 
+def test_halves_are_shown_away_from_zero_in_both_units():
+    assert FAHRENHEIT.shown(22.5) == "73"  # 72.5 °F; Python's format alone would say 72
+    assert FAHRENHEIT.nudged(22.5, +1) == 23.33  # 73 -> 74 °F
+    assert CELSIUS.shown(21.25) == "21.3"
+    assert CELSIUS.shown(-0.25) == "-0.3"
+
+
 def test_no_value_is_a_dash():
     assert CELSIUS.shown(None) == "–"
     assert FAHRENHEIT.setpoint(None) is None

@@ -77,12 +77,22 @@
     return fresh && fresh.getAttribute("data-live-zone") === zone ? fresh : null;
   }
 
+  // The button that sent a form: event.submitter where the browser has it (not Safari before
+  // 15.4, as on older wall tablets), else the last button clicked in that form.
+  var pressed = null;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[name]");
+    pressed = button && button.form ? button : null;
+  }, true);
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.hasAttribute("data-kiosk-post") || !window.fetch) return;
     event.preventDefault();
     var body = new FormData(form);
-    if (event.submitter && event.submitter.name) body.append(event.submitter.name, event.submitter.value);
+    var sender = event.submitter || (pressed && pressed.form === form ? pressed : null);
+    if (sender && sender.name) body.append(sender.name, sender.value);
+    pressed = null;
     var card = form.closest("[data-live-zone]");
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin", headers: { "X-Fragment": "kiosk" } })
       .then(function (answer) {
@@ -93,8 +103,11 @@
             cardIn(text, card.getAttribute("data-live-zone")) : null;
           if (!fresh) {
             var ok = status === 200 || status === 202;
+            // A 5xx that is not the web UI's own sentence (a proxy's, or a failure after the engine
+            // stored the step) may have changed it: never tell the household to tap again blindly.
+            var unknown = status >= 500 ? "Maybe not changed: see the target before you tap again" : null;
             say(plain && text ? text : ok ? "Done; the view will refresh" :
-              SAID[status] || "Not changed: the web UI answered HTTP " + status, !ok);
+              SAID[status] || unknown || "Not changed: the web UI answered HTTP " + status, !ok);
             return;
           }
           var said = fresh.querySelector(".flash, .error");

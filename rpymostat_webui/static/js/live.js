@@ -56,13 +56,13 @@
     }
   }
 
-  function logOut() {
+  function logOut(why) {
     loggedOut = true;
     connected = false;
     if (source) { source.close(); source = null; }
     var box = document.getElementById("banner");
     if (box) {
-      box.textContent = "You were logged out; reload the page to log in again";
+      box.textContent = why || "You were logged out; reload the page to log in again";
       box.hidden = false;
       bannerOurs = false;  // stays: coming back needs a reload
     }
@@ -137,6 +137,10 @@
     fetch("/live/ticket", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf() } })
       .then(function (answer) {
         if (answer.status === 401) { logOut(); return null; }
+        if (answer.status === 400) {  // the session's CSRF token changed (a login in another tab)
+          logOut("This page is out of date (someone logged in again in this browser); reload it");
+          return null;
+        }
         if (!answer.ok) throw new Error("ticket " + answer.status);
         return answer.json();
       })
