@@ -18,6 +18,7 @@ from flask import Flask, render_template, request, url_for
 from twisted.logger import Logger
 from werkzeug.exceptions import HTTPException
 
+from rpymostat.protocol import API_BASE_PATH
 from rpymostat.protocol.host_id import host_id
 from rpymostat_webui import context, guard, templating
 from rpymostat_webui.engine import EngineClient, EngineError, EngineUnavailable, Location
@@ -41,7 +42,8 @@ def create_app(config, engine: EngineClient | None = None, household: Household 
     if household is None:
         household = Household(config.data_dir, provisioned=provisioned_password(config))
     if engine is None:
-        engine = EngineClient(lambda: Location(config.engine_url and config.engine_url + "/v1", config.token))
+        url = config.engine_url and config.engine_url + API_BASE_PATH
+        engine = EngineClient(lambda: Location(url, config.token))
     app.extensions[context.EXTENSION] = context.WebuiState(
         engine=engine,
         household=household,

@@ -18,12 +18,13 @@ from rpymostat.protocol.settings import (
     parse_ip_list,
     parse_port,
 )
+from rpymostat_webui.household import MIN_PASSWORD_LENGTH
 
 
 def parse_password(text: str) -> str:
-    """A household password given in the environment: at least 8 characters."""
-    if len(text) < 8:
-        raise ValueError("a household password needs at least 8 characters")
+    """A household password given in the environment: as long as one set on the setup page."""
+    if len(text) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"a household password needs at least {MIN_PASSWORD_LENGTH} characters")
     return text
 
 

@@ -24,7 +24,7 @@ from rpymostat.protocol.client import JsonClient
 from rpymostat.protocol.credentials import hand_given
 from rpymostat.protocol.endpoints import WILDCARD_HOSTS, server_endpoint
 from rpymostat.protocol.host_id import host_id
-from rpymostat.protocol.jsonsite import access_log_line
+from rpymostat.protocol.jsonsite import json_site
 from rpymostat.protocol.peer import EngineLink
 from rpymostat.protocol.vetting import FixedEngine
 from rpymostat.protocol.watchdog import Watchdog
@@ -103,7 +103,7 @@ class WebuiService(MultiService):
         self.app = create_app(config, engine=self.pages, household=self.household)
         self.pool = ThreadPool(minthreads=1, maxthreads=MAX_THREADS, name="rpymostat-webui")
         root = Root(WSGIResource(reactor, self.pool, self.app), EventRelay(reactor, self.location, self.client.agent))
-        self.site = _site(root)
+        self.site = json_site(root)  # no form parsing by Twisted (Flask reads the body), no tracebacks
         self.watchdog = watchdog if watchdog is not None else Watchdog()
         self.heartbeat = TimerService(HEARTBEAT_S, self._heartbeat)
         self.heartbeat.clock = reactor  # it vouches for the real reactor and threads, not a test's clock
@@ -178,14 +178,6 @@ class WebuiService(MultiService):
 
     def stopService(self):
         return ensureDeferred(self._stop())
-
-
-def _site(root):
-    from twisted.web.server import Site
-
-    site = Site(root, parsePOSTFormSubmission=False, logFormatter=access_log_line)
-    site.displayTracebacks = False
-    return site
 
 
 def make_service(config, reactor) -> WebuiService:
