@@ -177,8 +177,8 @@ def setpoint(text: str | None, unit: Unit, field: str, stored: float | None = No
     the ``stored`` Celsius when left as the form showed it); FormProblem beside ``field`` if no number."""
     try:
         return setpoints.to_send(text, stored, unit)
-    except ValueError:
-        raise FormProblem(field, f"Give a number of degrees, such as {'21' if unit.code == 'C' else '70'}.") from None
+    except ValueError as problem:
+        raise FormProblem(field, str(problem)) from None
 
 
 def body_of(values: dict, unit: Unit, stored: dict | None = None) -> dict:

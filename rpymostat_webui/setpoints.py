@@ -47,9 +47,13 @@ def to_send(text: str | None, stored: float | None, unit: Unit) -> float | None:
     None for an empty field; ``stored`` itself when the typed number equals
     the one the form showed for it (18 °C shown as 64 °F stays 18, not
     17.78; 21.3 °C left as 21.3 stays 21.3); otherwise the typed value
-    rounded to the unit's step, in Celsius.  Raises ValueError for text that is not a finite number.
+    rounded to the unit's step, in Celsius.  Raises ValueError for text that is not a finite number,
+    its message ready to show beside the field.
     """
-    value = typed(text)
+    try:
+        value = typed(text)
+    except ValueError:  # in the household's words, the same on every form that edits a setpoint
+        raise ValueError(f"Give a number of degrees, such as {'21' if unit.code == 'C' else '70'}.") from None
     if value is None:
         return None
     if stored is not None and value == unit.displayed(stored):

@@ -52,10 +52,6 @@ class Unit:
             return "–"
         return f"{self.displayed(celsius):.{self.decimals}f}"
 
-    def setpoint(self, celsius: float | None) -> float | None:
-        """A setpoint as the household sets it: in this unit, on its step."""
-        return None if celsius is None else self.rounded(self.from_celsius(celsius))
-
     def celsius_of_typed(self, value: float) -> float:
         """What to send the engine for a value typed or stepped in this unit: rounded first."""
         return round(self.to_celsius(self.rounded(value)), 2)

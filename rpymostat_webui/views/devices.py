@@ -216,9 +216,8 @@ def _zone_values(zone: dict) -> tuple[dict, set]:
         "mode": zone.get("mode", "heat"),
         "quorum": str(zone.get("quorum", 1)),
     }
-    for key in SETPOINTS:
-        shown = unit.setpoint(zone.get(key))
-        values[key] = "" if shown is None else f"{shown:g}"
+    for key in SETPOINTS:  # as the cards show it, which is what setpoints.to_send compares with
+        values[key] = setpoints.form_text(zone.get(key), unit)
     for sensor_id, weight in zone.get("sensors", {}).items():
         values[f"sensors.{sensor_id}"] = f"{weight:g}"
     for output, address in zone.get("outputs", {}).items():
@@ -276,8 +275,8 @@ def _typed_zone(form, stored: dict | None) -> tuple[dict, dict[str, str]]:
         text = form.get(key, "").strip()
         try:  # left as shown, 18 °C stays 18, not 64 °F's 17.78 (rpymostat_webui.setpoints)
             body[key] = setpoints.to_send(text, (stored or {}).get(key), unit)
-        except ValueError:  # the words the schedule and away forms use
-            errors[key] = f"Give a number of degrees, such as {'21' if unit.code == 'C' else '70'}."
+        except ValueError as problem:
+            errors[key] = str(problem)
     if context.is_admin():
         body["outputs"] = {output: form[f"outputs.{output}"] for output, _ in OUTPUTS if form.get(f"outputs.{output}")}
     elif stored is not None:

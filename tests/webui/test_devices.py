@@ -437,3 +437,17 @@ def test_a_relay_shows_what_its_unit_reports_now_not_its_registration(browser, e
         assert outputs["heat"]["note"] in wired
     # r1 drives nothing: only its registered state is known, and the page says so.
     assert unwired.strip().startswith("On at registration")
+
+
+def test_saving_a_zone_untouched_keeps_a_setpoint_off_the_half_degree_grid(browser, engine_process):
+    # 21.3 °C (set through the API) is shown as 21.3, as on the cards, and saved back as 21.3, not 21.5.
+    body = {"name": "Study", "mode": "heat", "default_heat_setpoint": 21.3}
+    assert engine_process.request("PUT", "/v1/zones/reading-room", body)[0] == 201
+    page = browser.get("/devices/zones/reading-room")
+    assert 'name="default_heat_setpoint" value="21.3"' in page.text
+    saved = browser.post(
+        "/devices/zones/reading-room",
+        {"name": "Study room", "mode": "heat", "quorum": "1", "default_heat_setpoint": "21.3"},
+    )
+    assert saved.status_code == 302, saved.text
+    assert zone(engine_process, "reading-room")[1]["default_heat_setpoint"] == 21.3

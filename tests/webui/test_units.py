@@ -23,15 +23,15 @@ def test_halves_are_shown_away_from_zero_in_both_units():
 
 def test_no_value_is_a_dash():
     assert CELSIUS.shown(None) == "–"
-    assert FAHRENHEIT.setpoint(None) is None
+    assert FAHRENHEIT.displayed(None) is None
 
 
 def test_fahrenheit_setpoints_are_whole_degrees_and_rounded_before_sending():
     # 74.9 °F typed is 75 °F, sent as 23.89 °C; shown back as 75 °F, never 74.
     assert FAHRENHEIT.celsius_of_typed(74.9) == 23.89
-    assert FAHRENHEIT.setpoint(23.89) == 75.0
+    assert FAHRENHEIT.displayed(23.89) == 75.0
     assert FAHRENHEIT.celsius_of_typed(70) == 21.11
-    assert FAHRENHEIT.setpoint(21.11) == 70.0
+    assert FAHRENHEIT.displayed(21.11) == 70.0
 
 
 def test_celsius_setpoints_move_in_halves():
