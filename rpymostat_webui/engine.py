@@ -71,11 +71,16 @@ class Location:
 
 
 class EngineUnavailable(Exception):
-    """The engine could not be asked: not found, not paired, not answering."""
+    """The engine could not be asked: not found, not paired, not answering.
 
-    def __init__(self, reason: str):
+    ``timed_out``: the engine did not answer in time, so a request it was
+    sent may still have been applied (a kiosk must not say "not changed").
+    """
+
+    def __init__(self, reason: str, timed_out: bool = False):
         super().__init__(reason)
         self.reason = reason
+        self.timed_out = timed_out
 
 
 class EngineError(Exception):
@@ -186,7 +191,10 @@ class EngineClient:
                 retries=False,
             )
         except urllib3.exceptions.HTTPError as error:
-            raise EngineUnavailable(f"cannot reach the engine at {where.url}: {_plain(error)}") from None
+            reason = _plain(error)
+            raise EngineUnavailable(
+                f"cannot reach the engine at {where.url}: {reason}", timed_out=reason == NO_ANSWER
+            ) from None
         if response.status >= 400:
             if response.status == 401 and self._on_refused is not None:
                 self._on_refused()
@@ -205,6 +213,10 @@ def _error_message(response) -> str:
     return f"the engine answered HTTP {response.status}"
 
 
+#: The reason given for a request the engine did not answer in time.
+NO_ANSWER = "no answer in time"
+
+
 def _plain(error: Exception) -> str:
     """A short reason for a connection failure (urllib3's own text repeats the pool's repr)."""
     reason = getattr(error, "reason", None) or error
@@ -212,5 +224,5 @@ def _plain(error: Exception) -> str:
     if "Connection refused" in text:
         return "connection refused"
     if "timed out" in text.lower():
-        return "no answer in time"
+        return NO_ANSWER
     return text.split(": ", 1)[-1][:200]

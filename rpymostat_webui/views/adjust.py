@@ -109,7 +109,7 @@ def send(method: str, engine_path: str, body=None):
     except EngineUnavailable as error:
         if not wants_fragment():
             raise
-        if "no answer in time" in error.reason:
+        if error.timed_out:
             return abort(plain("Maybe not changed: the engine did not answer in time; see the target", 504))
         return abort(plain("Not changed: the engine did not answer; try again", 503))
 
@@ -242,7 +242,7 @@ def nudge(zone):
             raise
         return refused(zone, stored, view, field_errors(error, list(FIELDS.values())))
     if end:
-        words = f"until {zone_view.moment_words(end, home.engine_timezone(engine), now)}"
+        words = f"until {zone_view.moment_words(end, context.timezone(), now)}"
     else:
         words = zone_view.duration_words("permanent" if body.get("until") == "permanent" else "next")
     return done(zone, f"Held at {held_words(body.get('heat_setpoint'), body.get('cool_setpoint'), unit)} {words}")

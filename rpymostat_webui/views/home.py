@@ -13,6 +13,8 @@ reached at all is the app's 503 page.
 """
 
 import datetime
+import functools
+from collections.abc import Callable
 
 from flask import Blueprint, abort, render_template, request
 
@@ -56,13 +58,13 @@ def ask(engine, path: str, tolerated: tuple[int, ...]):
 UNDECIDED = (404, 500, 503)
 
 
-def engine_timezone(engine) -> datetime.tzinfo:
-    """The house's time zone, the engine's (``/v1/status``, remembered a while by the app)."""
-    return context.timezone()
+def sensor_list(engine) -> Callable[[], dict]:
+    """The engine's sensors by id, asked for once a page at most, and only when a card names one.
 
-
-def sensors_by_id(engine) -> dict:
-    return {sensor["id"]: sensor for sensor in engine.get("/sensors").get("sensors", [])}
+    Cards name sensors only when the engine dropped some (stale, implausible);
+    most card refreshes, one per reading, need no sensor list at all.
+    """
+    return functools.cache(lambda: {sensor["id"]: sensor for sensor in engine.get("/sensors").get("sensors", [])})
 
 
 def hold_of(engine, zone: str) -> dict | None:
@@ -70,7 +72,7 @@ def hold_of(engine, zone: str) -> dict | None:
     return ask(engine, path("zones", zone, "hold"), (404,))[0]
 
 
-def view_of(engine, zone: dict, sensors: dict, tz) -> zone_view.ZoneView:
+def view_of(engine, zone: dict, sensors: Callable[[], dict], tz) -> zone_view.ZoneView:
     """One zone's view; a zone the engine cannot decide says why instead of failing the page.
 
     A hold or an override in force is asked for too: the card says when it
@@ -78,30 +80,31 @@ def view_of(engine, zone: dict, sensors: dict, tz) -> zone_view.ZoneView:
     """
     if not addressable(zone["id"]):  # kept from before the engine refused such names
         message = f"the zone id {zone['id']!r} cannot be asked for over HTTP; give the zone a new id"
-        return zone_view.build(zone, None, None, sensors, context.unit(), tz, now(), error=message)
+        return zone_view.build(zone, None, None, {}, context.unit(), tz, now(), error=message)
     state, error = ask(engine, path("zones", zone["id"], "state"), UNDECIDED)
     if state is None:
-        return zone_view.build(zone, None, None, sensors, context.unit(), tz, now(), error=error.message)
+        return zone_view.build(zone, None, None, {}, context.unit(), tz, now(), error=error.message)
     source = (state.get("target") or {}).get("source") or {}
     hold = hold_of(engine, zone["id"]) if source.get("type") == "hold" else None
     override = None
     if source.get("type") == "override" and source.get("id"):
         override = ask(engine, path("overrides", source["id"]), (404,))[0]  # ended meanwhile: the target's end
-    return zone_view.build(zone, state, hold, sensors, context.unit(), tz, now(), override=override)
+    names = sensors() if (state.get("temperature") or {}).get("dropped") else {}
+    return zone_view.build(zone, state, hold, names, context.unit(), tz, now(), override=override)
 
 
 def load_zone(zone_id: str) -> tuple[dict, zone_view.ZoneView]:
     """``(zone as the engine stores it, its view)``; the engine's 404 for an unknown zone propagates."""
     engine = context.engine()
     zone = engine.get(path("zones", engine_id(zone_id)))
-    return zone, view_of(engine, zone, sensors_by_id(engine), engine_timezone(engine))
+    return zone, view_of(engine, zone, sensor_list(engine), context.timezone())
 
 
 def load_zones() -> list[zone_view.ZoneView]:
     """Every zone's view, in the engine's order."""
     engine = context.engine()
     zones = engine.get("/zones").get("zones", [])
-    sensors, tz = sensors_by_id(engine), engine_timezone(engine)
+    sensors, tz = sensor_list(engine), context.timezone()
     return [view_of(engine, zone, sensors, tz) for zone in zones]
 
 
