@@ -15,11 +15,12 @@ session cookies, so logins survive restarts; deleting it logs everybody out).
 
 import hashlib
 import hmac
-import os
 import secrets
 from pathlib import Path
 
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from rpymostat.protocol.private_files import write_private
 
 PASSWORD_FILE = "webui-password"
 SETUP_CODE_FILE = "webui-setup-code"
@@ -32,18 +33,6 @@ MIN_PASSWORD_LENGTH = 8
 
 class PasswordRejected(ValueError):
     """A new password that does not meet the rules; the message says which."""
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by this user only, atomically (a crash leaves old or new)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
 
 
 def check_new_password(password: str, repeated: str) -> None:
@@ -84,7 +73,7 @@ class Household:
         code = self._read(SETUP_CODE_FILE)
         if not code:
             code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
-            write_private(self._dir / SETUP_CODE_FILE, code + "\n")
+            write_private(self._dir / SETUP_CODE_FILE, f"{code}\n".encode())
         return code
 
     @property
@@ -108,7 +97,7 @@ class Household:
             raise PasswordRejected("the password is set by RPYMOSTAT_WEBUI_PASSWORD; change it there")
         check_new_password(password, repeated)
         hashed = generate_password_hash(password)
-        write_private(self._dir / PASSWORD_FILE, hashed + "\n")
+        write_private(self._dir / PASSWORD_FILE, f"{hashed}\n".encode())
         self._stored_hash = hashed
 
     def check(self, password: str) -> bool:
@@ -140,7 +129,7 @@ class Household:
                 self._session_key = bytes.fromhex(stored)
             else:
                 self._session_key = secrets.token_bytes(32)
-                write_private(self._dir / SESSION_KEY_FILE, self._session_key.hex() + "\n")
+                write_private(self._dir / SESSION_KEY_FILE, f"{self._session_key.hex()}\n".encode())
         return self._session_key
 
     def _read(self, name: str) -> str | None:

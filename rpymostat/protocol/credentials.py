@@ -17,11 +17,11 @@ one cannot check the engine's identity.
 import dataclasses
 import json
 import os
-import secrets
 from pathlib import Path
 
 from twisted.logger import Logger
 
+from rpymostat.protocol.private_files import write_private
 from rpymostat.protocol.settings import Setting
 
 log = Logger()
@@ -99,21 +99,8 @@ def _from_document(document) -> Credentials:
 
 def save(data_dir, credentials: Credentials, file_name: str = CREDENTIALS_FILE) -> Path:
     """Store ``credentials`` atomically, mode 0600 from creation; returns the file's path."""
-    path = credentials_path(data_dir, file_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
     content = json.dumps(dataclasses.asdict(credentials), indent=2).encode("utf-8") + b"\n"
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return write_private(credentials_path(data_dir, file_name), content)
 
 
 def forget(data_dir, file_name: str = CREDENTIALS_FILE) -> Path | None:
