@@ -54,20 +54,30 @@ def _safety_fields() -> list[schema_form.Field]:
     return schema_form.fields(schema, prefix="safety", root=document)
 
 
-def _page(zone_id, plugin_name=None, forms=None, status=200):
-    """The settings page for one zone; ``forms`` holds the values and errors of a re-rendered form."""
+def _page(zone_id, plugin_name=None, forms=None, status=200, plugins=None, safety_fields=None):
+    """The settings page for one zone; ``forms`` holds the values and errors of a re-rendered form.
+
+    ``zone_id`` None is the first zone (``default`` when there is one).
+    ``plugins`` and ``safety_fields``, when a form's handler already asked
+    the engine for them, are not asked for again.
+    """
     engine = context.engine()
     forms = forms or {}
     zones = engine.get("/zones")["zones"]
+    if zone_id is None:
+        ids = [zone["id"] for zone in zones]
+        zone_id = "default" if "default" in ids or not ids else ids[0]
     zone = next((found for found in zones if found["id"] == zone_id), None)
     if zone is None:
         abort(404, f"There is no zone {zone_id!r}.")
-    plugins = engine.get("/plugins")["decision"]
+    if plugins is None:
+        plugins = engine.get("/plugins")["decision"]
     plugin_name = plugin_name or zone["decision"]["plugin"]
     plugin = next((found for found in plugins if found["name"] == plugin_name), None)
     decision_fields = schema_form.fields(plugin["config_schema"]) if plugin else []
     stored_config = zone["decision"].get("config") if plugin_name == zone["decision"]["plugin"] else {}
-    safety_fields = _safety_fields()
+    if safety_fields is None:
+        safety_fields = _safety_fields()
     page = render_template(
         "settings.html",
         zones=zones,
@@ -88,23 +98,20 @@ def _page(zone_id, plugin_name=None, forms=None, status=200):
     return page, status
 
 
-def _first_zone() -> str:
-    zones = context.engine().get("/zones")["zones"]
-    ids = [zone["id"] for zone in zones]
-    return "default" if "default" in ids or not ids else ids[0]
-
-
 @blueprint.route("/")
 def index():
-    return _page(request.args.get("zone") or _first_zone(), request.args.get("plugin"))
+    return _page(request.args.get("zone") or None, request.args.get("plugin"))
 
 
 def _status(error: EngineError) -> int:
     return error.status if error.status in (403, 404, 409, 422) else 502
 
 
-def _save_zone(zone_id, key, value, forms, plugin_name=None):
-    """PUT the zone with ``key`` replaced; on a refusal the page again with ``forms`` and the errors."""
+def _save_zone(zone_id, key, value, forms, plugin_name=None, **asked):
+    """PUT the zone with ``key`` replaced; on a refusal the page again with ``forms`` and the errors.
+
+    ``asked`` passes on to :func:`_page` what the handler already asked the engine for.
+    """
     engine = context.engine()
     zone = engine.get(path("zones", zone_id))
     try:
@@ -114,7 +121,7 @@ def _save_zone(zone_id, key, value, forms, plugin_name=None):
         names = set(values) | {"plugin"}
         errors = form_errors(error, {f"{key}.{name}" for name in names} | names)
         errors = {name.removeprefix("decision."): message for name, message in errors.items()}
-        return _page(zone_id, plugin_name, {key: (values, errors)}, _status(error))
+        return _page(zone_id, plugin_name, {key: (values, errors)}, _status(error), **asked)
     return None
 
 
@@ -126,13 +133,14 @@ def save_decision(zone_id):
     plugin = next((found for found in plugins if found["name"] == plugin_name), None)
     values = request.form.to_dict()
     if plugin is None:
-        return _page(zone_id, None, {"decision": (values, {"plugin": "choose one of the installed plugins"})}, 422)
+        forms = {"decision": (values, {"plugin": "choose one of the installed plugins"})}
+        return _page(zone_id, None, forms, 422, plugins=plugins)
     fields = schema_form.fields(plugin["config_schema"])
     config, errors = schema_form.parse(fields, request.form)
     if errors:
-        return _page(zone_id, plugin_name, {"decision": (values, errors)}, 422)
+        return _page(zone_id, plugin_name, {"decision": (values, errors)}, 422, plugins=plugins)
     decision = {"plugin": plugin_name, "config": config}
-    refusal = _save_zone(zone_id, "decision", decision, {"decision": (values, {})}, plugin_name)
+    refusal = _save_zone(zone_id, "decision", decision, {"decision": (values, {})}, plugin_name, plugins=plugins)
     if refusal:
         return refusal
     flash(f"The {plugin_name} settings of this zone are saved.")
@@ -146,8 +154,8 @@ def save_safety(zone_id):
     values = request.form.to_dict()
     safety, errors = schema_form.parse(fields, request.form)
     if errors:
-        return _page(zone_id, None, {"safety": (values, errors)}, 422)
-    refusal = _save_zone(zone_id, "safety", safety, {"safety": (values, {})})
+        return _page(zone_id, None, {"safety": (values, errors)}, 422, safety_fields=fields)
+    refusal = _save_zone(zone_id, "safety", safety, {"safety": (values, {})}, safety_fields=fields)
     if refusal:
         return refusal
     flash("The safety limits of this zone are saved.")
@@ -165,8 +173,7 @@ def create_token():
         made = context.engine().post("/tokens", body)
     except EngineError as error:
         errors = {"name": error.message} if error.status == 409 else form_errors(error, ("name", "role", "host_id"))
-        zone_id = request.form.get("zone") or _first_zone()
-        return _page(zone_id, None, {"token": (values, errors)}, _status(error))
+        return _page(request.form.get("zone") or None, None, {"token": (values, errors)}, _status(error))
     response = render_template("settings_token.html", token=made)
     return response, 201, {"Cache-Control": "no-store"}
 
