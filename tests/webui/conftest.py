@@ -84,9 +84,9 @@ def browser(app):
     return client
 
 
-def logged_in_browser(config, role=None) -> Browser:
-    """A logged-in browser on a UI made for ``config`` (another token, role or engine)."""
-    app = create_app(config, role=role)
+def logged_in_browser(config, role=None, **app_options) -> Browser:
+    """A logged-in browser on a UI made for ``config`` (another token, role or engine client)."""
+    app = create_app(config, role=role, **app_options)
     app.testing = True
     client = Browser(app.test_client())
     assert client.login().status_code == 302

@@ -1,16 +1,16 @@
 """The Adjust page's forms, checked by what the real engine stored afterwards."""
 
+import dataclasses
 import datetime
 import re
 import socket
 
 import pytest
 
-from rpymostat_webui.app import create_app
 from rpymostat_webui.config import WebuiConfig
 from rpymostat_webui.engine import EngineClient, Location
 from rpymostat_webui.views import adjust
-from tests.webui.conftest import PASSWORD, Browser, text_of
+from tests.webui.conftest import PASSWORD, logged_in_browser, text_of
 
 
 def make_zone(engine_process, zone, mode="heat", **fields):
@@ -266,12 +266,8 @@ def test_an_unknown_zone_is_the_engines_404(browser):
     assert "no zone" in page.text
 
 
-def test_engine_unreachable_is_a_503_page(tmp_path):
-    config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "webui", password=PASSWORD, token="x")
-    app = create_app(config)
-    app.testing = True
-    client = Browser(app.test_client())
-    client.login()
+def test_engine_unreachable_is_a_503_page(offline_browser):
+    client = offline_browser
     for answer in (client.get("/adjust/default"), client.post("/adjust/default/hold", {"heat_setpoint": "20"})):
         assert answer.status_code == 503
         assert "Cannot reach the thermostat engine" in answer.text
@@ -292,18 +288,10 @@ def test_a_nudge_without_a_target_for_the_mode_starts_from_the_zone_default(brow
     assert hold_of(engine_process, "utility")[1]["heat_setpoint"] == 19.5
 
 
-def test_a_read_only_token_is_not_allowed_to_change_anything(tmp_path, engine_process):
+def test_a_read_only_token_is_not_allowed_to_change_anything(webui_config, engine_process):
     make_zone(engine_process, "museum")
-    config = WebuiConfig(
-        engine_url=engine_process.url,
-        data_dir=tmp_path / "webui",
-        password=PASSWORD,
-        token=engine_process.make_token("read", "museum-viewer"),
-    )
-    app = create_app(config, role="read")
-    app.testing = True
-    client = Browser(app.test_client())
-    client.login()
+    config = dataclasses.replace(webui_config, token=engine_process.make_token("read", "museum-viewer"))
+    client = logged_in_browser(config, role="read")
     assert client.get("/adjust/museum").status_code == 200
     for url, form in (
         ("/adjust/museum/hold", {"heat_setpoint": "20"}),
@@ -407,19 +395,11 @@ def engine_that_never_answers(tmp_path):
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
     config = WebuiConfig(engine_url=url, data_dir=tmp_path / "webui", password=PASSWORD, token="x")
     engine = EngineClient(lambda: Location(url, token="x"), timeout=0.5)
-    app = create_app(config, engine=engine)
-    app.testing = True
-    client = Browser(app.test_client())
-    client.login()
-    return listener, client
+    return listener, logged_in_browser(config, engine=engine)
 
 
-def test_the_kiosk_hears_in_words_when_the_engine_does_not_answer(tmp_path):
-    config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "webui", password=PASSWORD, token="x")
-    app = create_app(config)
-    app.testing = True
-    client = Browser(app.test_client())
-    client.login()
+def test_the_kiosk_hears_in_words_when_the_engine_does_not_answer(offline_browser, tmp_path):
+    client = offline_browser
     answer = client.post("/adjust/default/resume", {"back": "kiosk"}, headers={"X-Fragment": "kiosk"})
     assert (answer.status_code, answer.mimetype) == (503, "text/plain")
     assert answer.text == "Not changed: the engine did not answer; try again"

@@ -3,8 +3,7 @@
 import dataclasses
 import re
 
-from rpymostat_webui.app import create_app
-from tests.webui.conftest import Browser, text_of
+from tests.webui.conftest import logged_in_browser, text_of
 
 
 def make_zone(engine_process, zone_id):
@@ -267,15 +266,13 @@ def test_editing_keeps_the_rule_sensors(browser, engine_process):
 
 
 def test_an_engine_refusal_other_than_422_is_an_error_page(webui_config, engine_process):
-    app = create_app(dataclasses.replace(webui_config, token=engine_process.make_token("read", "away-reader")))
-    reader = Browser(app.test_client())
-    assert reader.login().status_code == 302
+    reader = logged_in_browser(
+        dataclasses.replace(webui_config, token=engine_process.make_token("read", "away-reader"))
+    )
     answer = reader.post("/away/new", away_form("Read only", "default"))
     assert answer.status_code == 502 and "may not do this" in text_of(answer.text)
     assert overrides_named(engine_process, "Read only") == []
-    app = create_app(
+    sensor = logged_in_browser(
         dataclasses.replace(webui_config, token=engine_process.make_token("sensor", "away-sensor", "pi-away2"))
     )
-    sensor = Browser(app.test_client())
-    assert sensor.login().status_code == 302
     assert sensor.get("/away/0123/edit").status_code == 502

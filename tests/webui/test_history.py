@@ -1,13 +1,11 @@
 """The history page against a real engine: readings fed through the engine's API, then shown, charted, downloaded."""
 
-import dataclasses
 import html
 from urllib.parse import quote
 
 import pytest
 
-from rpymostat_webui.app import create_app
-from tests.webui.conftest import Browser, text_of
+from tests.webui.conftest import text_of
 
 NOV_9_2300Z = 1794265200.0  # 2026-11-10 00:00 in Berlin
 NOV_10_2300Z = 1794351600.0  # 2026-11-11 00:00 in Berlin
@@ -175,23 +173,14 @@ def test_bad_chart_questions_are_json_errors(browser, url, status, error):
     assert response.get_json() == {"error": error}
 
 
-@pytest.fixture
-def unreachable(webui_config):
-    app = create_app(dataclasses.replace(webui_config, engine_url="http://127.0.0.1:9"))
-    app.testing = True
-    client = Browser(app.test_client())
-    assert client.login().status_code == 302
-    return client
-
-
-def test_engine_unreachable_is_503(unreachable):
-    page = unreachable.get("/history/?zone=default&period=day")
+def test_engine_unreachable_is_503(offline_browser):
+    page = offline_browser.get("/history/?zone=default&period=day")
     assert page.status_code == 503
     assert "Cannot reach the thermostat engine" in text_of(page.text)
-    data = unreachable.get("/history/data?zone=default&period=day")
+    data = offline_browser.get("/history/data?zone=default&period=day")
     assert data.status_code == 503
     assert data.get_json()["error"].startswith("Cannot reach the thermostat engine: cannot reach the engine at")
-    assert unreachable.get("/history/csv?zone=default&period=day").status_code == 503
+    assert offline_browser.get("/history/csv?zone=default&period=day").status_code == 503
 
 
 def test_the_pages_need_a_login(app):

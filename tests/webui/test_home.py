@@ -9,10 +9,9 @@ import pytest
 
 from rpymostat_webui import context
 from rpymostat_webui.app import create_app
-from rpymostat_webui.config import WebuiConfig
 from rpymostat_webui.engine import EngineError
 from rpymostat_webui.views import home
-from tests.webui.conftest import PASSWORD, Browser, text_of
+from tests.webui.conftest import Browser, text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -142,19 +141,9 @@ def test_a_nudge_past_the_limit_is_flashed_on_home(browser, engine_process):
     assert hold_of(engine_process, "sauna")[0] == 404
 
 
-@pytest.fixture
-def unreachable(tmp_path):
-    config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "webui", password=PASSWORD, token="x")
-    app = create_app(config)
-    app.testing = True
-    client = Browser(app.test_client())
-    assert client.login().status_code == 302
-    return client
-
-
-def test_engine_unreachable_is_a_503_page_with_the_banner(unreachable):
+def test_engine_unreachable_is_a_503_page_with_the_banner(offline_browser):
     for url in ("/", "/zones/default/card"):
-        page = unreachable.get(url)
+        page = offline_browser.get(url)
         assert page.status_code == 503
         assert 'id="banner"' in page.text
         assert "Cannot reach the thermostat engine" in page.text

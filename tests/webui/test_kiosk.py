@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from acceptance.webui_process import WebuiProcess
-from rpymostat_webui.app import create_app
-from rpymostat_webui.config import WebuiConfig
-from tests.webui.conftest import PASSWORD, Browser, text_of
+from tests.webui.conftest import PASSWORD, text_of
 
 FRAGMENT = {"X-Fragment": "kiosk"}
 CHROMIUM = Path("/usr/bin/chromium")
@@ -119,13 +117,8 @@ def test_the_kiosks_javascript_and_css_stay_small(browser):
     assert total < 20 * 1024  # the budget is 100 KB gzipped; this keeps well under it
 
 
-def test_the_kiosk_without_an_engine_is_the_503_page(tmp_path):
-    config = WebuiConfig(engine_url="http://127.0.0.1:9", data_dir=tmp_path / "webui", password=PASSWORD, token="x")
-    app = create_app(config)
-    app.testing = True
-    client = Browser(app.test_client())
-    client.login()
-    page = client.get("/kiosk/?zone=default")
+def test_the_kiosk_without_an_engine_is_the_503_page(offline_browser):
+    page = offline_browser.get("/kiosk/?zone=default")
     assert page.status_code == 503
     assert 'id="banner"' in page.text
 
@@ -152,7 +145,7 @@ def test_the_kiosk_in_chromium(engine_process, webui_daemon):
             page.goto(webui_daemon + "/login")
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
-            page.goto(webui_daemon + "/kiosk/?zone=wall&night=00:00-23:59")  # night all day: dims after 15 s
+            page.goto(webui_daemon + "/kiosk/?zone=wall&night=00:00-23:59&dim=10")  # night all day: dims after 2.5 s
             page.evaluate("window.notReloaded = true")
             page.click("button[name=steps][value='1']")
             page.wait_for_function("document.getElementById('kiosk-note').textContent.includes('Held at')")
