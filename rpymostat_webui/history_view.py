@@ -4,7 +4,8 @@ A period is a day, week, month or year *ending* now or at the end of a
 chosen date, counted in the engine's time zone (the house's), so a day is
 23 or 25 hours when the clocks change and a month ending on 31 March is
 March; a start the clocks skipped is when the gap ends, as the engine reads
-wall times (:func:`instants.wall_instant`).  :func:`period` turns that choice into the ``start``/``end``/``step``
+wall times (:func:`rpymostat.protocol.times.wall_to_instant`).  :func:`period`
+turns that choice into the ``start``/``end``/``step``
 of ``GET /v1/history`` (UTC with ``Z``: a ``+`` in a URL would arrive as a
 space), and says which periods come before and after it for the
 previous/next links.
@@ -21,6 +22,7 @@ import dataclasses
 import datetime
 import re
 
+from rpymostat.protocol.times import wall_to_instant
 from rpymostat_webui import instants
 
 UTC = datetime.UTC
@@ -144,7 +146,7 @@ def _midnight(day: datetime.date, zone) -> datetime.datetime:
 
 def _local(wall: datetime.datetime, zone) -> datetime.datetime:
     """A wall time in ``zone`` as an aware time there; one the clocks skipped is when the gap ends."""
-    return instants.wall_instant(wall, zone).astimezone(zone)
+    return wall_to_instant(wall, zone).astimezone(zone)
 
 
 def epoch(text: str | None) -> float | None:

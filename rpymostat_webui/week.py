@@ -11,7 +11,7 @@ A day is 23 or 25 hours long when the clocks change; a block's position
 (``left``/``width``, fractions of the day) is measured in elapsed time of
 that day, so blocks always tile the row without overlapping, even in the
 repeated autumn hour, while their labels keep the wall times.  Wall times
-become instants by the engine's rule (:func:`instants.wall_instant`).
+become instants by the engine's rule (:func:`rpymostat.protocol.times.wall_to_instant`).
 
 Pure: no Flask, no engine; the view asks the engine and hands the answer in.
 """
@@ -20,6 +20,7 @@ import dataclasses
 import datetime
 import re
 
+from rpymostat.protocol.times import wall_to_instant
 from rpymostat_webui import instants
 
 UTC = datetime.UTC
@@ -98,7 +99,7 @@ def today(zone: datetime.tzinfo, now: datetime.datetime | None = None) -> dateti
 
 def local_midnight(day: datetime.date, zone: datetime.tzinfo) -> datetime.datetime:
     """The instant ``day`` begins on ``zone``'s clock (UTC)."""
-    return instants.wall_instant(datetime.datetime.combine(day, datetime.time()), zone)
+    return wall_to_instant(datetime.datetime.combine(day, datetime.time()), zone)
 
 
 def week_window(monday: datetime.date, zone: datetime.tzinfo) -> tuple[datetime.datetime, float]:
@@ -169,13 +170,13 @@ def utc_of_typed(text: str, zone: datetime.tzinfo) -> str:
 
     Pages work in whole minutes (seconds typed are dropped); a time in the
     skipped spring hour is when the gap ends, one in the repeated autumn hour
-    its first occurrence (:func:`instants.wall_instant`).  Raises ValueError
+    its first occurrence (:func:`rpymostat.protocol.times.wall_to_instant`).  Raises ValueError
     for text that is not a date and time, or that has a UTC offset.
     """
     wall = datetime.datetime.fromisoformat(text.strip())
     if wall.tzinfo is not None:
         raise ValueError("give a wall time without a UTC offset")
-    return instants.utc_text(instants.wall_instant(wall.replace(second=0, microsecond=0), zone))
+    return instants.utc_text(wall_to_instant(wall.replace(second=0, microsecond=0), zone))
 
 
 def wall_text(instant_text: str | None, zone: datetime.tzinfo) -> str:

@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from rpymostat.protocol.times import wall_to_instant  # the house's rule, shared with the web UI
+
 UTC = datetime.UTC
 ONE_DAY = datetime.timedelta(days=1)
 
@@ -44,27 +46,6 @@ def is_valid(expression: str) -> bool:
         return False
     start = datetime.datetime(2000, 1, 1)
     return next(compile_expression(expression).walls_from(start), None) is not None
-
-
-def wall_to_instant(wall: datetime.datetime, zone: ZoneInfo) -> datetime.datetime:
-    """The UTC instant a naive wall-clock time of ``zone`` takes effect at (see module doc)."""
-    first = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if first.astimezone(zone).replace(tzinfo=None) == wall:
-        return first
-    # In a gap, fold=0 reads the time with the offset before the change
-    # (an instant after the gap) and fold=1 with the offset after it (an
-    # instant before); the gap ends at the first instant between them whose
-    # wall time is past ``wall``.
-    low = int(wall.replace(tzinfo=zone, fold=1).astimezone(UTC).timestamp())
-    high = int(first.timestamp())
-    while high - low > 1:
-        middle = (low + high) // 2
-        moment = datetime.datetime.fromtimestamp(middle, UTC)
-        if moment.astimezone(zone).replace(tzinfo=None) >= wall:
-            high = middle
-        else:
-            low = middle
-    return datetime.datetime.fromtimestamp(high, UTC)
 
 
 def instant_to_wall(instant: datetime.datetime, zone: ZoneInfo) -> datetime.datetime:

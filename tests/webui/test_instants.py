@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from rpymostat.protocol.times import wall_to_instant
 from rpymostat_webui import instants
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -58,6 +59,6 @@ def test_utc_text_is_whole_seconds_with_z():
     ],
 )
 def test_wall_instant_follows_the_engine_rule(typed, zone, expected):
-    found = instants.wall_instant(wall(typed), zone)
+    found = wall_to_instant(wall(typed), zone)
     assert found.isoformat() == expected
     assert found.tzinfo == UTC
