@@ -79,3 +79,25 @@ def field_errors(error: EngineError) -> dict[str, str]:
     if error.field and error.field != "body":  # "body: ..." is about the whole form
         return {error.field: error.detail}
     return {"": error.message}
+
+
+def refused(error: EngineError) -> str:
+    """An engine refusal in plain words: a 403 says an admin token is needed."""
+    if error.status == 403:
+        return f"The web UI's engine token may not do this; it needs an admin token ({error.message})."
+    return f"The engine said no: {error.message}."
+
+
+def form_errors(error: EngineError, names) -> dict[str, str]:
+    """:func:`context.field_errors` mapped onto a form showing the fields ``names``.
+
+    Only what the shared helper does not: a refusal other than a 422 in the
+    words of :func:`refused`, and an error about a field the form does not
+    show becomes the form's own (with the field's name, so it still says which).
+    """
+    if error.status != 422:
+        return {"": refused(error)}
+    return {
+        field if field in names else "": detail if field in names else error.message
+        for field, detail in field_errors(error).items()
+    }

@@ -37,28 +37,6 @@ PAIRING_ROLES = {
 FULL_CONTROL = "admin"
 
 
-def refused(error: EngineError) -> str:
-    """An engine refusal in plain words: a 403 says an admin token is needed."""
-    if error.status == 403:
-        return f"The web UI's engine token may not do this; it needs an admin token ({error.message})."
-    return f"The engine said no: {error.message}."
-
-
-def form_errors(error: EngineError, names) -> dict[str, str]:
-    """:func:`context.field_errors` mapped onto a form showing the fields ``names``.
-
-    Only what the shared helper does not: a refusal other than a 422 in the
-    words of :func:`refused`, and an error about a field the form does not
-    show becomes the form's own (with the field's name, so it still says which).
-    """
-    if error.status != 422:
-        return {"": refused(error)}
-    return {
-        field if field in names else "": detail if field in names else error.message
-        for field, detail in context.field_errors(error).items()
-    }
-
-
 # The overview.
 
 
@@ -120,9 +98,9 @@ def rename_sensor(sensor_id):
         context.engine().patch(path("sensors", sensor_id), {"name": name or None})
     except EngineError as error:
         if error.status != 422:
-            flash(refused(error), "error")
+            flash(context.refused(error), "error")
             return redirect(url_for("devices.index") + "#sensors")
-        errors = {sensor_id: form_errors(error, ("name",))}
+        errors = {sensor_id: context.form_errors(error, ("name",))}
         return render_template("devices.html", **_overview(), typed={sensor_id: name}, errors=errors), 422
     flash(f"Sensor {sensor_id} is now called {name}." if name else f"Sensor {sensor_id} has no name now.")
     return redirect(url_for("devices.index") + "#sensors")
@@ -134,7 +112,7 @@ def delete_sensor(sensor_id):
     try:
         context.engine().delete(path("sensors", sensor_id))
     except EngineError as error:
-        flash(refused(error), "error")
+        flash(context.refused(error), "error")
     else:
         flash(f"Sensor {sensor_id} is off the list; its history is kept.")
     return redirect(url_for("devices.index") + "#sensors")
@@ -175,7 +153,7 @@ def approve_pairing(code):
     try:
         pairing = _pending(code)
     except EngineError as error:
-        flash(refused(error), "error")
+        flash(context.refused(error), "error")
         return redirect(url_for("devices.index") + "#pairing")
     if pairing is None:
         return _gone(code)
@@ -187,7 +165,7 @@ def approve_pairing(code):
     except EngineError as error:
         if error.status == 404:
             return _gone(code)
-        flash(refused(error), "error")
+        flash(context.refused(error), "error")
     else:
         flash(f"Approved {code}: {pairing['host_id']} may now send as {made['role']} (token {made['name']}).")
     return redirect(url_for("devices.index") + "#pairing")
@@ -198,7 +176,10 @@ def reject_pairing(code):
     try:
         context.engine().delete(path("pairings", code))
     except EngineError as error:
-        flash(refused(error) if error.status != 404 else f"No request with code {code} is waiting any more.", "error")
+        flash(
+            context.refused(error) if error.status != 404 else f"No request with code {code} is waiting any more.",
+            "error",
+        )
     else:
         flash(f"Rejected the request with code {code}.")
     return redirect(url_for("devices.index") + "#pairing")
@@ -303,7 +284,7 @@ def _save_zone(zone_id: str, stored: dict | None):
     try:
         context.engine().put(path("zones", zone_id), body)
     except EngineError as error:
-        found = form_errors(error, _form_names(form))
+        found = context.form_errors(error, _form_names(form))
         status = error.status if error.status in (403, 404, 409, 422) else 502
         return _zone_page(zone_id if stored else None, form.to_dict(), chosen, found, status, stored)
     flash(f"Zone {body['name'] or zone_id} is saved.")
@@ -345,6 +326,6 @@ def delete_zone(zone_id):
     try:
         context.engine().delete(path("zones", zone_id))
     except EngineError as error:
-        return render_template("devices_zone_delete.html", zone=stored, error=refused(error)), error.status
+        return render_template("devices_zone_delete.html", zone=stored, error=context.refused(error)), error.status
     flash(f"Zone {stored['name']} is deleted.")
     return redirect(url_for("devices.index") + "#zones")

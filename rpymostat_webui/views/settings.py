@@ -19,7 +19,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from rpymostat_webui import context, schema_form, zone_view
 from rpymostat_webui.engine import EngineError, path
-from rpymostat_webui.views.devices import form_errors, refused
 
 blueprint = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -119,7 +118,7 @@ def _save_zone(zone_id, key, value, forms, plugin_name=None, **asked):
     except EngineError as error:
         values, _ = forms[key]
         names = set(values) | {"plugin"}
-        errors = form_errors(error, {f"{key}.{name}" for name in names} | names)
+        errors = context.form_errors(error, {f"{key}.{name}" for name in names} | names)
         errors = {name.removeprefix("decision."): message for name, message in errors.items()}
         return _page(zone_id, plugin_name, {key: (values, errors)}, _status(error), **asked)
     return None
@@ -172,7 +171,9 @@ def create_token():
     try:
         made = context.engine().post("/tokens", body)
     except EngineError as error:
-        errors = {"name": error.message} if error.status == 409 else form_errors(error, ("name", "role", "host_id"))
+        errors = (
+            {"name": error.message} if error.status == 409 else context.form_errors(error, ("name", "role", "host_id"))
+        )
         return _page(request.form.get("zone") or None, None, {"token": (values, errors)}, _status(error))
     response = render_template("settings_token.html", token=made)
     return response, 201, {"Cache-Control": "no-store"}
@@ -186,7 +187,7 @@ def revoke_token(name):
     try:
         context.engine().delete(path("tokens", name))
     except EngineError as error:
-        flash(refused(error), "error")
+        flash(context.refused(error), "error")
     else:
         flash(f"The token {name} is revoked.")
     return redirect(url_for("settings.index") + "#tokens")
