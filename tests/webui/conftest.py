@@ -99,6 +99,11 @@ def offline_browser(webui_config):
     return logged_in_browser(dataclasses.replace(webui_config, engine_url="http://127.0.0.1:9"))
 
 
+def hold_of(engine_process, zone):
+    """``(status, hold)`` of ``GET /v1/zones/{zone}/hold`` on the real engine (404: no hold)."""
+    return engine_process.request("GET", f"/v1/zones/{zone}/hold")
+
+
 def text_of(html: str) -> str:
     """A page's visible text on one line (tags dropped, entities decoded, whitespace squeezed)."""
     return re.sub(r"\s+", " ", html_module.unescape(re.sub(r"<[^>]+>", " ", html))).strip()
@@ -136,7 +141,8 @@ def fake_peer():
                 pass
 
         server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll: shutdown() waits for it, at every test's end (0.5 s by default).
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}/v1"
 

@@ -10,17 +10,13 @@ import pytest
 from rpymostat_webui.config import WebuiConfig
 from rpymostat_webui.engine import EngineClient, Location
 from rpymostat_webui.views import adjust
-from tests.webui.conftest import PASSWORD, logged_in_browser, text_of
+from tests.webui.conftest import PASSWORD, hold_of, logged_in_browser, text_of
 
 
 def make_zone(engine_process, zone, mode="heat", **fields):
     body = {"name": zone.title(), "mode": mode, "default_heat_setpoint": 21, **fields}
     status, answer = engine_process.request("PUT", f"/v1/zones/{zone}", body)
     assert status == 201, answer
-
-
-def hold_of(engine_process, zone):
-    return engine_process.request("GET", f"/v1/zones/{zone}/hold")
 
 
 def error_beside(page, field):

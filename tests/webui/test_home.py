@@ -11,7 +11,7 @@ from rpymostat_webui import context
 from rpymostat_webui.app import create_app
 from rpymostat_webui.engine import EngineError
 from rpymostat_webui.views import home
-from tests.webui.conftest import Browser, text_of
+from tests.webui.conftest import Browser, hold_of, text_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -27,10 +27,6 @@ def make_zone(engine_process, zone, sensors=None, readings=None, **fields):
     body = {"name": fields.pop("name", zone.title()), "mode": "heat", "sensors": sensors or {}, **fields}
     status, answer = engine_process.request("PUT", f"/v1/zones/{zone}", body)
     assert status == 201, answer
-
-
-def hold_of(engine_process, zone):
-    return engine_process.request("GET", f"/v1/zones/{zone}/hold")
 
 
 def test_home_shows_each_zone_with_its_temperature_target_reason_and_age(browser, engine_process):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from acceptance.webui_process import WebuiProcess
-from tests.webui.conftest import PASSWORD, text_of
+from tests.webui.conftest import PASSWORD, hold_of, text_of
 
 FRAGMENT = {"X-Fragment": "kiosk"}
 CHROMIUM = Path("/usr/bin/chromium")
@@ -17,10 +17,6 @@ def make_zone(engine_process, zone, **fields):
     body = {"name": zone.title(), "mode": "heat", "default_heat_setpoint": 21, **fields}
     status, answer = engine_process.request("PUT", f"/v1/zones/{zone}", body)
     assert status == 201, answer
-
-
-def hold_of(engine_process, zone):
-    return engine_process.request("GET", f"/v1/zones/{zone}/hold")
 
 
 def test_the_kiosk_shows_the_first_zone_without_navigation(browser):
@@ -123,10 +119,12 @@ def test_the_kiosk_without_an_engine_is_the_503_page(offline_browser):
     assert 'id="banner"' in page.text
 
 
-@pytest.fixture
-def webui_daemon(tmp_path, engine_process):
-    """The real ``rpymostat-webui`` (Twisted, with the live relay), for a browser."""
-    webui = WebuiProcess(tmp_path / "daemon", engine_process.url, engine_process.admin_token, PASSWORD).start()
+@pytest.fixture(scope="module")
+def webui_daemon(tmp_path_factory, engine_process):
+    """The real ``rpymostat-webui`` (Twisted, with the live relay), for a browser; one per module, as the
+    engine: each test has its own zone and its own browser."""
+    data = tmp_path_factory.mktemp("daemon")
+    webui = WebuiProcess(data, engine_process.url, engine_process.admin_token, PASSWORD).start()
     yield webui.url
     webui.stop()
 
